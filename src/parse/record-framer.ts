@@ -1,0 +1,57 @@
+import type { ParseFailureReason } from '../domain/access-event.js';
+import type { LogRecord } from './log-record.js';
+
+/** A framed record that could not be parsed: where it was and why, never its content. */
+export interface FramingFailure {
+  failure: ParseFailureReason;
+  /** byte offset of the failed record in its file */
+  offset: number;
+  /** bytes it spans */
+  byteLength: number;
+}
+
+/** What a framer emits, in file order. */
+export type FramedRecord = LogRecord | FramingFailure;
+
+/** True when a framer output is a failure. */
+export function isFramingFailure(out: FramedRecord): out is FramingFailure {
+  return 'failure' in out;
+}
+
+/**
+ * Turns a byte stream of one log file into records, incrementally (one implementation per
+ * destination: stderr, csvlog, jsonlog).
+ *
+ * Contract:
+ * - `push` takes the file's bytes in order, in chunks of any size (a chunk may end inside a line
+ *   or inside a multibyte UTF-8 character); the first push starts at `startOffset` given to the
+ *   factory. It returns the records completed by this chunk.
+ * - A partial last line is held until its newline arrives. For stderr, a complete record is also held
+ *   until the next line shows it has no more continuation / DETAIL / STATEMENT lines.
+ * - `flush` emits held complete records (call it when the file has been idle briefly) but keeps a
+ *   partial last line; `end` emits everything, the partial line included (end of a rotated-away file,
+ *   or end of input for `jaga parse`).
+ * - `safeOffset` is the byte offset just after the last byte of the last record emitted: resuming a
+ *   file there repeats and loses nothing.
+ * - Invalid UTF-8 is replaced (U+FFFD), never fatal. A record longer than `maxRecordBytes` is cut
+ *   (`truncated: true`); the rest of it is skipped, never emitted as another record.
+ */
+export interface RecordFramer {
+  push(chunk: Buffer): FramedRecord[];
+  flush(): FramedRecord[];
+  end(): FramedRecord[];
+  readonly safeOffset: number;
+}
+
+/** Options every framer takes. */
+export interface FramerOptions {
+  /** byte offset of the first byte pushed (default 0) */
+  startOffset?: number;
+  /** IANA zone of the server's `log_timezone` (default `UTC`) */
+  timezone?: string;
+  /** largest record kept whole, bytes (default 1 MiB) */
+  maxRecordBytes?: number;
+}
+
+/** Default record size limit: 1 MiB. */
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
