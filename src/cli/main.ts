@@ -1,0 +1,40 @@
+import { CliError } from './cli-error.js';
+import { parseCommand } from './parse-command.js';
+
+/** A CLI command: gets its own arguments, returns the exit code. */
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  parse: { run: parseCommand, summary: 'parse log files into one JSON event per line' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: jaga <command> [options]', '', 'commands:', ...lines, '', 'jaga <command> --help for its options'].join('\n');
+}
+
+/**
+ * Runs the jaga CLI with `argv` (without node and script path) and returns the exit code:
+ * 0 success, 1 the command found problems (e.g. validation), 2 bad usage or unreadable input.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`jaga: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`jaga ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

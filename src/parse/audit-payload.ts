@@ -1,0 +1,180 @@
+import type { AuditFields } from '../domain/access-event.js';
+
+/**
+ * The pgaudit payload: the text after `AUDIT: ` in a server log message.
+ *
+ * Source of truth: the pgaudit README, "Format" section, and pgaudit.c (`log_audit_event`,
+ * `append_valid_csv`), pgaudit 1.6/1.7 (REL_15_STABLE). The payload is
+ * `AUDIT_TYPE,STATEMENT_ID,SUBSTATEMENT_ID,CLASS,COMMAND,OBJECT_TYPE,OBJECT_NAME,STATEMENT,PARAMETER[,ROWS]`:
+ * 9 fields, 10 with `pgaudit.log_rows = on`. How pgaudit writes it:
+ * - A field is quoted only when it contains `,` `"` `\n` or `\r`; inside quotes `"` is doubled.
+ *   A NULL value (no object type/name, no statement text) is written as an empty field.
+ * - PARAMETER is `<none>` (no bind parameters), `<not logged>` (`pgaudit.log_parameter = off`,
+ *   or `pgaudit.log_statement = off`, which also puts `<not logged>` in STATEMENT), or
+ *   `<previously logged>` (with `pgaudit.log_statement_once`, in STATEMENT too). Otherwise it is the
+ *   parameter values, each CSV-quoted as above, joined with `,`, and that whole string quoted again.
+ *   A NULL parameter prints as an empty element (as does an empty string: the two are
+ *   indistinguishable); an over-long one (`pgaudit.log_parameter_max_size`) prints as a
+ *   placeholder such as `<long param suppressed>`, kept verbatim.
+ * - ROWS is a decimal count.
+ *
+ * Known ambiguity (pgaudit's, not ours): a statement with exactly one parameter whose value is one of
+ * the placeholder strings prints the same as the placeholder; it is read as the placeholder.
+ */
+
+const QUOTE = 34; // "
+const COMMA = 44; // ,
+
+const PARAMETER_PLACEHOLDERS: ReadonlySet<string> = new Set(['<none>', '<not logged>', '<previously logged>']);
+
+/**
+ * Splits one CSV line (no record separator: newlines are data) into fields, in a single pass.
+ * Returns null when a quote is unbalanced, a quoted field is followed by something other than `,`,
+ * an unquoted field contains `"`, or the line has more than `maxFields` fields.
+ */
+function splitCsv(text: string, maxFields: number): string[] | null {
+  const fields: string[] = [];
+  const length = text.length;
+  let i = 0;
+  // Position of the next `"` at or after i (length when none); recomputed only when passed.
+  let nextQuote = -1;
+  for (;;) {
+    if (fields.length === maxFields) return null;
+    if (i < length && text.charCodeAt(i) === QUOTE) {
+      let value = '';
+      let start = i + 1;
+      for (;;) {
+        const close = text.indexOf('"', start);
+        if (close === -1) return null;
+        if (text.charCodeAt(close + 1) === QUOTE) {
+          value += text.slice(start, close + 1);
+          start = close + 2;
+          continue;
+        }
+        value += text.slice(start, close);
+        i = close + 1;
+        break;
+      }
+      fields.push(value);
+      if (i === length) return fields;
+      if (text.charCodeAt(i) !== COMMA) return null;
+      i += 1;
+      nextQuote = -1;
+    } else {
+      let end = text.indexOf(',', i);
+      if (end === -1) end = length;
+      if (nextQuote < i) {
+        nextQuote = text.indexOf('"', i);
+        if (nextQuote === -1) nextQuote = length;
+      }
+      if (nextQuote < end) return null;
+      fields.push(text.slice(i, end));
+      if (end === length) return fields;
+      i = end + 1;
+    }
+  }
+}
+
+/** True when pgaudit's `append_valid_csv` would quote `value`. */
+function needsQuotes(value: string): boolean {
+  return value.includes(',') || value.includes('"') || value.includes('\n') || value.includes('\r');
+}
+
+/** Quotes one field exactly as pgaudit's `append_valid_csv` does. */
+function quoteCsv(value: string): string {
+  return needsQuotes(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** Parses a non-negative decimal integer without sign or leading `+`; '' gives null; anything else undefined. */
+function parseCount(text: string): number | null | undefined {
+  if (text.length === 0) return null;
+  if (text.length > 19) return undefined;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Parses a pgaudit payload (the message text after `AUDIT: `) into its fields.
+ *
+ * Shapes: `statement_id`/`substatement_id`/`rows` become numbers (an empty id gives null);
+ * empty OBJECT_TYPE/OBJECT_NAME give null; PARAMETER gives the placeholder string or the list of
+ * values (see the module comment); `rows` is null for a 9-field payload.
+ * Example: `SESSION,2,1,WRITE,INSERT,TABLE,public.t,"INSERT INTO t VALUES ($1, $2)","1,""a,b""",1`
+ * gives `{audit_type: 'SESSION', statement_id: 2, substatement_id: 1, class: 'WRITE',
+ * command: 'INSERT', object_type: 'TABLE', object_name: 'public.t',
+ * statement: 'INSERT INTO t VALUES ($1, $2)', parameter: ['1', 'a,b'], rows: 1}`.
+ *
+ * Returns null (never throws) when the text is not a well-formed payload: not 9 or 10 fields,
+ * unbalanced quotes, an empty AUDIT_TYPE/CLASS, a non-numeric id or rows field, or a PARAMETER list
+ * that is not valid CSV. The caller counts it as `bad_audit_payload`.
+ */
+export function parseAuditPayload(text: string): AuditFields | null {
+  const fields = splitCsv(text, 10);
+  if (fields === null || fields.length < 9) return null;
+  const [auditType, statementId, substatementId, auditClass, command, objectType, objectName, statement, parameter, rows] =
+    fields as [string, string, string, string, string, string, string, string, string, string | undefined];
+  if (auditType.length === 0 || auditClass.length === 0) return null;
+  const statementNumber = parseCount(statementId);
+  const substatementNumber = parseCount(substatementId);
+  if (statementNumber === undefined || substatementNumber === undefined) return null;
+  let rowCount: number | null = null;
+  if (rows !== undefined) {
+    const parsed = parseCount(rows);
+    if (parsed === undefined || parsed === null) return null;
+    rowCount = parsed;
+  }
+  let parameterValue: string[] | string;
+  if (PARAMETER_PLACEHOLDERS.has(parameter)) {
+    parameterValue = parameter;
+  } else {
+    const values = splitCsv(parameter, Number.POSITIVE_INFINITY);
+    if (values === null) return null;
+    parameterValue = values;
+  }
+  return {
+    audit_type: auditType,
+    statement_id: statementNumber,
+    substatement_id: substatementNumber,
+    class: auditClass,
+    command,
+    object_type: objectType.length === 0 ? null : objectType,
+    object_name: objectName.length === 0 ? null : objectName,
+    statement,
+    parameter: parameterValue,
+    rows: rowCount,
+  };
+}
+
+/**
+ * Writes audit fields back as the payload pgaudit would print, quoting exactly as its
+ * `append_valid_csv` does, so `formatAuditPayload(parseAuditPayload(p)!) === p` for every payload
+ * pgaudit writes. Nulls print as empty fields; an empty parameter list prints as `<none>` (pgaudit's
+ * output for a statement without parameters); `rows: null` leaves out the 10th field.
+ * Never throws.
+ */
+export function formatAuditPayload(fields: AuditFields): string {
+  const parameter =
+    typeof fields.parameter === 'string'
+      ? fields.parameter
+      : fields.parameter.length === 0
+        ? '<none>'
+        : quoteCsv(fields.parameter.map(quoteCsv).join(','));
+  const parts = [
+    quoteCsv(fields.audit_type),
+    fields.statement_id === null ? '' : String(fields.statement_id),
+    fields.substatement_id === null ? '' : String(fields.substatement_id),
+    quoteCsv(fields.class),
+    quoteCsv(fields.command),
+    quoteCsv(fields.object_type ?? ''),
+    quoteCsv(fields.object_name ?? ''),
+    quoteCsv(fields.statement),
+    parameter,
+  ];
+  if (fields.rows !== null) parts.push(String(fields.rows));
+  return parts.join(',');
+}

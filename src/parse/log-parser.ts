@@ -1,0 +1,95 @@
+import type { AccessEvent, EventSource, ParseFailure } from '../domain/access-event.js';
+import { createCsvlogFramer } from './csvlog-framer.js';
+import { createEventBuilder } from './event-builder.js';
+import { createJsonlogFramer } from './jsonlog-framer.js';
+import type { LogFormat } from './log-format.js';
+import { type FramedRecord, type RecordFramer, isFramingFailure } from './record-framer.js';
+import { createStderrFramer } from './stderr-framer.js';
+
+/** Options for parsing one log file of one source. */
+export interface LogParserOptions {
+  format: LogFormat;
+  /** the server's exact `log_line_prefix` (stderr only); default PostgreSQL's `'%m [%p] '` */
+  logLinePrefix?: string;
+  /** IANA zone of the server's `log_timezone`; default `UTC` */
+  timezone?: string;
+  /** largest record kept whole, bytes; default 1 MiB */
+  maxRecordBytes?: number;
+  /** the source name stamped on events as `server` */
+  server: string;
+  /** where the bytes come from: source id, file path, FileFingerprint */
+  source: Omit<EventSource, 'offset'>;
+  /** byte offset of the first byte pushed; default 0 */
+  startOffset?: number;
+  /** shared event builder state across the files of one source (log_statement_once spans rotations) */
+  builder?: ReturnType<typeof createEventBuilder>;
+}
+
+/** What a parser yields, in file order. */
+export type ParseOutput = AccessEvent | ParseFailure;
+
+/** True when a parser output is a failure value. */
+export function isParseFailure(out: ParseOutput): out is ParseFailure {
+  return !('kind' in out);
+}
+
+/**
+ * Parses one log file incrementally: bytes in, events (without `query`: the enrich stage adds it)
+ * and failure values out. Same chunk/flush/end contract as `RecordFramer`; `records` counts log
+ * records (a stderr record with its continuation and DETAIL/STATEMENT lines is one record),
+ * failures included.
+ */
+export interface LogParser {
+  push(chunk: Buffer): ParseOutput[];
+  flush(): ParseOutput[];
+  end(): ParseOutput[];
+  /** resume position: byte offset just after the last record emitted */
+  readonly safeOffset: number;
+  /** log records seen so far (events + failures) */
+  readonly records: number;
+}
+
+/** Builds the framer of a format. @throws ConfigError for a bad stderr `logLinePrefix`. */
+function createFramer(options: LogParserOptions): RecordFramer {
+  const common = { startOffset: options.startOffset ?? 0, timezone: options.timezone ?? 'UTC', maxRecordBytes: options.maxRecordBytes };
+  switch (options.format) {
+    case 'stderr':
+      return createStderrFramer({ ...common, logLinePrefix: options.logLinePrefix ?? '%m [%p] ' });
+    case 'csvlog':
+      return createCsvlogFramer(common);
+    case 'jsonlog':
+      return createJsonlogFramer(common);
+  }
+}
+
+/**
+ * Creates a parser for one file.
+ * @throws ConfigError for a bad `logLinePrefix`; RangeError for an unknown `timezone`.
+ */
+export function createLogParser(options: LogParserOptions): LogParser {
+  const framer = createFramer(options);
+  const builder = options.builder ?? createEventBuilder({ server: options.server });
+  let records = 0;
+  const convert = (framed: FramedRecord[]): ParseOutput[] => {
+    records += framed.length;
+    const out: ParseOutput[] = new Array(framed.length);
+    for (let i = 0; i < framed.length; i++) {
+      const item = framed[i]!;
+      out[i] = isFramingFailure(item)
+        ? { reason: item.failure, source: { ...options.source, offset: item.offset }, byteLength: item.byteLength }
+        : builder.build(item, options.source);
+    }
+    return out;
+  };
+  return {
+    push: (chunk) => convert(framer.push(chunk)),
+    flush: () => convert(framer.flush()),
+    end: () => convert(framer.end()),
+    get safeOffset() {
+      return framer.safeOffset;
+    },
+    get records() {
+      return records;
+    },
+  };
+}
