@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { fingerprintSync, loadModule, normalizeSync, parseSync, type ParseResult } from 'libpg-query';
+import type { AccessEvent, QueryFacts } from '../domain/access-event.js';
+import { ConfigError } from '../domain/errors.js';
+import { ConstantRedactor } from './constant-redactor.js';
+import { FactsCache } from './facts-cache.js';
+import { parseTreeFacts } from './parse-tree-facts.js';
+import { scanRelations } from './scan-relations.js';
+import { STRING_MARK, stripSqlLiterals } from './strip-sql-literals.js';
+
+/** Options of `QueryEnricher.create`. */
+export interface QueryEnricherOptions {
+  /** most distinct statement shapes cached (LRU); default 10,000; 0 disables the cache */
+  cacheEntries?: number;
+  /** most UTF-16 code units held by the cache over all entries; default 33,554,432 (about 64 MiB) */
+  cacheMaxChars?: number;
+}
+
+/** Cache counters of a `QueryEnricher` since it was created. */
+export interface QueryEnricherStats {
+  /** `analyze` calls answered from the cache */
+  hits: number;
+  /** `analyze` calls that ran libpg-query (including `uncached` ones) */
+  misses: number;
+  /** entries held now */
+  entries: number;
+  /** misses whose result was not cached: too large, a parse error, or only the text as written parsed */
+  uncached: number;
+}
+
+/** Statement placeholders pgaudit writes instead of a statement: nothing to analyze. */
+const STATEMENT_PLACEHOLDERS = new Set(['<previously logged>', '<not logged>']);
+/** Keys longer than this are replaced by their SHA-256, so the cache holds short keys. */
+const MAX_INLINE_KEY_CHARS = 1024;
+const DEFAULT_CACHE_ENTRIES = 10_000;
+const DEFAULT_CACHE_MAX_CHARS = 32 * 1024 * 1024;
+
+/**
+ * SQL facts for audited statements: libpg-query fingerprint, normalised text, relations and flags
+ * (see `QUERY_FLAGS`), cached by a literal-free key.
+ *
+ * How it stays safe and cache-correct: every statement is first rewritten by `stripSqlLiterals`
+ * (constants → `'?'` / `1`, comments removed, whitespace collapsed, pgaudit's `<REDACTED>` → `'?'`).
+ * That text is both the cache key and what libpg-query parses, fingerprints and normalises, so
+ * statements that differ only in constants get identical facts whether or not the cache answers,
+ * and no constant of the input can reach the facts. The normalised text then goes through
+ * `ConstantRedactor` (PostgreSQL's lexer) as a second, independent pass.
+ *
+ * Only if the rewritten text fails to parse is the statement parsed as written (with `<REDACTED>`
+ * replaced, e.g. for `U&'...' UESCAPE '!'`, whose escape character must be real). Such results,
+ * and parse errors, are never cached: they may depend on the constants, which the key ignores.
+ *
+ * Example: `analyze("SELECT * FROM customers WHERE id = 42")` gives
+ * `{fingerprint: '<16 hex>', normalized: 'SELECT * FROM customers WHERE id = $1',
+ *   relations: ['customers'], flags: ['has_where', 'select_star']}`.
+ */
+export class QueryEnricher {
+  private readonly cache: FactsCache;
+  private hits = 0;
+  private misses = 0;
+  private uncached = 0;
+
+  private constructor(
+    private readonly redactor: ConstantRedactor,
+    cacheEntries: number,
+    cacheMaxChars: number,
+  ) {
+    this.cache = new FactsCache(cacheEntries, cacheMaxChars);
+  }
+
+  /**
+   * Loads libpg-query's WebAssembly module (once per process) and returns a ready enricher.
+   * @throws ConfigError when `cacheEntries` or `cacheMaxChars` is not a non-negative integer.
+   * @throws Error when libpg-query cannot be loaded or its scanner is incompatible.
+   */
+  static async create(options: QueryEnricherOptions = {}): Promise<QueryEnricher> {
+    const cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
+    const cacheMaxChars = options.cacheMaxChars ?? DEFAULT_CACHE_MAX_CHARS;
+    const problems: string[] = [];
+    if (!Number.isSafeInteger(cacheEntries) || cacheEntries < 0) problems.push(`cacheEntries must be a non-negative integer, got ${cacheEntries}`);
+    if (!Number.isSafeInteger(cacheMaxChars) || cacheMaxChars < 0) problems.push(`cacheMaxChars must be a non-negative integer, got ${cacheMaxChars}`);
+    if (problems.length > 0) throw new ConfigError(`invalid query enricher options: ${problems.join('; ')}`, problems);
+    await loadModule();
+    return new QueryEnricher(ConstantRedactor.create(), cacheEntries, cacheMaxChars);
+  }
+
+  /**
+   * Facts of one statement text (one or several SQL statements). Never throws: text that does not
+   * parse gives `{fingerprint: null, normalized: null, relations: <best effort from the lexer>,
+   * flags: ['parse_error']}`. Returns a fresh object the caller may keep or modify.
+   */
+  analyze(statement: string): QueryFacts {
+    let facts: QueryFacts;
+    let counted = false;
+    try {
+      const literalFree = stripSqlLiterals(statement);
+      const key = literalFree.length <= MAX_INLINE_KEY_CHARS ? literalFree : `#${createHash('sha256').update(literalFree).digest('base64')}`;
+      const cached = this.cache.get(key);
+      if (cached) {
+        this.hits++;
+        return copyFacts(cached);
+      }
+      this.misses++;
+      counted = true;
+      const computed = this.compute(literalFree, statement);
+      if (!computed.cacheable || !this.cache.set(key, computed.facts)) this.uncached++;
+      facts = computed.facts;
+    } catch {
+      // Unreachable unless a bug: bad input must never stop the pipeline.
+      if (!counted) this.misses++;
+      this.uncached++;
+      facts = { fingerprint: null, normalized: null, relations: [], flags: ['parse_error'] };
+    }
+    return copyFacts(facts);
+  }
+
+  /**
+   * Sets `event.query` from the statement the event carries: `event.audit.statement` for audit
+   * events (unless it is the placeholder `<previously logged>` or `<not logged>`), otherwise
+   * `event.statement` (an error's STATEMENT). Leaves `event.query` untouched when there is no
+   * statement text. Never throws.
+   */
+  enrich(event: AccessEvent): void {
+    const audited = event.audit?.statement;
+    const text = audited !== undefined && !STATEMENT_PLACEHOLDERS.has(audited) ? audited : event.statement;
+    if (typeof text !== 'string' || text.trim() === '') return;
+    event.query = this.analyze(text);
+  }
+
+  /** Cache counters; hit rate is `hits / (hits + misses)`. */
+  stats(): QueryEnricherStats {
+    return { hits: this.hits, misses: this.misses, entries: this.cache.size, uncached: this.uncached };
+  }
+
+  private compute(literalFree: string, statement: string): { facts: QueryFacts; cacheable: boolean } {
+    const tree = tryParse(literalFree);
+    if (tree) {
+      const facts = this.factsOf(literalFree, tree);
+      if (facts) return { facts, cacheable: true };
+    } else {
+      // A grammar rule may check a constant's value; retry the text as written (never cached).
+      const asWritten = statement.replaceAll('<REDACTED>', STRING_MARK);
+      const writtenTree = tryParse(asWritten);
+      const facts = writtenTree ? this.factsOf(asWritten, writtenTree) : null;
+      if (facts) return { facts, cacheable: false };
+    }
+    // Not cached either: another statement with the same key may parse as written.
+    return {
+      facts: { fingerprint: null, normalized: null, relations: scanRelations(literalFree), flags: ['parse_error'] },
+      cacheable: false,
+    };
+  }
+
+  private factsOf(text: string, tree: ParseResult): QueryFacts | null {
+    try {
+      const fingerprint = fingerprintSync(text);
+      const normalized = this.redactor.redact(normalizeSync(text)).trim();
+      const { relations, flags } = parseTreeFacts(tree);
+      return { fingerprint, normalized, relations, flags };
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** The parse tree, or null when libpg-query rejects the text or it holds no statement (only comments). */
+function tryParse(text: string): ParseResult | null {
+  try {
+    const tree = parseSync(text);
+    return tree.stmts && tree.stmts.length > 0 ? tree : null;
+  } catch {
+    return null;
+  }
+}
+
+function copyFacts(facts: QueryFacts): QueryFacts {
+  return { fingerprint: facts.fingerprint, normalized: facts.normalized, relations: [...facts.relations], flags: [...facts.flags] };
+}
