@@ -1,0 +1,95 @@
+import type { ParseFailureReason } from '../domain/access-event.js';
+import type { LogRecord } from './log-record.js';
+import type { TimestampParser } from './timestamp-parser.js';
+
+/**
+ * Maps the decoded columns of one csvlog record to a `LogRecord`.
+ *
+ * Source of truth: PostgreSQL docs, runtime-config-logging, "Using CSV-Format Log Output".
+ * Column order (0-based): 0 log_time, 1 user_name, 2 database_name, 3 process_id,
+ * 4 connection_from, 5 session_id, 6 session_line_num, 7 command_tag, 8 session_start_time,
+ * 9 virtual_transaction_id, 10 transaction_id, 11 error_severity, 12 sql_state_code, 13 message,
+ * 14 detail, 15 hint, 16 internal_query, 17 internal_query_pos, 18 context, 19 query,
+ * 20 query_pos, 21 location, 22 application_name; PostgreSQL 13 adds 23 backend_type;
+ * PostgreSQL 14-17 add 24 leader_pid and 25 query_id. So a record has 23, 24 or 26 columns.
+ *
+ * @param fields decoded columns, empty ones null (see `splitCsvFields`)
+ * @param parseTime converts `log_time` / `session_start_time` to UTC epoch ms
+ * @returns the record, or the failure reason: `wrong_column_count` for any other column count,
+ *   `bad_timestamp` when `log_time` is empty or not a PostgreSQL timestamp
+ */
+export function buildCsvlogRecord(
+  fields: readonly (string | null)[],
+  offset: number,
+  byteLength: number,
+  parseTime: TimestampParser,
+  truncated: boolean,
+): LogRecord | ParseFailureReason {
+  const count = fields.length;
+  if (count !== 23 && count !== 24 && count !== 26) return 'wrong_column_count';
+  const f = fields;
+  const logTime = f[0] ?? null;
+  const timeMs = logTime === null ? null : parseTime(logTime);
+  if (timeMs === null) return 'bad_timestamp';
+  const sessionStart = f[8] ?? null;
+  const { host, port } = splitConnectionFrom(f[4] ?? null);
+  return {
+    offset,
+    byteLength,
+    timeMs,
+    user: f[1] ?? null,
+    database: f[2] ?? null,
+    pid: toInteger(f[3] ?? null),
+    host,
+    port,
+    session_id: f[5] ?? null,
+    session_line: toInteger(f[6] ?? null),
+    command_tag: f[7] ?? null,
+    sessionStartMs: sessionStart === null ? null : parseTime(sessionStart),
+    vxid: f[9] ?? null,
+    xid: f[10] ?? null,
+    severity: f[11] ?? null,
+    sqlstate: f[12] ?? null,
+    message: f[13] ?? '',
+    detail: f[14] ?? null,
+    hint: f[15] ?? null,
+    internal_query: f[16] ?? null,
+    context: f[18] ?? null,
+    statement: f[19] ?? null,
+    location: f[21] ?? null,
+    application_name: f[22] ?? null,
+    backend_type: count >= 24 ? f[23] ?? null : null,
+    leader_pid: count === 26 ? toInteger(f[24] ?? null) : null,
+    query_id: count === 26 ? f[25] ?? null : null,
+    truncated,
+  };
+}
+
+/**
+ * Splits csvlog `connection_from` (`host:port`, `[local]` for a Unix socket, or empty) into host
+ * and port. The port follows the last colon, so IPv6 hosts (`::1:5432`) keep their colons.
+ */
+export function splitConnectionFrom(text: string | null): { host: string | null; port: number | null } {
+  if (text === null) return { host: null, port: null };
+  const colon = text.lastIndexOf(':');
+  if (colon > 0 && colon < text.length - 1) {
+    const port = toInteger(text.slice(colon + 1));
+    if (port !== null) return { host: text.slice(0, colon), port };
+  }
+  return { host: text, port: null };
+}
+
+/** Decimal integer text to a number; null for empty or non-integer text. */
+function toInteger(text: string | null): number | null {
+  if (text === null) return null;
+  const n = text.length;
+  let i = text.charCodeAt(0) === 0x2d ? 1 : 0;
+  if (i === n || n - i > 15) return null;
+  let value = 0;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return null;
+    value = value * 10 + d;
+  }
+  return text.charCodeAt(0) === 0x2d ? -value : value;
+}

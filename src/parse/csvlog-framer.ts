@@ -1,0 +1,339 @@
+import type { ParseFailureReason } from '../domain/access-event.js';
+import { buildCsvlogRecord } from './csv-record-builder.js';
+import { csvFieldText, splitCsvFields, splitCsvText, utf8SafeEnd } from './csv-field-splitter.js';
+import { findLogTimeStart, matchLogTimeAt } from './csv-log-time-shape.js';
+import { CsvOversizeRecord } from './csv-oversize-record.js';
+import { MAX_COMMAS, scanRecordEnd } from './csv-record-scanner.js';
+import { DEFAULT_MAX_RECORD_BYTES, type FramedRecord, type FramerOptions, type RecordFramer } from './record-framer.js';
+import { createCachedTimestampParser } from './csv-time-cache.js';
+import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
+const MIN_OWNED_BYTES = 64 * 1024;
+
+/**
+ * Builds a `RecordFramer` for PostgreSQL csvlog files (23, 24 or 26 columns: PostgreSQL 12, 13,
+ * 14-17; PostgreSQL docs, runtime-config-logging, "Using CSV-Format Log Output").
+ *
+ * Records end at a newline outside quotes; quoted fields may hold newlines, commas and doubled
+ * quotes. Bytes are scanned as bytes and decoded per field (invalid UTF-8 becomes U+FFFD; a
+ * multibyte character split across pushes is whole because an unfinished record is held as bytes).
+ * Times are converted to UTC with `options.timezone`. `options.maxRecordBytes` (default 1 MiB) is
+ * raised to 64 when smaller.
+ *
+ * Damaged input is never fatal and never loses the rest of the file:
+ * - a record with another column count (e.g. one cut by a crash with the next record glued to
+ *   it) is a `wrong_column_count` failure; parsing resumes at the first `log_time` column found
+ *   inside it (`YYYY-MM-DD HH:MM:SS.mmm ZONE,`), or after it when there is none;
+ * - an unterminated quote (a record cut inside a quoted field) keeps the record open; once it is
+ *   longer than `maxRecordBytes`, or on `flush` when the held bytes end with a newline, the first
+ *   quoted newline followed by a `log_time` column ends it: `bad_csv` failure, then resync as above;
+ * - a record longer than `maxRecordBytes` without that sign is cut: its head plus the columns after
+ *   the cut column are kept and it is emitted with `truncated: true`, or an `oversized` failure
+ *   when its columns do not add up;
+ * - a bad `log_time` gives a `bad_timestamp` failure.
+ *
+ * @throws RangeError when `options.timezone` is not a known IANA zone
+ */
+export function createCsvlogFramer(options: FramerOptions = {}): RecordFramer {
+  return new CsvlogFramer(options);
+}
+
+/** The csvlog state machine; see `createCsvlogFramer`. Positions are indexes into `buf`. */
+class CsvlogFramer implements RecordFramer {
+  private buf: Buffer = EMPTY;
+  private len = 0;
+  /** true when `buf` is this framer's copy (the caller may reuse the Buffers it pushes) */
+  private owned = false;
+  /** file offset of buf[0] */
+  private base: number;
+  /** first byte not yet emitted (in oversize mode: first byte not yet fed) */
+  private recStart = 0;
+  /** where the record-end scan resumes, with the quote state there */
+  private scanPos = 0;
+  inQuote = false;
+  /** unquoted commas seen by the scan of the current record, and their positions from its start */
+  commaCount = 0;
+  readonly commas = new Int32Array(MAX_COMMAS);
+  /** when >= 0, the current record is forced to end there (resync region or end of input) */
+  private limitEnd = -1;
+  private oversize: CsvOversizeRecord | null = null;
+  private readonly maxRecordBytes: number;
+  private readonly parseTime: TimestampParser;
+
+  constructor(options: FramerOptions) {
+    this.base = options.startOffset ?? 0;
+    this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+    this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
+  }
+
+  get safeOffset(): number {
+    return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
+  }
+
+  push(chunk: Buffer): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    if (chunk.length === 0) return out;
+    this.append(chunk);
+    this.drain(out, false);
+    this.retain();
+    return out;
+  }
+
+  flush(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.drain(out, false);
+    // The server writes each record whole, so held bytes that end with a newline while a quote is
+    // still open mean a damaged record: end it at the first quoted newline before a log_time.
+    if (!this.oversize && this.limitEnd < 0 && this.recStart < this.len && this.buf[this.len - 1] === NEWLINE) {
+      const start = this.lineStartRecord(this.recStart, this.len - 1, true);
+      if (start > 0) {
+        this.forceEndAt(start);
+        this.drain(out, false);
+      }
+    }
+    this.retain();
+    return out;
+  }
+
+  end(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.drain(out, true);
+    this.retain();
+    return out;
+  }
+
+  /** Emits every record the held bytes complete. */
+  private drain(out: FramedRecord[], atEof: boolean): void {
+    for (;;) {
+      if (this.limitEnd >= 0 && this.recStart >= this.limitEnd) this.limitEnd = -1;
+      if (this.oversize) {
+        if (!this.feedOversize(out, this.oversize, atEof)) return;
+        continue;
+      }
+      const s = this.recStart;
+      if (s >= this.len) return;
+      const stop = this.limitEnd >= 0 ? this.limitEnd : this.len;
+      const b = this.buf;
+      const i = scanRecordEnd(b, this.scanPos, stop, s, this);
+      // Resuming at i is safe even at a newline: it is found again with the same state.
+      this.scanPos = i;
+      if (i < stop) {
+        if (i + 1 - s <= this.maxRecordBytes) this.completeScanned(out, s, i);
+        else if (this.limitEnd >= 0) this.fail(out, 'oversized', s, i + 1);
+        else if (!this.beginOversize(s, atEof)) return;
+        continue;
+      }
+      if (this.limitEnd < 0 && this.len - s > this.maxRecordBytes) {
+        if (!this.beginOversize(s, atEof)) return;
+      } else if (this.limitEnd >= 0) {
+        const e = this.limitEnd;
+        if (this.inQuote) this.resync(out, 'bad_csv', s, e, e);
+        else this.completeRecord(out, s, e, e);
+      } else if (atEof) {
+        this.forceEndAt(this.len);
+      } else {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Parses the record `buf[s, newline)` whose unquoted commas the scan recorded: decodes it once
+   * and cuts the fields at those commas (when it is all one-byte characters, text and byte
+   * positions agree; otherwise it is split again as text).
+   */
+  private completeScanned(out: FramedRecord[], s: number, newline: number): void {
+    const columns = this.commaCount + 1;
+    const ce = newline > s && this.buf[newline - 1] === CR ? newline - 1 : newline;
+    if (columns !== 23 && columns !== 24 && columns !== 26) {
+      this.resync(out, 'wrong_column_count', s, ce, newline + 1);
+      return;
+    }
+    const text = this.buf.toString('utf8', s, ce);
+    let fields: (string | null)[];
+    if (text.length === ce - s) {
+      fields = new Array<string | null>(columns);
+      let from = 0;
+      for (let k = 0; k < columns - 1; k++) {
+        const comma = this.commas[k] as number;
+        fields[k] = csvFieldText(text, from, comma);
+        from = comma + 1;
+      }
+      fields[columns - 1] = csvFieldText(text, from, text.length);
+    } else {
+      fields = splitCsvText(text).fields;
+    }
+    const built = buildCsvlogRecord(fields, this.base + s, newline + 1 - s, this.parseTime, false);
+    if (typeof built === 'string') {
+      this.resync(out, built, s, ce, newline + 1);
+      return;
+    }
+    out.push(built);
+    this.advance(newline + 1);
+  }
+
+  /** Parses the complete record `buf[s, contentEnd)` spanning `[s, recordEnd)`. */
+  private completeRecord(out: FramedRecord[], s: number, contentEnd: number, recordEnd: number): void {
+    const ce = contentEnd > s && this.buf[contentEnd - 1] === CR ? contentEnd - 1 : contentEnd;
+    const { fields } = splitCsvFields(this.buf, s, ce);
+    const built = buildCsvlogRecord(fields, this.base + s, recordEnd - s, this.parseTime, false);
+    if (typeof built === 'string') {
+      this.resync(out, built, s, ce, recordEnd);
+      return;
+    }
+    out.push(built);
+    this.advance(recordEnd);
+  }
+
+  /**
+   * Emits a failure for a bad record and resumes at the first `log_time` column inside it (a
+   * record glued after a cut one), or after it when there is none.
+   */
+  private resync(out: FramedRecord[], reason: ParseFailureReason, s: number, contentEnd: number, recordEnd: number): void {
+    const next = findLogTimeStart(this.buf, s + 1, contentEnd);
+    this.fail(out, reason, s, next > s ? next : recordEnd);
+  }
+
+  private fail(out: FramedRecord[], failure: ParseFailureReason, s: number, end: number): void {
+    out.push({ failure, offset: this.base + s, byteLength: end - s });
+    this.advance(end);
+  }
+
+  /** Makes the current record end at `end` at the latest, rescanning it from its start. */
+  private forceEndAt(end: number): void {
+    this.limitEnd = end;
+    this.advance(this.recStart);
+  }
+
+  private advance(to: number): void {
+    this.recStart = to;
+    this.scanPos = to;
+    this.inQuote = false;
+    this.commaCount = 0;
+  }
+
+  /**
+   * The record at `s` is longer than `maxRecordBytes`. A quoted newline followed by a `log_time`
+   * column inside its head means an unterminated quote: force the record to end there. Otherwise
+   * keep its head and consume the rest through a `CsvOversizeRecord`.
+   * @returns false when more bytes are needed to decide
+   */
+  private beginOversize(s: number, atEof: boolean): boolean {
+    const headEnd = s + this.maxRecordBytes;
+    const start = this.lineStartRecord(s, headEnd, atEof);
+    if (start === -1) return false;
+    if (start > 0) {
+      this.forceEndAt(start);
+      return true;
+    }
+    const cut = utf8SafeEnd(this.buf, s, headEnd);
+    const head = splitCsvFields(this.buf, s, cut);
+    this.oversize = new CsvOversizeRecord(this.base + s, head.fields, head.endsInQuote);
+    this.recStart = cut;
+    this.scanPos = cut;
+    return true;
+  }
+
+  /**
+   * Looks for a newline in `[s, before)` followed by a csvlog `log_time` column.
+   * @returns the index after that newline, 0 when there is none, -1 when undecided yet
+   */
+  private lineStartRecord(s: number, before: number, atEof: boolean): number {
+    const b = this.buf;
+    for (let n = b.indexOf(NEWLINE, s); n >= 0 && n < before; n = b.indexOf(NEWLINE, n + 1)) {
+      const match = matchLogTimeAt(b, n + 1, this.len, atEof);
+      if (match === 1) return n + 1;
+      if (match === -1) return -1;
+    }
+    return 0;
+  }
+
+  /** @returns false when all held bytes are fed and more are needed */
+  private feedOversize(out: FramedRecord[], record: CsvOversizeRecord, atEof: boolean): boolean {
+    const result = record.feed(this.buf, this.recStart, this.len, atEof);
+    if (result.kind === 'more') {
+      this.recStart = result.consumedTo;
+      this.scanPos = result.consumedTo;
+      if (!atEof || result.consumedTo < this.len) return false;
+      this.finishOversize(out, record, this.base + this.len);
+      this.advance(this.len);
+      return true;
+    }
+    if (result.kind === 'end') {
+      this.finishOversize(out, record, this.base + result.newlineIndex + 1);
+      this.advance(result.newlineIndex + 1);
+      return true;
+    }
+    this.oversize = null;
+    out.push({ failure: 'bad_csv', offset: record.startOffset, byteLength: this.base + result.recordStart - record.startOffset });
+    this.advance(result.recordStart);
+    return true;
+  }
+
+  private finishOversize(out: FramedRecord[], record: CsvOversizeRecord, endOffset: number): void {
+    this.oversize = null;
+    const byteLength = endOffset - record.startOffset;
+    const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true);
+    out.push(typeof built === 'string' ? { failure: 'oversized', offset: record.startOffset, byteLength } : built);
+  }
+
+  /** Appends a chunk: zero-copy when nothing is held, else into the owned buffer. */
+  private append(chunk: Buffer): void {
+    if (this.recStart >= this.len) {
+      this.base += this.len;
+      this.buf = chunk;
+      this.len = chunk.length;
+      this.owned = false;
+      this.recStart = 0;
+      this.scanPos = 0;
+      this.limitEnd = -1;
+      return;
+    }
+    this.compact();
+    const needed = this.len + chunk.length;
+    if (!this.owned || needed > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, needed * 2));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+      this.owned = true;
+    }
+    chunk.copy(this.buf, this.len);
+    this.len = needed;
+  }
+
+  /** Keeps the unconsumed bytes in a buffer this framer owns (the pushed chunk may be reused). */
+  private retain(): void {
+    if (this.recStart >= this.len) {
+      this.base += this.len;
+      this.buf = EMPTY;
+      this.len = 0;
+      this.owned = false;
+      this.recStart = 0;
+      this.scanPos = 0;
+      this.limitEnd = -1;
+      return;
+    }
+    if (this.owned) return;
+    this.compact();
+    const copy = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, this.len * 2));
+    this.buf.copy(copy, 0, 0, this.len);
+    this.buf = copy;
+    this.owned = true;
+  }
+
+  /** Drops consumed bytes from the front, moving the held ones to index 0. */
+  private compact(): void {
+    const shift = this.recStart;
+    if (shift === 0) return;
+    if (this.owned) this.buf.copy(this.buf, 0, shift, this.len);
+    else this.buf = this.buf.subarray(shift, this.len);
+    this.base += shift;
+    this.len -= shift;
+    this.recStart = 0;
+    this.scanPos -= shift;
+    if (this.limitEnd >= 0) this.limitEnd -= shift;
+  }
+}

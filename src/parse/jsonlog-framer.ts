@@ -1,0 +1,238 @@
+import type { ParseFailureReason } from '../domain/access-event.js';
+import { utf8SafeEnd } from './csv-field-splitter.js';
+import { parseJsonObjectPrefix, parseJsonObjectSuffix } from './json-object-prefix.js';
+import { buildJsonlogRecord } from './json-record-builder.js';
+import { DEFAULT_MAX_RECORD_BYTES, type FramedRecord, type FramerOptions, type RecordFramer } from './record-framer.js';
+import { createCachedTimestampParser } from './csv-time-cache.js';
+import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
+
+const NEWLINE = 0x0a;
+const EMPTY = Buffer.alloc(0);
+const MIN_OWNED_BYTES = 64 * 1024;
+/** Most bytes kept of the end of an oversized line, to recover the keys after the cut value. */
+const TAIL_BYTES = 64 * 1024;
+/** Tail pieces kept before they are merged (bounds copying when a long line arrives in tiny chunks). */
+const MAX_TAIL_PIECES = 64;
+
+/**
+ * Builds a `RecordFramer` for PostgreSQL jsonlog files (PostgreSQL 15+; PostgreSQL docs,
+ * runtime-config-logging, "Using JSON-Format Log Output"): one JSON object per line, keys left out
+ * when empty. See `buildJsonlogRecord` for how keys map to `LogRecord` fields.
+ *
+ * Lines are found as bytes and decoded whole (invalid UTF-8 becomes U+FFFD; a multibyte character
+ * split across pushes is whole because an unfinished line is held as bytes). Failures, never
+ * exceptions: a line that is not a JSON object is `bad_json`; a missing or bad `timestamp` is
+ * `bad_timestamp`. A line longer than `maxRecordBytes` is cut: the keys of its first
+ * `maxRecordBytes` bytes (the cut string value kept up to the cut) and the complete keys of its
+ * last 64 KiB are kept, and it is emitted with `truncated: true`, or as an `oversized` failure
+ * when not even its `timestamp` can be read. `options.maxRecordBytes` (default 1 MiB) is raised to
+ * 64 when smaller.
+ *
+ * @throws RangeError when `options.timezone` is not a known IANA zone
+ */
+export function createJsonlogFramer(options: FramerOptions = {}): RecordFramer {
+  return new JsonlogFramer(options);
+}
+
+/** The end of a line longer than the limit, consumed without keeping its middle. */
+interface OversizeLine {
+  startOffset: number;
+  head: Buffer;
+  tailPieces: Buffer[];
+  tailBytes: number;
+}
+
+/** See `createJsonlogFramer`. Positions are indexes into `buf`. */
+class JsonlogFramer implements RecordFramer {
+  private buf: Buffer = EMPTY;
+  private len = 0;
+  private owned = false;
+  /** file offset of buf[0] */
+  private base: number;
+  /** first byte not yet emitted (in oversize mode: first byte not yet consumed) */
+  private recStart = 0;
+  /** where the newline search resumes */
+  private scanPos = 0;
+  private oversize: OversizeLine | null = null;
+  private readonly maxRecordBytes: number;
+  private readonly tailLimit: number;
+  private readonly parseTime: TimestampParser;
+
+  constructor(options: FramerOptions) {
+    this.base = options.startOffset ?? 0;
+    this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+    this.tailLimit = Math.min(TAIL_BYTES, this.maxRecordBytes);
+    this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
+  }
+
+  get safeOffset(): number {
+    return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
+  }
+
+  push(chunk: Buffer): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    if (chunk.length === 0) return out;
+    this.append(chunk);
+    this.drain(out, false);
+    this.retain();
+    return out;
+  }
+
+  flush(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.drain(out, false);
+    this.retain();
+    return out;
+  }
+
+  end(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.drain(out, true);
+    this.retain();
+    return out;
+  }
+
+  private drain(out: FramedRecord[], atEof: boolean): void {
+    for (;;) {
+      const s = this.recStart;
+      if (this.oversize) {
+        const nl = this.findNewline(s);
+        const stop = nl >= 0 ? nl : this.len;
+        this.keepTail(this.oversize, s, stop);
+        if (nl < 0 && !atEof) {
+          this.recStart = this.scanPos = this.len;
+          return;
+        }
+        this.finishOversize(out, this.oversize, nl >= 0 ? nl + 1 : this.len);
+        continue;
+      }
+      if (s >= this.len) return;
+      const nl = this.findNewline(this.scanPos);
+      if (nl >= 0 && nl + 1 - s <= this.maxRecordBytes) {
+        this.emitLine(out, s, nl, nl + 1);
+      } else if (nl >= 0 || this.len - s > this.maxRecordBytes) {
+        const cut = utf8SafeEnd(this.buf, s, s + this.maxRecordBytes);
+        this.oversize = { startOffset: this.base + s, head: Buffer.from(this.buf.subarray(s, cut)), tailPieces: [], tailBytes: 0 };
+        this.recStart = this.scanPos = cut;
+      } else if (atEof) {
+        this.emitLine(out, s, this.len, this.len);
+      } else {
+        this.scanPos = this.len;
+        return;
+      }
+    }
+  }
+
+  /** First newline in `buf[from, len)`, or -1 (short ranges looped: `indexOf` would search unused capacity). */
+  private findNewline(from: number): number {
+    const b = this.buf;
+    const len = this.len;
+    if (len - from <= 256) {
+      for (let i = from; i < len; i++) if (b[i] === NEWLINE) return i;
+      return -1;
+    }
+    const nl = b.indexOf(NEWLINE, from);
+    return nl >= 0 && nl < len ? nl : -1;
+  }
+
+  /** Parses the line `buf[s, contentEnd)` spanning `[s, recordEnd)`. */
+  private emitLine(out: FramedRecord[], s: number, contentEnd: number, recordEnd: number): void {
+    const line = this.buf.toString('utf8', s, contentEnd);
+    const offset = this.base + s;
+    const byteLength = recordEnd - s;
+    const object = parseObject(line);
+    const built = object === null ? 'bad_json' : buildJsonlogRecord(object, line, offset, byteLength, this.parseTime, false);
+    out.push(typeof built === 'string' ? { failure: built, offset, byteLength } : built);
+    this.recStart = this.scanPos = recordEnd;
+  }
+
+  private keepTail(line: OversizeLine, from: number, to: number): void {
+    if (to <= from) return;
+    line.tailPieces.push(Buffer.from(this.buf.subarray(Math.max(from, to - this.tailLimit), to)));
+    line.tailBytes += Math.min(to - from, this.tailLimit);
+    if (line.tailPieces.length > MAX_TAIL_PIECES || line.tailBytes > 2 * this.tailLimit) {
+      const merged = Buffer.concat(line.tailPieces);
+      const kept = merged.subarray(Math.max(0, merged.length - this.tailLimit));
+      line.tailPieces = [kept];
+      line.tailBytes = kept.length;
+    }
+  }
+
+  private finishOversize(out: FramedRecord[], line: OversizeLine, recordEnd: number): void {
+    this.oversize = null;
+    const byteLength = this.base + recordEnd - line.startOffset;
+    const merged = Buffer.concat(line.tailPieces);
+    const tail = merged.subarray(Math.max(0, merged.length - this.tailLimit));
+    const tailText = tail.toString('utf8');
+    const head = parseJsonObjectPrefix(line.head.toString('utf8'));
+    const object = head === null ? null : { ...parseJsonObjectSuffix(tailText), ...head };
+    const built =
+      object === null ? null : buildJsonlogRecord(object, tailText, line.startOffset, byteLength, this.parseTime, true);
+    const failure: ParseFailureReason = 'oversized';
+    out.push(built === null || typeof built === 'string' ? { failure, offset: line.startOffset, byteLength } : built);
+    this.recStart = this.scanPos = recordEnd;
+  }
+
+  /** Appends a chunk: zero-copy when nothing is held, else into the owned buffer. */
+  private append(chunk: Buffer): void {
+    if (this.recStart >= this.len) {
+      this.base += this.len;
+      this.buf = chunk;
+      this.len = chunk.length;
+      this.owned = false;
+      this.recStart = this.scanPos = 0;
+      return;
+    }
+    this.compact();
+    const needed = this.len + chunk.length;
+    if (!this.owned || needed > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, needed * 2));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+      this.owned = true;
+    }
+    chunk.copy(this.buf, this.len);
+    this.len = needed;
+  }
+
+  /** Keeps the unconsumed bytes in a buffer this framer owns (the pushed chunk may be reused). */
+  private retain(): void {
+    if (this.recStart >= this.len) {
+      this.base += this.len;
+      this.buf = EMPTY;
+      this.len = 0;
+      this.owned = false;
+      this.recStart = this.scanPos = 0;
+      return;
+    }
+    if (this.owned) return;
+    this.compact();
+    const copy = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, this.len * 2));
+    this.buf.copy(copy, 0, 0, this.len);
+    this.buf = copy;
+    this.owned = true;
+  }
+
+  private compact(): void {
+    const shift = this.recStart;
+    if (shift === 0) return;
+    if (this.owned) this.buf.copy(this.buf, 0, shift, this.len);
+    else this.buf = this.buf.subarray(shift, this.len);
+    this.base += shift;
+    this.len -= shift;
+    this.recStart = 0;
+    this.scanPos -= shift;
+  }
+}
+
+/** The line as a JSON object, or null when it is not one. */
+function parseObject(line: string): Record<string, unknown> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    if (error instanceof SyntaxError) return null;
+    throw error;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
