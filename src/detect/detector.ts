@@ -1,0 +1,45 @@
+import type { ZodType } from 'zod';
+import type { AccessEvent } from '../domain/access-event.js';
+import type { Detection } from '../domain/detection.js';
+import type { CompiledRule, MatchContext } from './compiled-rule.js';
+
+/**
+ * A running detector: one per enabled rule (or baseline). Windows run on event time; the engine
+ * calls `advance` when the event-time watermark moves, so `absence` can fire without new events.
+ * State must be JSON-serialisable through `snapshot`/`restore` so it can be committed with the
+ * source checkpoints (a restart neither forgets a half-counted window nor counts it twice).
+ */
+export interface Detector {
+  readonly rule: CompiledRule;
+  /** true when the event concerns this detector (its condition, a sequence step, an absence's `while`) */
+  wants(event: AccessEvent, context: MatchContext): boolean;
+  /** feeds one wanted event (exceptions already applied); returns the detections it raises now */
+  observe(event: AccessEvent, context: MatchContext): Detection[];
+  /** the watermark (epoch ms: no later event is expected to be older) moved; returns detections due */
+  advance(watermarkMs: number): Detection[];
+  /** JSON-serialisable state (windows, counters, learned values, absence watermark) */
+  snapshot(): unknown;
+  /** restores a snapshot taken by a detector of the same rule id and stateKey; @throws Error on a malformed state */
+  restore(state: unknown): void;
+}
+
+/** What a detector may use besides its rule. */
+export interface DetectorDeps {
+  /** max events kept per group in a window before the oldest are summarised (memory bound); default 10,000 */
+  maxEventsPerGroup?: number;
+  /** max groups per detector before the least recently seen is dropped; default 100,000 */
+  maxGroups?: number;
+}
+
+/**
+ * A detector plug-in (CONVENTIONS.md rule 8): its `type` as written in rule YAML, the zod schema of
+ * its parameters (durations as strings with units in YAML, ms after parsing), and `create`.
+ * The registry is an explicit map of these; code named in YAML is never loaded.
+ */
+export interface DetectorModule<P extends Record<string, unknown> = Record<string, unknown>> {
+  type: string;
+  paramsSchema: ZodType<P>;
+  /** true when the type needs a time window (a `window` on a `match` rule is an impossible combination) */
+  windowed: boolean;
+  create(rule: CompiledRule & { params: P }, deps: DetectorDeps): Detector;
+}
