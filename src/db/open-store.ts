@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   url?: string;
   /** jaga's data folder for the embedded store (holds `store.lock` and `pglite/`) */
   dataDir?: string;
+  /** an embedded store in memory (no folder, nothing kept after close), e.g. for `jaga replay`; wins over `url` and `dataDir` */
+  memory?: boolean;
   logger?: Logger;
   /** apply pending migrations before returning; default true */
   migrate?: boolean;
@@ -19,15 +21,18 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens jaga's store: `PgStore` when `url` is given, else `PgliteStore` in `dataDir`; then applies
+ * Opens jaga's store: an in-memory `PgliteStore` when `memory` is true, else `PgStore` when `url` is
+ * given, else `PgliteStore` in `dataDir`; then applies
  * pending migrations (unless `migrate: false`). On a migration failure the store is closed again.
  *
- * @throws ConfigError when neither `url` nor `dataDir` is given.
+ * @throws ConfigError when none of `memory`, `url` and `dataDir` is given.
  * @throws StoreError from connecting, locking the embedded folder, or migrating.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   let store: Store;
-  if (options.url !== undefined && options.url !== '') {
+  if (options.memory === true) {
+    store = await PgliteStore.openMemory();
+  } else if (options.url !== undefined && options.url !== '') {
     store = await PgStore.open({ url: options.url, logger: options.logger });
   } else if (options.dataDir !== undefined && options.dataDir !== '') {
     store = await PgliteStore.open({ dataDir: options.dataDir, logger: options.logger });

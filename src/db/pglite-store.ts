@@ -23,8 +23,9 @@ export interface PgliteStoreOptions {
 
 /**
  * The embedded store: PGlite 0.5 (PostgreSQL compiled to WASM, running in this process) on a local
- * data folder. Opening takes the folder's exclusive `StoreLock` first, so a second process fails with
- * an error naming the holder; the lock is released on close.
+ * data folder (`open`), or in memory without one (`openMemory`). Opening a folder takes its exclusive
+ * `StoreLock` first, so a second process fails with an error naming the holder; the lock is released
+ * on close.
  *
  * postmaster.pid: PGlite 0.5.17 writes `<dataDir>/pglite/postmaster.pid` (pid field -42) while open and
  * removes it on close, so one is left behind after kill -9. This PGlite version starts regardless, but
@@ -38,9 +39,10 @@ export class PgliteStore implements Store {
 
   private constructor(
     private readonly db: PGlite,
-    private readonly lock: StoreLock,
-    /** absolute path of jaga's data folder */
-    readonly dataDir: string,
+    /** the data folder's lock; null for an in-memory store */
+    private readonly lock: StoreLock | null,
+    /** absolute path of jaga's data folder; null for an in-memory store */
+    readonly dataDir: string | null,
   ) {}
 
   /**
@@ -60,6 +62,19 @@ export class PgliteStore implements Store {
     } catch (error) {
       await lock.release();
       throw toStoreError(error, `open embedded store ${dataDir}`);
+    }
+  }
+
+  /**
+   * Starts PGlite in memory, without a folder or lock: for runs whose state may vanish with the process
+   * (`jaga replay`, tests). Everything is lost on close.
+   * @throws StoreError when PGlite cannot start.
+   */
+  static async openMemory(): Promise<PgliteStore> {
+    try {
+      return new PgliteStore(await PGlite.create(), null, null);
+    } catch (error) {
+      throw toStoreError(error, 'open in-memory store');
     }
   }
 
@@ -111,7 +126,7 @@ export class PgliteStore implements Store {
     try {
       await this.db.close();
     } finally {
-      await this.lock.release();
+      await this.lock?.release();
     }
   }
 

@@ -1,3 +1,4 @@
+import type { SqlQueryable } from '../domain/sql-queryable.js';
 /**
  * The store contract: the one way every part of jaga reads and writes its own state (checkpoints,
  * incidents, outbox, baselines). Two drivers implement it with the same SQL: `PgStore` (PostgreSQL
@@ -16,14 +17,8 @@
 export type StoreDriver = 'pg' | 'pglite';
 
 /** Something that runs one parameterised statement: a store or an open transaction. */
-export interface StoreQueryable {
-  /**
-   * Runs one SQL statement with positional parameters (`$1`, `$2`, ...) and returns its rows
-   * (empty for statements without a result set and no RETURNING).
-   * @throws StoreError on any failure.
-   */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-}
+/** What SQL runs on (the shared contract in src/domain/sql-queryable.ts). */
+export type StoreQueryable = SqlQueryable;
 
 /**
  * An open transaction, handed to the callback of `Store.transaction`. Valid only until that callback

@@ -1,0 +1,285 @@
+import { SEVERITIES, type Detection, type Severity } from '../domain/detection.js';
+import { StoreError } from '../domain/errors.js';
+import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from '../domain/incident.js';
+import { incidentFingerprint } from './incident-fingerprint.js';
+import { decodeIncidentRow, INCIDENT_COLUMNS, type IncidentRow } from './incident-row.js';
+import { appendEvidence, mergeDetection, severityRank } from './merge-detection.js';
+import type { SqlQueryable } from '../domain/sql-queryable.js';
+
+/**
+ * Advisory lock class (first key of the two-int form) of the per-fingerprint upsert lock: ASCII "jagi".
+ * The second key is the fingerprint's first 32 bits. Distinct from the migration lock's class ("jaga").
+ */
+export const INCIDENT_LOCK_CLASS = 0x6a616769;
+
+/** Default and largest `limit` of `list`. */
+export const INCIDENT_LIST_DEFAULT_LIMIT = 100;
+export const INCIDENT_LIST_MAX_LIMIT = 10_000;
+
+/** How many times `upsert` retries after its INSERT met a live incident it did not see (written without the lock). */
+const MAX_OPEN_ATTEMPTS = 3;
+
+/** What `upsert` did with a detection. */
+export type UpsertOutcome =
+  /** a new incident was opened */
+  | 'opened'
+  /** merged into the live incident of its fingerprint, severity unchanged */
+  | 'updated'
+  /** merged into the live incident, whose severity rose to the detection's */
+  | 'severity_raised'
+  /** the detection id was applied before: nothing changed */
+  | 'duplicate';
+
+/** `upsert`'s answer: the incident as it is after the call, and what happened. */
+export interface UpsertResult {
+  incident: Incident;
+  outcome: UpsertOutcome;
+}
+
+/** Filters of `list`; all optional, combined with AND. */
+export interface IncidentListFilter {
+  /** one status or any of several */
+  status?: IncidentStatus | readonly IncidentStatus[];
+  /** exactly this severity, or any of several */
+  severity?: Severity | readonly Severity[];
+  /** this severity or higher */
+  minSeverity?: Severity;
+  /** detector (rule) id, exact */
+  detector?: string;
+  /** incidents whose last_seen is at or after this time (Date or ISO-8601) */
+  since?: Date | string;
+  /** incidents whose first_seen is at or before this time (Date or ISO-8601) */
+  until?: Date | string;
+  /** at most this many, 1..INCIDENT_LIST_MAX_LIMIT; default INCIDENT_LIST_DEFAULT_LIMIT */
+  limit?: number;
+}
+
+const LIVE = "status IN ('open', 'acknowledged')";
+
+/**
+ * Reads and writes incidents (tables `jaga_incident` and `jaga_incident_detection`, migration
+ * 0002_incidents). Writes take the caller's transaction, so incident changes commit together with the
+ * source checkpoints and detector state that caused them. Reads run on the store, or on `on` when given.
+ *
+ * Concurrency: `upsert` takes a transaction-level advisory lock per fingerprint
+ * (`pg_advisory_xact_lock(INCIDENT_LOCK_CLASS, <first 32 bits of the fingerprint>)`), so agents sharing
+ * one PostgreSQL apply detections of one fingerprint one after the other: never two live incidents,
+ * never a lost count, and a detection id applied by two agents at once counts once. The partial unique
+ * index on live fingerprints is the backstop. The lock is held until the caller's transaction ends: a
+ * transaction applying several detections should apply them in fingerprint order (`upsertMany` does),
+ * else two agents can deadlock; PostgreSQL then aborts one with a transient StoreError (40P01) and the
+ * caller retries the transaction.
+ */
+export class IncidentRepository {
+  constructor(private readonly store: SqlQueryable) {}
+
+  /**
+   * Applies a detection: merges it into the live (open or acknowledged) incident of its
+   * IncidentFingerprint (count += detection.count, first_seen = earliest, last_seen = latest, severity
+   * only rises, evidence appended up to 50 items unique by event_id, tags and data classes united,
+   * title/maturity/explanation/summary from the detection, entity gaps filled, version + 1), else opens
+   * a new incident (version 1) linked to the last resolved incident of the fingerprint. A detection id
+   * applied before changes nothing (outcome `duplicate`, the incident as it is now).
+   *
+   * @throws RangeError when the detection is malformed (unknown severity or maturity, count not a safe
+   *   non-negative integer, times not ISO-8601 or firstSeen after lastSeen): a caller bug.
+   * @throws StoreError from the store (40P01 deadlock is transient: retry the whole transaction).
+   */
+  async upsert(tx: SqlQueryable, given: Detection): Promise<UpsertResult> {
+    const detection = checkedDetection(given);
+    const fingerprint = incidentFingerprint(detection);
+    await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [INCIDENT_LOCK_CLASS, lockKey(fingerprint)]);
+    const [applied] = await tx.query<{ incident_id: number | bigint }>('SELECT incident_id FROM jaga_incident_detection WHERE detection_id = $1', [detection.id]);
+    if (applied !== undefined) {
+      const incident = await this.get(Number(applied.incident_id), tx);
+      if (incident === null) throw new StoreError(`detection ${detection.id} is recorded for incident ${String(applied.incident_id)}, which does not exist`, false);
+      return { incident, outcome: 'duplicate' };
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      const [live] = await tx.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM jaga_incident WHERE fingerprint = $1 AND ${LIVE} FOR UPDATE`, [fingerprint]);
+      let result: UpsertResult | undefined;
+      if (live !== undefined) result = await mergeInto(tx, decodeIncidentRow(live), detection);
+      else result = await openNew(tx, fingerprint, detection);
+      if (result !== undefined) {
+        await tx.query('INSERT INTO jaga_incident_detection (detection_id, incident_id) VALUES ($1, $2)', [detection.id, result.incident.id]);
+        return result;
+      }
+      if (attempt >= MAX_OPEN_ATTEMPTS) {
+        throw new StoreError(`incident ${fingerprint}: a live incident kept appearing while opening one (${attempt} attempts)`, true);
+      }
+    }
+  }
+
+  /**
+   * `upsert` for several detections in one transaction, applied in fingerprint order (input order
+   * within one fingerprint) so concurrent agents take their locks in one order.
+   * @returns the results in the order of `detections`
+   * @throws as `upsert`
+   */
+  async upsertMany(tx: SqlQueryable, detections: readonly Detection[]): Promise<UpsertResult[]> {
+    const order = detections.map((detection, index) => ({ index, fingerprint: incidentFingerprint(detection) }));
+    order.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index));
+    const results: UpsertResult[] = new Array<UpsertResult>(detections.length);
+    for (const { index } of order) results[index] = await this.upsert(tx, detections[index]!);
+    return results;
+  }
+
+  /** The incident with this id, or null. @throws StoreError */
+  async get(id: number, on: SqlQueryable = this.store): Promise<Incident | null> {
+    const [row] = await on.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM jaga_incident WHERE id = $1`, [id]);
+    return row === undefined ? null : decodeIncidentRow(row);
+  }
+
+  /** The live (open or acknowledged) incident of a fingerprint, or null. @throws StoreError */
+  async findOpenByFingerprint(fingerprint: string, on: SqlQueryable = this.store): Promise<Incident | null> {
+    const [row] = await on.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM jaga_incident WHERE fingerprint = $1 AND ${LIVE}`, [fingerprint]);
+    return row === undefined ? null : decodeIncidentRow(row);
+  }
+
+  /**
+   * Incidents matching every given filter, most recent activity first (last_seen, then id, descending).
+   * @throws RangeError for an unknown status or severity, an unparseable time, or a limit outside 1..INCIDENT_LIST_MAX_LIMIT.
+   * @throws StoreError
+   */
+  async list(filter: IncidentListFilter = {}, on: SqlQueryable = this.store): Promise<Incident[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: (param: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+      for (const status of statuses) if (!INCIDENT_STATUSES.includes(status)) throw new RangeError(`unknown incident status ${JSON.stringify(status)}`);
+      add((p) => `status = ANY(${p}::text[])`, statuses);
+    }
+    if (filter.severity !== undefined) {
+      const severities = typeof filter.severity === 'string' ? [filter.severity] : [...filter.severity];
+      add((p) => `severity_rank = ANY(${p}::smallint[])`, severities.map(severityRank));
+    }
+    if (filter.minSeverity !== undefined) add((p) => `severity_rank >= ${p}`, severityRank(filter.minSeverity));
+    if (filter.detector !== undefined) add((p) => `detector_id = ${p}`, filter.detector);
+    if (filter.since !== undefined) add((p) => `last_seen >= ${p}::timestamptz`, isoTime(filter.since, 'since'));
+    if (filter.until !== undefined) add((p) => `first_seen <= ${p}::timestamptz`, isoTime(filter.until, 'until'));
+    const limit = filter.limit ?? INCIDENT_LIST_DEFAULT_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > INCIDENT_LIST_MAX_LIMIT) {
+      throw new RangeError(`incident list limit must be an integer from 1 to ${INCIDENT_LIST_MAX_LIMIT}, got ${limit}`);
+    }
+    params.push(limit);
+    const rows = await on.query<IncidentRow>(
+      `SELECT ${INCIDENT_COLUMNS} FROM jaga_incident ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY last_seen DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(decodeIncidentRow);
+  }
+
+  /**
+   * Resolves a live incident (status `resolved`, version + 1): its fingerprint's next detection opens a
+   * new incident linked to it. The minimal lifecycle step; the incidents issue adds actors and the timeline.
+   * @returns the resolved incident, or null when no live incident has this id (unknown or already resolved)
+   * @throws StoreError
+   */
+  async resolve(tx: SqlQueryable, id: number): Promise<Incident | null> {
+    const [row] = await tx.query<IncidentRow>(
+      `UPDATE jaga_incident SET status = 'resolved', version = version + 1, updated_at = now() WHERE id = $1 AND ${LIVE} RETURNING ${INCIDENT_COLUMNS}`,
+      [id],
+    );
+    return row === undefined ? null : decodeIncidentRow(row);
+  }
+}
+
+/** Merges a detection into a live incident locked by the caller. */
+async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detection): Promise<UpsertResult> {
+  const merged = mergeDetection(incident, detection);
+  const [row] = await tx.query<IncidentRow>(
+    `UPDATE jaga_incident
+        SET title = $2, severity = $3, severity_rank = $4, maturity = $5,
+            first_seen = least(first_seen, $6::timestamptz), last_seen = greatest(last_seen, $7::timestamptz), count = count + $8::bigint,
+            entity = $9::jsonb, tags = $10::text[], data_classes = $11::text[], explanation = $12::jsonb, summary = $13, evidence = $14::jsonb,
+            version = version + 1, updated_at = now()
+      WHERE id = $1
+      RETURNING ${INCIDENT_COLUMNS}`,
+    [
+      incident.id,
+      detection.title,
+      merged.severity,
+      severityRank(merged.severity),
+      detection.maturity,
+      detection.firstSeen,
+      detection.lastSeen,
+      detection.count,
+      JSON.stringify(merged.entity),
+      merged.tags,
+      merged.dataClasses,
+      JSON.stringify(detection.explanation),
+      detection.summary,
+      JSON.stringify(merged.evidence),
+    ],
+  );
+  return { incident: decodeIncidentRow(row!), outcome: merged.severityRaised ? 'severity_raised' : 'updated' };
+}
+
+/** Opens a new incident; undefined when a live incident of the fingerprint exists after all (ON CONFLICT). */
+async function openNew(tx: SqlQueryable, fingerprint: string, detection: Detection): Promise<UpsertResult | undefined> {
+  const [row] = await tx.query<IncidentRow>(
+    `INSERT INTO jaga_incident (fingerprint, detector_id, title, severity, severity_rank, maturity, first_seen, last_seen, count, server,
+                               "group", entity, tags, data_classes, explanation, summary, evidence, previous_incident_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9::bigint, $10, $11::jsonb, $12::jsonb, $13::text[], $14::text[], $15::jsonb, $16, $17::jsonb,
+             (SELECT max(id) FROM jaga_incident WHERE fingerprint = $1 AND status = 'resolved'))
+     ON CONFLICT (fingerprint) WHERE ${LIVE} DO NOTHING
+     RETURNING ${INCIDENT_COLUMNS}`,
+    [
+      fingerprint,
+      detection.detectorId,
+      detection.title,
+      detection.severity,
+      severityRank(detection.severity),
+      detection.maturity,
+      detection.firstSeen,
+      detection.lastSeen,
+      detection.count,
+      detection.server,
+      JSON.stringify(detection.group),
+      JSON.stringify(detection.entity),
+      [...new Set(detection.tags)].sort(),
+      [...new Set(detection.dataClasses)].sort(),
+      JSON.stringify(detection.explanation),
+      detection.summary,
+      JSON.stringify(appendEvidence([], detection.evidence)),
+    ],
+  );
+  return row === undefined ? undefined : { incident: decodeIncidentRow(row), outcome: 'opened' };
+}
+
+/** Second key of the advisory lock: the fingerprint's first 8 hex digits as a signed 32-bit integer. */
+function lockKey(fingerprint: string): number {
+  return Number.parseInt(fingerprint.slice(0, 8), 16) | 0;
+}
+
+/** ISO-8601 text of a filter time. @throws RangeError when unparseable */
+function isoTime(value: Date | string, name: string): string {
+  const time = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (Number.isNaN(time)) throw new RangeError(`incident list ${name} is not a valid time: ${JSON.stringify(String(value))}`);
+  return new Date(time).toISOString();
+}
+
+/**
+ * The detection with firstSeen/lastSeen rewritten as `Date#toISOString` text (so PostgreSQL's session
+ * time zone never interprets them); rejects a malformed detection before any SQL runs.
+ * @throws RangeError
+ */
+function checkedDetection(detection: Detection): Detection {
+  if (!SEVERITIES.includes(detection.severity)) throw new RangeError(`detection ${detection.id}: unknown severity ${JSON.stringify(detection.severity)}`);
+  if (detection.maturity !== 'stable' && detection.maturity !== 'experimental') {
+    throw new RangeError(`detection ${detection.id}: unknown maturity ${JSON.stringify(detection.maturity)}`);
+  }
+  if (!Number.isSafeInteger(detection.count) || detection.count < 0) {
+    throw new RangeError(`detection ${detection.id}: count must be a safe non-negative integer, got ${detection.count}`);
+  }
+  const first = Date.parse(detection.firstSeen);
+  const last = Date.parse(detection.lastSeen);
+  if (Number.isNaN(first) || Number.isNaN(last)) throw new RangeError(`detection ${detection.id}: firstSeen and lastSeen must be ISO-8601 times`);
+  if (first > last) throw new RangeError(`detection ${detection.id}: firstSeen ${detection.firstSeen} is after lastSeen ${detection.lastSeen}`);
+  return { ...detection, firstSeen: new Date(first).toISOString(), lastSeen: new Date(last).toISOString() };
+}
