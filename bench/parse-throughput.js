@@ -1,0 +1,62 @@
+// In-process parser throughput: the compiled jaga parser (and optionally the SQL enricher) over
+// one file, read the way `jaga parse` reads it. Imports dist/ lazily so the floors and pgbadger
+// still run while dist/ is missing.
+import { open } from 'node:fs/promises';
+import { READ_CHUNK_BYTES } from './floors.js';
+
+/**
+ * Parses a whole file with `createLogParser` from dist/parse/log-parser.js, reading 1 MiB chunks
+ * with a fresh Buffer per read (the parser may keep references into a chunk). With `enrich`, every
+ * event goes through `QueryEnricher.enrich` (dist/enrich/query-enricher.js), created before the
+ * clock starts. Outputs are counted and dropped.
+ * @param {{path: string, format: 'stderr'|'csvlog'|'jsonlog', logLinePrefix?: string, enrich: boolean}} options
+ * @returns {Promise<{bytes: number, records: number, events: number, failures: number, elapsedMs: number,
+ *   cpuMs: number, enricher: {hits: number, misses: number, entries: number} | null}>} `elapsedMs` (wall)
+ *   and `cpuMs` (user + system) cover reading, parsing and enriching only (not module loading nor
+ *   enricher start-up)
+ * @throws when dist/ is missing or the parser/enricher API is not there (the caller reports it)
+ */
+export async function measureParse({ path, format, logLinePrefix, enrich }) {
+  const { createLogParser, isParseFailure } = await import('../dist/parse/log-parser.js');
+  const enricher = enrich ? await (await import('../dist/enrich/query-enricher.js')).QueryEnricher.create() : null;
+  const parser = createLogParser({
+    format,
+    logLinePrefix,
+    timezone: 'UTC',
+    server: 'bench',
+    source: { id: 'bench', file: path, fingerprint: 'x' },
+  });
+  let events = 0;
+  let failures = 0;
+  const consume = (outputs) => {
+    for (const out of outputs) {
+      if (isParseFailure(out)) {
+        failures++;
+        continue;
+      }
+      events++;
+      if (enricher) enricher.enrich(out);
+    }
+  };
+
+  const handle = await open(path, 'r');
+  let bytes = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK_BYTES, bytes);
+      if (bytesRead === 0) break;
+      bytes += bytesRead;
+      consume(parser.push(bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead)));
+    }
+    consume(parser.end());
+  } finally {
+    await handle.close();
+  }
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore); // microseconds
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { bytes, records: parser.records, events, failures, elapsedMs, cpuMs, enricher: enricher ? enricher.stats() : null };
+}
