@@ -1,0 +1,108 @@
+import { appendFileSync, copyFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileRegistry, type ReadStep } from '../../src/sources/file-registry.js';
+import { scanFolder } from '../../src/sources/scanned-file.js';
+import { fileNameGlob } from '../../src/sources/file-name-glob.js';
+import { LineWriter, tempFolder } from './log-folder-harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Reads every ready step. */
+async function drain(registry: FileRegistry, nowMs: number): Promise<ReadStep[]> {
+  const steps: ReadStep[] = [];
+  for (;;) {
+    const step = await registry.next(nowMs);
+    if (step === null) return steps;
+    if (step === 'replaced') throw new Error('unexpected replaced');
+    steps.push(step);
+  }
+}
+
+describe('FileRegistry (log folder source internals)', () => {
+  it('closes the descriptor of an idle older file, keeps the newest open, and reopens the older one when it grows', async () => {
+    const folder = tempFolder();
+    const writer = new LineWriter();
+    const a = join(folder.dir, 'a.log');
+    const b = join(folder.dir, 'b.log');
+    writer.append(a, 10);
+    writer.append(b, 5);
+    const registry = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: [], idleCloseMs: 0, retiredKeepMs: 60_000 });
+    cleanups.push(folder.cleanup, () => registry.closeAll());
+    const scan = () => scanFolder(folder.dir, fileNameGlob('*.log'));
+    expect((await registry.reconcile(await scan(), 0)).map((c) => c.event)).toEqual(['discovered', 'discovered']);
+    const first = await drain(registry, 0);
+    expect(first.map((s) => [s.kind, s.file.path, s.offset])).toEqual([['data', a, 0], ['data', b, 0]]);
+    const [fileA, fileB] = [first[0]!.file, first[1]!.file];
+    await registry.reconcile(await scan(), 1000);
+    expect([fileA.isOpen, fileB.isOpen]).toEqual([false, true]);
+    const sizeA = fileA.readOffset;
+    const more = writer.append(a, 3);
+    await registry.reconcile(await scan(), 2000);
+    expect(fileA.isOpen).toBe(true);
+    const second = await drain(registry, 2000);
+    expect(second.map((s) => [s.kind, s.file.path, s.offset, s.bytes.toString()])).toEqual([['data', a, sizeA, more.map((l) => `${l}\n`).join('')]]);
+    expect(registry.checkpoints().map((c) => c.offset)).toEqual([0, 0]);
+    registry.ack(fileA.identity, sizeA);
+    expect(registry.checkpoints()).toEqual([
+      { fingerprint: fileA.identity, path: a, offset: sizeA },
+      { fingerprint: fileB.identity, path: b, offset: 0 },
+    ]);
+  });
+
+  it('a file already read to its checkpoint is tracked without a descriptor until it grows', async () => {
+    const folder = tempFolder();
+    const writer = new LineWriter();
+    const a = join(folder.dir, 'a.log');
+    const b = join(folder.dir, 'b.log');
+    writer.append(a, 4);
+    writer.append(b, 4);
+    const probe = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: [], idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    await probe.reconcile(await scanFolder(folder.dir, fileNameGlob('*.log')), 0);
+    const steps = await drain(probe, 0);
+    for (const s of steps) probe.ack(s.file.identity, s.offset + s.bytes.length);
+    const saved = probe.checkpoints();
+    await probe.closeAll();
+    const registry = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: saved, idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(folder.cleanup, () => registry.closeAll());
+    expect(registry.checkpoints()).toEqual(saved); // before the first scan: what was loaded, not []
+    const changes = await registry.reconcile(await scanFolder(folder.dir, fileNameGlob('*.log')), 0);
+    expect(changes.map((c) => c.fields.how)).toEqual(['checkpoint', 'checkpoint']);
+    expect(await drain(registry, 0)).toEqual([]);
+    appendFileSync(a, 'late line\n');
+    await registry.reconcile(await scanFolder(folder.dir, fileNameGlob('*.log')), 10);
+    const late = await drain(registry, 10);
+    expect(late.map((s) => [s.file.path, s.offset, s.bytes.toString()])).toEqual([[a, saved[0]!.offset, 'late line\n']]);
+  });
+
+  it('a truncation seen with a listing that predates the copytruncate copy is re-listed, so the copy tail comes before the new content', async () => {
+    const folder = tempFolder();
+    const writer = new LineWriter();
+    const active = join(folder.dir, 'pg.log');
+    writer.append(active, 50);
+    const registry = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: [], idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(folder.cleanup, () => registry.closeAll());
+    const scan = () => scanFolder(folder.dir, fileNameGlob('*.log'));
+    await registry.reconcile(await scan(), 0);
+    const first = await drain(registry, 0);
+    const tail = writer.append(active, 20);
+    copyFileSync(active, join(folder.dir, 'pg-1.log'));
+    truncateSync(active, 0);
+    const fresh = writer.append(active, 5);
+    const stale = (await scan()).filter((s) => s.name !== 'pg-1.log'); // readdir ran before the copy existed
+    expect((await registry.reconcile(stale, 10)).map((c) => c.event)).toEqual([]);
+    expect(registry.wantsRelist).toBe(true);
+    expect(await drain(registry, 10)).toEqual([]);
+    const changes = await registry.reconcile(await scan(), 20);
+    expect(changes.map((c) => [c.event, c.fields.how])).toEqual([['rotated', 'copied'], ['discovered', 'new']]);
+    const rest = await drain(registry, 20);
+    expect(rest.map((s) => [s.kind, s.file.path, s.offset])).toEqual([
+      ['data', join(folder.dir, 'pg-1.log'), first[0]!.bytes.length],
+      ['data', active, 0],
+    ]);
+    expect(rest.map((s) => s.bytes.toString()).join('')).toBe([...tail, ...fresh].map((l) => `${l}\n`).join(''));
+  });
+});
