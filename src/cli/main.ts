@@ -1,11 +1,15 @@
 import { CliError } from './cli-error.js';
 import { parseCommand } from './parse-command.js';
+import { rulesCommand } from './rules-command.js';
+import { tailCommand } from './tail-command.js';
 
 /** A CLI command: gets its own arguments, returns the exit code. */
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   parse: { run: parseCommand, summary: 'parse log files into one JSON event per line' },
+  tail: { run: tailCommand, summary: 'follow a PostgreSQL log folder through rotations, one JSON event per line' },
+  rules: { run: (args) => rulesCommand(args), summary: 'validate rule files or show the effective rule' },
 };
 
 function usage(): string {

@@ -40,6 +40,11 @@ export interface CompiledRule {
   stateKey: string;
   /** inline tests, as written (run by `jaga rules test` through the production engine) */
   tests: RuleTest[];
+  /**
+   * the event `kind`s the rule can ever want (its condition, sequence steps and `while`), derived
+   * from plain `kind:` equalities; absent when it may want any kind. The engine indexes rules by it.
+   */
+  kinds?: ReadonlySet<string>;
 }
 
 /** A compiled exception: events matching it never contribute to the rule. */

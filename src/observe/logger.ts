@@ -1,5 +1,11 @@
 import winston from 'winston';
 
+/** Adds `time` (ISO-8601 UTC, ms) to every line. */
+const stampTime = winston.format((info) => {
+  info.time = new Date().toISOString();
+  return info;
+});
+
 /** Logger options. `level` is a winston npm level; `format` json (default, for machines) or pretty. */
 export interface LoggerOptions {
   level?: 'error' | 'warn' | 'info' | 'debug';
@@ -19,7 +25,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const format =
     options.format === 'pretty'
       ? winston.format.combine(winston.format.timestamp(), winston.format.simple())
-      : winston.format.combine(winston.format.timestamp({ alias: 'time' }), winston.format.json());
+      : winston.format.combine(stampTime(), winston.format.json());
   return winston.createLogger({
     level: options.level ?? 'info',
     format,

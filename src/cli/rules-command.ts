@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { Document, isMap, isScalar, isSeq } from 'yaml';
+import { loadConfigFile } from '../config/load-config-file.js';
+import { type DetectionConfig, resolveDetectionConfig } from '../config/detection-config.js';
+import type { DetectorModule } from '../detect/detector.js';
+import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
+import { type LoadedRuleSet, loadRuleSet } from '../detect/rule-loader.js';
+import type { EffectiveRuleDocument } from '../detect/rule-overlays.js';
+import { ConfigError, RuleLoadError } from '../domain/errors.js';
+import { suggestionSuffix } from '../lib/did-you-mean.js';
+import { CliError } from './cli-error.js';
+
+const HELP = `usage: jaga rules validate [DIR...] [--config FILE]
+       jaga rules show ID [--config FILE] [--rules DIR]...
+
+  validate   loads every rule, list, overlay and the catalog, and lists EVERY problem (file:line:
+             rule: path: message); a rule without a firing and a non-firing test is a problem.
+             DIR (default: the config's rules, else the shipped rules/) replaces the rule folders.
+             Exit 0 when the set is valid, 1 with problems, 2 for a bad option or config.
+  show       prints the effective rule ID (overlays applied) as YAML, with the overlay files that
+             changed it. Exit 1 for an unknown rule id or a rule set with problems.
+
+  --config   jaga.yaml: its rules, overlays, lists and catalog are used
+  --rules    rule folder (repeatable) instead of the config's
+`;
+
+/** What `rulesCommand` writes to and loads with (tests inject them). */
+export interface RulesCommandDeps {
+  registry?: ReadonlyMap<string, DetectorModule>;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** clock for exception expiry */
+  now?: Date;
+}
+
+/**
+ * `jaga rules validate|show` (issue 4; `jaga rules test` is added by the rule-test runner).
+ * @param args the arguments after `rules`
+ * @returns exit code: 0 ok, 1 problems found / unknown rule, 2 bad usage or config
+ * @throws CliError for a bad option or missing argument (main prints it, exit 2)
+ */
+export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}): Promise<number> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    (sub === undefined ? stderr : stdout).write(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'validate' && sub !== 'show') throw new CliError(`unknown subcommand "${sub}"${suggestionSuffix(sub, ['validate', 'show'])}\n${HELP}`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string' }, rules: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } } });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  if (parsed.values.help) {
+    stdout.write(HELP);
+    return 0;
+  }
+  let detection: DetectionConfig;
+  try {
+    detection = parsed.values.config ? (await loadConfigFile(parsed.values.config)).detection : resolveDetectionConfig({}, process.cwd());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) stderr.write(`${problem}\n`);
+    return 2;
+  }
+  const registry = deps.registry ?? DETECTOR_REGISTRY;
+  if (sub === 'validate') {
+    const ruleDirs = parsed.positionals.length > 0 ? parsed.positionals : (parsed.values.rules ?? detection.ruleDirs);
+    const loaded = await load(detection, ruleDirs, registry, true, deps.now, stderr);
+    if (loaded === null) return 1;
+    for (const warning of loaded.warnings) stderr.write(`warning: ${warning}\n`);
+    const enabled = loaded.rules.filter((rule) => rule.enabled).length;
+    stdout.write(`ok: ${loaded.rules.length} rules (${enabled} enabled) from ${loaded.files.length} files\n`);
+    return 0;
+  }
+  const [id, ...extra] = parsed.positionals;
+  if (id === undefined || extra.length > 0) throw new CliError(`show takes exactly one rule id\n${HELP}`);
+  const loaded = await load(detection, parsed.values.rules ?? detection.ruleDirs, registry, false, deps.now, stderr);
+  if (loaded === null) return 1;
+  const effective = loaded.documents.get(id);
+  const rule = loaded.rules.find((r) => r.id === id);
+  if (effective === undefined || rule === undefined) {
+    stderr.write(`jaga rules show: unknown rule "${id}"${suggestionSuffix(id, loaded.documents.keys())}\n`);
+    return 1;
+  }
+  stdout.write(showRule(effective, { type: rule.type, enabled: rule.enabled, kinds: rule.kinds, stateKey: rule.stateKey, exceptions: rule.exceptions.map((e) => e.name) }));
+  return 0;
+}
+
+async function load(detection: DetectionConfig, ruleDirs: readonly string[], registry: ReadonlyMap<string, DetectorModule>, requireTests: boolean, now: Date | undefined, stderr: NodeJS.WritableStream): Promise<LoadedRuleSet | null> {
+  try {
+    return await loadRuleSet({ ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry, requireTests, ...(now ? { now } : {}) });
+  } catch (error) {
+    if (!(error instanceof RuleLoadError)) throw error;
+    for (const problem of error.problems) stderr.write(`${problem}\n`);
+    stderr.write(`${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
+    return null;
+  }
+}
+
+/**
+ * The effective rule as YAML: a header (type, state, origin file, overlays and the keys they
+ * changed, event kinds, state key) and the document, each overlaid key marked `# overlay: FILE`
+ * and each exception not in `rule.exceptions` (the ones in force) marked `# expired: ignored`.
+ */
+export function showRule(effective: EffectiveRuleDocument, rule: { type: string; enabled: boolean; kinds?: ReadonlySet<string> | undefined; stateKey: string; exceptions: readonly string[] }): string {
+  const header = [`# rule ${effective.id} (${rule.type}, ${rule.enabled ? 'enabled' : 'disabled'})`, `# file: ${effective.file}`];
+  if (effective.overlays.length > 0) {
+    header.push(`# overlays: ${effective.overlays.join(', ')}`);
+    const byFile = new Map<string, string[]>();
+    for (const [key, file] of Object.entries(effective.changedBy)) byFile.set(file, [...(byFile.get(file) ?? []), key]);
+    for (const [file, keys] of byFile) header.push(`# changed by ${file}: ${keys.join(', ')}`);
+  }
+  header.push(`# event kinds: ${rule.kinds ? [...rule.kinds].sort().join(', ') : 'any'}`, `# state key: ${rule.stateKey}`);
+  const doc = new Document(effective.document);
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : null;
+      if (key === 'exceptions' && isSeq(pair.value)) {
+        for (const item of pair.value.items) {
+          const name = isMap(item) ? item.get('name') : undefined;
+          if (isMap(item) && typeof name === 'string' && !rule.exceptions.includes(name)) item.commentBefore = ' expired: ignored';
+        }
+      }
+      const file = key === null ? undefined : effective.changedBy[key];
+      if (file === undefined) continue;
+      const note = key === 'exceptions' ? ` overlay: ${file} (exceptions appended)` : ` overlay: ${file}`;
+      if (isScalar(pair.value)) pair.value.comment = note;
+      else if (isScalar(pair.key)) pair.key.commentBefore = note;
+    }
+  }
+  return `${header.join('\n')}\n${doc.toString({ lineWidth: 0 })}`;
+}

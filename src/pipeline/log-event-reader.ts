@@ -1,0 +1,104 @@
+import type { AccessEvent, ParseFailure } from '../domain/access-event.js';
+import type { QueryEnricher } from '../enrich/query-enricher.js';
+import type { InternalEventReporter } from '../observe/telemetry.js';
+import { createEventBuilder } from '../parse/event-builder.js';
+import type { LogFormat } from '../parse/log-format.js';
+import { type LogParser, createLogParser, isParseFailure } from '../parse/log-parser.js';
+import type { FileChunk } from '../sources/file-chunk.js';
+import type { LogFolderSource } from '../sources/log-folder-source.js';
+
+/** Parser settings of one log folder source. */
+export interface LogEventReaderOptions {
+  /** the server's exact `log_line_prefix` (stderr only) */
+  logLinePrefix?: string;
+  /** IANA zone of the server's `log_timezone` (default UTC) */
+  timezone?: string;
+  /** largest record kept whole, bytes (default 1 MiB) */
+  maxRecordBytes?: number;
+  /** adds `query` facts to events when given */
+  enricher?: QueryEnricher | null;
+  /** reports each parse failure (counted and logged without content) */
+  onFailure?: InternalEventReporter<'source' | 'format' | 'reason'>;
+}
+
+/** Events parsed from one chunk, and the position that is safe to acknowledge once they are delivered. */
+export interface LogEventBatch {
+  events: AccessEvent[];
+  failures: ParseFailure[];
+  /** file fingerprint and byte offset after the last record of this batch (null: nothing to acknowledge) */
+  position: { fingerprint: string; offset: number } | null;
+}
+
+/**
+ * Wires a `LogFolderSource` to the parse (and optionally enrich) stages: one incremental parser
+ * per file (keyed by FileFingerprint, started at the chunk's offset), one event builder per source
+ * (pgaudit `log_statement_once` state spans rotated files). `idle` chunks flush records held for
+ * DETAIL/STATEMENT lines; `end` chunks finish a rotated-away file.
+ *
+ * The reader pulls one chunk at a time, so backpressure reaches the source: nothing is read ahead
+ * of the consumer. Acknowledge `position` back to the source only after the batch's events are
+ * delivered (written, committed).
+ */
+export class LogEventReader {
+  private readonly parsers = new Map<string, LogParser>();
+  private readonly builder;
+
+  constructor(
+    private readonly source: LogFolderSource,
+    private readonly server: string,
+    private readonly options: LogEventReaderOptions = {},
+  ) {
+    this.builder = createEventBuilder({ server });
+  }
+
+  /** Batches in read order until `signal` aborts (the source then ends its iteration). */
+  async *batches(signal: AbortSignal): AsyncGenerator<LogEventBatch> {
+    for await (const chunk of this.source.chunks(signal)) {
+      const batch = this.consume(chunk);
+      if (batch) yield batch;
+    }
+  }
+
+  private consume(chunk: FileChunk): LogEventBatch | null {
+    const format = this.source.destination;
+    if (!format) return null;
+    let parser = this.parsers.get(chunk.fingerprint);
+    if (!parser) {
+      if (chunk.type === 'idle') return null;
+      parser = this.createParser(format, chunk);
+      this.parsers.set(chunk.fingerprint, parser);
+    }
+    let outputs;
+    if (chunk.type === 'data') outputs = parser.push(chunk.bytes);
+    else if (chunk.type === 'idle') outputs = parser.flush();
+    else {
+      outputs = chunk.bytes.length > 0 ? [...parser.push(chunk.bytes), ...parser.end()] : parser.end();
+      this.parsers.delete(chunk.fingerprint);
+    }
+    const events: AccessEvent[] = [];
+    const failures: ParseFailure[] = [];
+    for (const out of outputs) {
+      if (isParseFailure(out)) {
+        failures.push(out);
+        this.options.onFailure?.({ source: this.source.id, format, reason: out.reason }, { file: out.source.file, offset: out.source.offset, byte_length: out.byteLength });
+      } else {
+        this.options.enricher?.enrich(out);
+        events.push(out);
+      }
+    }
+    return { events, failures, position: { fingerprint: chunk.fingerprint, offset: parser.safeOffset } };
+  }
+
+  private createParser(format: LogFormat, chunk: FileChunk & { type: 'data' | 'end' }): LogParser {
+    return createLogParser({
+      format,
+      logLinePrefix: this.options.logLinePrefix,
+      timezone: this.options.timezone,
+      maxRecordBytes: this.options.maxRecordBytes,
+      server: this.server,
+      source: { id: this.source.id, file: chunk.path, fingerprint: chunk.fingerprint },
+      startOffset: chunk.offset,
+      builder: this.builder,
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { rulesCommand } from '../../src/cli/rules-command.js';
+import { CliError } from '../../src/cli/cli-error.js';
+import { ruleHead, TWO_TESTS, writeTree } from '../detect/rule-fixtures.js';
+
+const PACK = resolve('test/fixtures/rules/pack');
+const CATALOG = resolve('test/fixtures/rules/catalog.yaml');
+const JUNE = new Date('2026-06-01T00:00:00Z');
+
+/** Runs `jaga rules ...` with captured output. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const code = await rulesCommand(args, { stdout, stderr, now: JUNE });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('jaga rules validate', () => {
+  it('exits 0 for a valid folder, printing warnings on stderr', async () => {
+    const result = await run(['validate', PACK]);
+    expect(result).toEqual({
+      code: 0,
+      stdout: 'ok: 3 rules (3 enabled) from 4 files\n',
+      stderr: `warning: ${PACK}/auth.yaml:21: rule test.auth.brute_force: exceptions[0]: exception "pentest_2026" expired at 2026-03-31T00:00:00Z: ignored\n`,
+    });
+  });
+
+  it('exits 1 listing every problem, including a rule without a non-firing test', async () => {
+    const dir = await writeTree({
+      'a.yaml': `${ruleHead('t.a', 'match')}match:\n  sel: { kind: error }\nwindow: 1m\n${TWO_TESTS}`,
+      'b.yaml': `${ruleHead('t.b', 'match')}match:\n  sel: { kind: error }\ntests:\n  - name: fires\n    events: [{ time: 2026-01-01T00:00:00Z, kind: error }]\n    expect: { detections: 1 }\n`,
+    });
+    const result = await run(['validate', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      [
+        `${dir}/a.yaml:9: rule t.a: window: "window" is not a parameter of type match (match takes no parameters)`,
+        `${dir}/b.yaml:9: rule t.b: tests: needs a test that does not fire (expect.detections: 0)`,
+        '2 problems',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('uses the config file\'s rules, lists and catalog, and exits 2 for a bad config', async () => {
+    const dir = await writeTree({ 'jaga.yaml': `rules: [${PACK}]\ncatalog: ${CATALOG}\nlists:\n  etl_roles: [app_batch, app_etl]\n`, 'bad.yaml': 'rule: [x]\n' });
+    const ok = await run(['validate', '--config', join(dir, 'jaga.yaml')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('ok: 3 rules (3 enabled) from 5 files\n');
+    const bad = await run(['validate', '--config', join(dir, 'bad.yaml')]);
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: `${join(dir, 'bad.yaml')}:1: rule: unknown key "rule" (did you mean "rules"?)\n` });
+  });
+});
+
+describe('jaga rules show', () => {
+  it('prints the effective rule with the overlay that changed its threshold', async () => {
+    const result = await run(['show', 'test.auth.brute_force', '--rules', PACK]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      '# rule test.auth.brute_force (threshold, enabled)',
+      `# file: ${PACK}/auth.yaml`,
+      `# overlays: ${PACK}/local/site.yaml`,
+      `# changed by ${PACK}/local/site.yaml: count, tags, exceptions`,
+      '# event kinds: auth_failure',
+    ]);
+    expect(lines[5]).toMatch(/^# state key: [0-9a-f]{64}$/);
+    expect(lines).toContain(`count: 20 # overlay: ${PACK}/local/site.yaml`);
+    expect(lines).toContain('window: 60s');
+    expect(lines).toContain(`# overlay: ${PACK}/local/site.yaml (exceptions appended)`);
+    expect(lines).toContain('  - name: monitoring_probe');
+    expect(lines).toContain('  # expired: ignored');
+  });
+
+  it('exits 1 for an unknown rule id with a suggestion', async () => {
+    expect(await run(['show', 'test.auth.brute_forse', '--rules', PACK])).toEqual({ code: 1, stdout: '', stderr: 'jaga rules show: unknown rule "test.auth.brute_forse" (did you mean "test.auth.brute_force"?)\n' });
+  });
+
+  it('refuses a missing id and an unknown subcommand as usage errors', async () => {
+    await expect(run(['show'])).rejects.toThrow(CliError);
+    await expect(run(['valdate'])).rejects.toThrow('unknown subcommand "valdate" (did you mean "validate"?)');
+  });
+});

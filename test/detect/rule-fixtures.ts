@@ -1,0 +1,67 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { AccessEvent } from '../../src/domain/access-event.js';
+
+/** An AccessEvent with every field null (time 2026-01-01T00:00:00.000Z, kind other) except `partial`. */
+export function makeEvent(partial: Partial<AccessEvent> = {}): AccessEvent {
+  return {
+    id: 'test:fp:0',
+    time: '2026-01-01T00:00:00.000Z',
+    server: 'db1',
+    source: { id: 'db1', file: null, fingerprint: null, offset: 0 },
+    kind: 'other',
+    user: null,
+    database: null,
+    client_addr: null,
+    client_port: null,
+    application_name: null,
+    pid: null,
+    session_id: null,
+    session_line: null,
+    backend_type: null,
+    severity: null,
+    sqlstate: null,
+    message: null,
+    detail: null,
+    hint: null,
+    context: null,
+    statement: null,
+    session_duration_ms: null,
+    truncated: false,
+    audit: null,
+    query: null,
+    app: null,
+    ...partial,
+  };
+}
+
+/** Audit fields with defaults, for `makeEvent({ audit: audit({...}) })`. */
+export function audit(partial: Partial<NonNullable<AccessEvent['audit']>> = {}): NonNullable<AccessEvent['audit']> {
+  return { audit_type: 'SESSION', statement_id: 1, substatement_id: 1, class: 'READ', command: 'SELECT', object_type: 'TABLE', object_name: null, statement: 'SELECT 1', parameter: '<none>', rows: null, ...partial };
+}
+
+/** Writes `files` (relative path → content) into a fresh temp folder and returns its path. */
+export async function writeTree(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'jaga-rules-'));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  return root;
+}
+
+/** The common head of a valid rule document (YAML lines), id and type given. */
+export function ruleHead(id: string, type: string): string {
+  return `schema: jaga/rules/v1\nid: ${id}\ntitle: Test rule ${id}\ndescription: A rule written by a test.\nseverity: medium\ntype: ${type}\n`;
+}
+
+/** Two inline tests (one firing, one not) on auth_failure events, valid for any rule. */
+export const TWO_TESTS = `tests:
+  - name: fires
+    events: [{ time: 2026-01-01T00:00:00Z, kind: auth_failure, user: a }]
+    expect: { detections: 1 }
+  - name: quiet
+    events: [{ time: 2026-01-01T00:00:00Z, kind: connection }]
+    expect: { detections: 0 }
+`;
