@@ -1,0 +1,319 @@
+import type { AccessEvent } from '../domain/access-event.js';
+import type { Detection } from '../domain/detection.js';
+import type { CompiledRule, EventPredicate, MatchContext } from './compiled-rule.js';
+import type { Detector, DetectorDeps, DetectorModule } from './detector.js';
+import { DETECTOR_REGISTRY } from './detector-registry.js';
+import { eventTimeMs } from './event-time.js';
+import { asRecord, timeFromJson, timeToJson } from './snapshot-codec.js';
+import { Suppression, type SuppressionReport } from './suppression.js';
+
+/** Options of a DetectionEngine. */
+export interface DetectionEngineOptions {
+  /** how far behind the newest event time the watermark runs, ms; default 5,000 */
+  allowedLatenessMs?: number;
+  /** memory bounds handed to every detector */
+  deps?: DetectorDeps;
+  /** detector plug-ins by type; default DETECTOR_REGISTRY */
+  registry?: ReadonlyMap<string, DetectorModule>;
+}
+
+/**
+ * The engine's JSON-serialisable state (committed with the source checkpoints by the incidents
+ * issue): each detector's state under its rule id with the type and stateKey it was taken with,
+ * the suppression windows and the watermark (epoch ms, null before any event).
+ */
+export interface EngineState {
+  version: 1;
+  watermarkMs: number | null;
+  /** the watermark last handed to the detectors (ms, null before any); absent in older snapshots = watermarkMs */
+  advancedMs?: number | null;
+  detectors: Record<string, { type: string; stateKey: string; state: unknown }>;
+  suppression: unknown;
+}
+
+/** Counters since the engine was created (for telemetry; bounded, no labels). */
+export interface DetectionEngineStats {
+  /** events given to `process` */
+  events: number;
+  /** events whose `time` did not parse (skipped) */
+  invalidTimes: number;
+  /** (rule, event) pairs an exception kept out */
+  exceptionHits: number;
+  /** detections hidden by suppression */
+  suppressed: number;
+  /** detections returned */
+  detections: number;
+  /** detector states a hot reload or restore could not carry over (the detector started fresh) */
+  stateResets: number;
+}
+
+interface Slot {
+  rule: CompiledRule;
+  detector: Detector;
+  exceptions: { matches: EventPredicate; expiresMs: number }[];
+}
+
+/**
+ * Events move the detectors' watermark in steps of at least this much event time, ms, so the
+ * per-event cost does not grow with the number of rules; `advance` always hands it on at once.
+ * Absence deadlines are thus noticed up to one step late (the detections are the same: their
+ * times come from the deadline).
+ */
+export const ADVANCE_STEP_MS = 1_000;
+
+/** Default allowed lateness of events behind the newest one, ms. */
+export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
+
+/**
+ * Runs the enabled rules over events (issue 4, "detection engine"). For each event:
+ * 1. the rules whose `kinds` include the event's kind (all rules without `kinds`), in rule order;
+ * 2. a rule's detector `wants` the event, and none of the rule's exceptions in force at the
+ *    event's time matches it → `observe`;
+ * 3. detections pass the rule's per-group suppression (`suppressMs`): hidden ones are counted and
+ *    reported by `takeSuppressionReports` when their window ends;
+ * 4. the watermark moves to `max event time - allowedLatenessMs`; in steps of at least
+ *    ADVANCE_STEP_MS it is handed to the detectors, and those whose due work it reached
+ *    (absence) fire, and ended suppressions are reported.
+ * Windows run on event time; late events still count (see each detector). Deterministic: the same
+ * events in the same order give the same detections and ids. Bad input is never fatal: an event
+ * whose time does not parse is skipped and counted in `stats`.
+ *
+ * @throws Error from the constructor and `swap` when a rule's type is not in the registry
+ */
+export class DetectionEngine {
+  private readonly allowedLatenessMs: number;
+  private readonly deps: DetectorDeps;
+  private readonly registry: ReadonlyMap<string, DetectorModule>;
+  private readonly suppression = new Suppression();
+  private slots: Slot[] = [];
+  private byKind = new Map<string, Slot[]>();
+  private context: MatchContext;
+  private watermark = Number.NEGATIVE_INFINITY;
+  /** the watermark last handed to the detectors (see ADVANCE_STEP_MS) */
+  private advancedMs = Number.NEGATIVE_INFINITY;
+  private carried: Detection[] = [];
+  private readonly counters: DetectionEngineStats = { events: 0, invalidTimes: 0, exceptionHits: 0, suppressed: 0, detections: 0, stateResets: 0 };
+
+  /**
+   * @param rules compiled rules (disabled ones are skipped)
+   * @param context lists and catalog the predicates consult
+   */
+  constructor(rules: CompiledRule[], context: MatchContext, options: DetectionEngineOptions = {}) {
+    this.allowedLatenessMs = options.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
+    this.deps = options.deps ?? {};
+    this.registry = options.registry ?? DETECTOR_REGISTRY;
+    this.context = context;
+    this.install(rules.filter((rule) => rule.enabled).map((rule) => this.slotFor(rule)));
+  }
+
+  /** the watermark, epoch ms (-Infinity before any event or `advance`) */
+  get watermarkMs(): number {
+    return this.watermark;
+  }
+
+  /** the enabled rules running, in order */
+  get rules(): readonly CompiledRule[] {
+    return this.slots.map((slot) => slot.rule);
+  }
+
+  /** a copy of the counters */
+  stats(): DetectionEngineStats {
+    return { ...this.counters };
+  }
+
+  /** Feeds one event; returns the detections it (and the watermark it moves) raises, oldest rule first. */
+  process(event: AccessEvent): Detection[] {
+    this.counters.events++;
+    const timeMs = eventTimeMs(event);
+    if (Number.isNaN(timeMs)) {
+      this.counters.invalidTimes++;
+      return this.takeCarried();
+    }
+    let out: Detection[] | null = this.carried.length > 0 ? this.takeCarried() : null;
+    const context = this.context;
+    const slots = this.byKind.get(event.kind) ?? this.slotsOfKind(event.kind);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as Slot;
+      if (!slot.detector.wants(event, context)) continue;
+      if (slot.exceptions.length > 0 && this.excepted(slot, event, timeMs)) continue;
+      const found = slot.detector.observe(event, context);
+      if (found.length > 0) out = this.admit(slot.rule, found, out);
+    }
+    const watermarkMs = timeMs - this.allowedLatenessMs;
+    if (watermarkMs > this.watermark) {
+      this.watermark = watermarkMs;
+      if (watermarkMs - this.advancedMs >= ADVANCE_STEP_MS) out = this.moveWatermark(watermarkMs, out);
+    }
+    if (out !== null) this.counters.detections += out.length;
+    return out ?? [];
+  }
+
+  /**
+   * Moves the watermark (live mode: from the wall clock, so `absence` fires without events).
+   * A watermark not ahead of the current one changes nothing. Returns the detections due.
+   */
+  advance(watermarkMs: number): Detection[] {
+    let out: Detection[] | null = this.carried.length > 0 ? this.takeCarried() : null;
+    if (watermarkMs > this.watermark) this.watermark = watermarkMs;
+    if (this.watermark > this.advancedMs) out = this.moveWatermark(this.watermark, out);
+    if (out !== null) this.counters.detections += out.length;
+    return out ?? [];
+  }
+
+  /**
+   * Hot reload: runs `rules` from now on. A rule with the same id, type and stateKey as a running
+   * one keeps its detector state (windows, learned values, silences); other rules start fresh;
+   * removed rules are dropped, their running suppressions ending with a report.
+   * @throws Error when a rule's type is not in the registry (the running set is then unchanged)
+   */
+  swap(rules: CompiledRule[], context: MatchContext): void {
+    const previous = new Map(this.slots.map((slot) => [slot.rule.id, slot]));
+    const next = rules.filter((rule) => rule.enabled).map((rule) => this.slotFor(rule));
+    for (const slot of next) {
+      const old = previous.get(slot.rule.id);
+      if (old !== undefined && old.rule.type === slot.rule.type && old.rule.stateKey === slot.rule.stateKey) {
+        this.carryState(slot, old.detector.snapshot());
+      } else {
+        this.startFresh(slot);
+      }
+    }
+    this.context = context;
+    this.install(next);
+    this.suppression.keepRules(new Set(next.map((slot) => slot.rule.id)));
+  }
+
+  /** The engine's state: every detector's, the suppression windows and the watermark (JSON-serialisable). */
+  snapshot(): EngineState {
+    const detectors: EngineState['detectors'] = {};
+    for (const slot of this.slots) detectors[slot.rule.id] = { type: slot.rule.type, stateKey: slot.rule.stateKey, state: slot.detector.snapshot() };
+    return { version: 1, watermarkMs: timeToJson(this.watermark), advancedMs: timeToJson(this.advancedMs), detectors, suppression: this.suppression.snapshot() };
+  }
+
+  /**
+   * Restores a snapshot onto the running rules: a rule whose id, type and stateKey match an entry
+   * gets that state; other rules start fresh (counted in `stats().stateResets` when an entry was
+   * there but did not match); entries of rules not running are ignored.
+   * @throws Error when `state` is not an EngineState or a matching detector state is malformed (nothing is changed then)
+   */
+  restore(state: EngineState): void {
+    const record = asRecord(state, 'engine snapshot');
+    if (record.version !== 1) throw new Error(`engine snapshot: unsupported version ${String(record.version)}`);
+    const watermarkMs = timeFromJson(record.watermarkMs, 'engine snapshot.watermarkMs');
+    const advancedMs = record.advancedMs === undefined ? watermarkMs : timeFromJson(record.advancedMs, 'engine snapshot.advancedMs');
+    const entries = asRecord(record.detectors, 'engine snapshot.detectors');
+    const fresh = this.slots.map((slot) => ({ ...slot, detector: this.create(slot.rule) }));
+    let resets = 0;
+    for (const slot of fresh) {
+      const entry = entries[slot.rule.id] as EngineState['detectors'][string] | undefined;
+      if (entry === undefined) continue;
+      asRecord(entry, `engine snapshot.detectors.${slot.rule.id}`);
+      if (entry.type === slot.rule.type && entry.stateKey === slot.rule.stateKey) slot.detector.restore(entry.state);
+      else resets++;
+    }
+    const suppression = new Suppression();
+    suppression.restore(record.suppression);
+    this.suppression.restore(suppression.snapshot());
+    this.install(fresh);
+    this.watermark = watermarkMs;
+    this.advancedMs = advancedMs;
+    this.carried = [];
+    this.counters.stateResets += resets;
+  }
+
+  /** Reports of suppression windows that ended (and hid something) since the last call. */
+  takeSuppressionReports(): SuppressionReport[] {
+    return this.suppression.takeReports();
+  }
+
+  /**
+   * Ends every running suppression now and returns all reports not yet taken: for the end of a
+   * replay, so what was hidden is reported even though the watermark never reached the end
+   * (`to` is the planned end). A daemon shutting down snapshots instead.
+   */
+  closeSuppressions(): SuppressionReport[] {
+    this.suppression.endAll();
+    return this.suppression.takeReports();
+  }
+
+  private slotFor(rule: CompiledRule): Slot {
+    return {
+      rule,
+      detector: this.create(rule),
+      exceptions: rule.exceptions.map((exception) => ({
+        matches: exception.matches,
+        expiresMs: exception.expires === null ? Number.POSITIVE_INFINITY : Date.parse(exception.expires),
+      })),
+    };
+  }
+
+  private create(rule: CompiledRule): Detector {
+    const module = this.registry.get(rule.type);
+    if (module === undefined) throw new Error(`rule ${rule.id}: unknown detector type ${rule.type}`);
+    return module.create(rule, this.deps);
+  }
+
+  private install(slots: Slot[]): void {
+    this.slots = slots;
+    this.byKind = new Map();
+  }
+
+  /** the slots of rules that may want `kind`, in rule order (computed once per kind) */
+  private slotsOfKind(kind: string): Slot[] {
+    const slots = this.slots.filter((slot) => slot.rule.kinds === undefined || slot.rule.kinds.has(kind));
+    this.byKind.set(kind, slots);
+    return slots;
+  }
+
+  private excepted(slot: Slot, event: AccessEvent, timeMs: number): boolean {
+    for (const exception of slot.exceptions) {
+      if (timeMs <= exception.expiresMs && exception.matches(event, this.context)) {
+        this.counters.exceptionHits++;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private admit(rule: CompiledRule, found: readonly Detection[], out: Detection[] | null): Detection[] | null {
+    for (const detection of found) {
+      if (this.suppression.admit(detection, rule.suppressMs)) (out ??= []).push(detection);
+      else this.counters.suppressed++;
+    }
+    return out;
+  }
+
+  /** hands the watermark to every detector and the suppression windows */
+  private moveWatermark(watermarkMs: number, out: Detection[] | null): Detection[] | null {
+    this.advancedMs = watermarkMs;
+    for (const slot of this.slots) {
+      const due = slot.detector.advance(watermarkMs);
+      if (due.length > 0) out = this.admit(slot.rule, due, out);
+    }
+    this.suppression.advance(watermarkMs);
+    return out;
+  }
+
+  private carryState(slot: Slot, state: unknown): void {
+    try {
+      slot.detector.restore(JSON.parse(JSON.stringify(state)) as unknown);
+    } catch {
+      // reported, not swallowed: a detector that cannot take its predecessor's state starts fresh
+      // and the reset is counted in stats().stateResets (a hot reload is never fatal)
+      this.counters.stateResets++;
+      slot.detector = this.create(slot.rule);
+      this.startFresh(slot);
+    }
+  }
+
+  private startFresh(slot: Slot): void {
+    if (!Number.isFinite(this.watermark)) return;
+    const due = slot.detector.advance(this.watermark);
+    if (due.length > 0) this.carried = this.admit(slot.rule, due, this.carried) ?? [];
+  }
+
+  private takeCarried(): Detection[] {
+    const carried = this.carried;
+    this.carried = [];
+    return carried;
+  }
+}
