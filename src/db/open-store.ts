@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** folder of migration files; default the shipped `./migrations/` */
   migrationsFolder?: URL;
+  /** embedded store only: folder of the cached PGlite initdb template; default `defaultTemplateCacheDir()` (src/db/pglite-template.ts) */
+  templateCacheDir?: string;
 }
 
 /**
@@ -31,11 +33,11 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   let store: Store;
   if (options.memory === true) {
-    store = await PgliteStore.openMemory();
+    store = await PgliteStore.openMemory({ logger: options.logger, templateCacheDir: options.templateCacheDir });
   } else if (options.url !== undefined && options.url !== '') {
     store = await PgStore.open({ url: options.url, logger: options.logger });
   } else if (options.dataDir !== undefined && options.dataDir !== '') {
-    store = await PgliteStore.open({ dataDir: options.dataDir, logger: options.logger });
+    store = await PgliteStore.open({ dataDir: options.dataDir, logger: options.logger, templateCacheDir: options.templateCacheDir });
   } else {
     throw new ConfigError('store: give a PostgreSQL connection URL or a data folder for the embedded store');
   }
