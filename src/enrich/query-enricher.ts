@@ -28,12 +28,21 @@ export interface QueryEnricherStats {
   uncached: number;
 }
 
+const LESS_THAN = 60;
+const SPACE = 32;
+const DELETE = 127;
 /** Statement placeholders pgaudit writes instead of a statement: nothing to analyze. */
 const STATEMENT_PLACEHOLDERS = new Set(['<previously logged>', '<not logged>']);
 /** Keys longer than this are replaced by their SHA-256, so the cache holds short keys. */
 const MAX_INLINE_KEY_CHARS = 1024;
 const DEFAULT_CACHE_ENTRIES = 10_000;
 const DEFAULT_CACHE_MAX_CHARS = 32 * 1024 * 1024;
+/** Statements longer than this skip the exact-text index (its lookups hash the whole text). */
+const MAX_EXACT_STATEMENT_CHARS = 64 * 1024;
+/** Most statements the exact-text index holds before it starts over. */
+const MAX_EXACT_ENTRIES = 16_384;
+/** Most UTF-16 code units of statements the exact-text index holds before it starts over. */
+const MAX_EXACT_CHARS = 16 * 1024 * 1024;
 
 /**
  * SQL facts for audited statements: libpg-query fingerprint, normalised text, relations and flags
@@ -46,6 +55,13 @@ const DEFAULT_CACHE_MAX_CHARS = 32 * 1024 * 1024;
  * and no constant of the input can reach the facts. The normalised text then goes through
  * `ConstantRedactor` (PostgreSQL's lexer) as a second, independent pass.
  *
+ * In front of that cache, an exact-text index maps statements seen before (extended-protocol
+ * statements repeat verbatim) to their cache key, so a repeat skips the rewrite; it only answers
+ * while the key's entry is still cached, and counts and refreshes that entry as the key lookup
+ * would, so results, `stats()` and evictions are the same as without it. It is bounded
+ * (16,384 statements, 16 Mi code units; then it starts over) and holds statements as written
+ * in memory only.
+ *
  * Only if the rewritten text fails to parse is the statement parsed as written (with `<REDACTED>`
  * replaced, e.g. for `U&'...' UESCAPE '!'`, whose escape character must be real). Such results,
  * and parse errors, are never cached: they may depend on the constants, which the key ignores.
@@ -56,6 +72,9 @@ const DEFAULT_CACHE_MAX_CHARS = 32 * 1024 * 1024;
  */
 export class QueryEnricher {
   private readonly cache: FactsCache;
+  /** statement as written → its key in `cache` (see the class comment) */
+  private readonly exact = new Map<string, string>();
+  private exactChars = 0;
   private hits = 0;
   private misses = 0;
   private uncached = 0;
@@ -90,6 +109,14 @@ export class QueryEnricher {
    * flags: ['parse_error']}`. Returns a fresh object the caller may keep or modify.
    */
   analyze(statement: string): QueryFacts {
+    const known = this.exact.get(statement);
+    if (known !== undefined) {
+      const cached = this.cache.get(known);
+      if (cached) {
+        this.hits++;
+        return copyFacts(cached);
+      }
+    }
     let facts: QueryFacts;
     let counted = false;
     try {
@@ -98,12 +125,14 @@ export class QueryEnricher {
       const cached = this.cache.get(key);
       if (cached) {
         this.hits++;
+        this.remember(statement, key);
         return copyFacts(cached);
       }
       this.misses++;
       counted = true;
       const computed = this.compute(literalFree, statement);
-      if (!computed.cacheable || !this.cache.set(key, computed.facts)) this.uncached++;
+      if (computed.cacheable && this.cache.set(key, computed.facts)) this.remember(statement, key);
+      else this.uncached++;
       facts = computed.facts;
     } catch {
       // Unreachable unless a bug: bad input must never stop the pipeline.
@@ -122,14 +151,30 @@ export class QueryEnricher {
    */
   enrich(event: AccessEvent): void {
     const audited = event.audit?.statement;
-    const text = audited !== undefined && !STATEMENT_PLACEHOLDERS.has(audited) ? audited : event.statement;
-    if (typeof text !== 'string' || text.trim() === '') return;
+    const text = audited !== undefined && !isStatementPlaceholder(audited) ? audited : event.statement;
+    if (typeof text !== 'string' || isBlank(text)) return;
     event.query = this.analyze(text);
   }
 
   /** Cache counters; hit rate is `hits / (hits + misses)`. */
   stats(): QueryEnricherStats {
     return { hits: this.hits, misses: this.misses, entries: this.cache.size, uncached: this.uncached };
+  }
+
+  /** Indexes `statement` under `key` (an entry of `cache`), starting the index over past its bounds. */
+  private remember(statement: string, key: string): void {
+    const chars = statement.length;
+    if (chars > MAX_EXACT_STATEMENT_CHARS) return;
+    if (this.exact.has(statement)) {
+      this.exact.set(statement, key);
+      return;
+    }
+    if (this.exact.size >= MAX_EXACT_ENTRIES || this.exactChars + chars > MAX_EXACT_CHARS) {
+      this.exact.clear();
+      this.exactChars = 0;
+    }
+    this.exact.set(statement, key);
+    this.exactChars += chars;
   }
 
   private compute(literalFree: string, statement: string): { facts: QueryFacts; cacheable: boolean } {
@@ -174,5 +219,17 @@ function tryParse(text: string): ParseResult | null {
 }
 
 function copyFacts(facts: QueryFacts): QueryFacts {
-  return { fingerprint: facts.fingerprint, normalized: facts.normalized, relations: [...facts.relations], flags: [...facts.flags] };
+  return { fingerprint: facts.fingerprint, normalized: facts.normalized, relations: facts.relations.slice(), flags: facts.flags.slice() };
+}
+
+/** `STATEMENT_PLACEHOLDERS.has(text)` without hashing every statement: both start with `<`. */
+function isStatementPlaceholder(text: string): boolean {
+  return text.charCodeAt(0) === LESS_THAN && STATEMENT_PLACEHOLDERS.has(text);
+}
+
+/** `text.trim() === ''` without making the trimmed copy when the first character is visible ASCII. */
+function isBlank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first > SPACE && first < DELETE) return false;
+  return text.trim() === '';
 }

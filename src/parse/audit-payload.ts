@@ -1,4 +1,5 @@
 import type { AuditFields } from '../domain/access-event.js';
+import { textAt } from './text-at.js';
 
 /**
  * The pgaudit payload: the text after `AUDIT: ` in a server log message.
@@ -114,23 +115,157 @@ function parseCount(text: string): number | null | undefined {
  * that is not valid CSV. The caller counts it as `bad_audit_payload`.
  */
 export function parseAuditPayload(text: string): AuditFields | null {
-  const fields = splitCsv(text, 10);
-  if (fields === null || fields.length < 9) return null;
-  const [auditType, statementId, substatementId, auditClass, command, objectType, objectName, statement, parameter, rows] =
-    fields as [string, string, string, string, string, string, string, string, string, string | undefined];
-  if (auditType.length === 0 || auditClass.length === 0) return null;
-  const statementNumber = parseCount(statementId);
-  const substatementNumber = parseCount(substatementId);
-  if (statementNumber === undefined || substatementNumber === undefined) return null;
+  return parseAuditPayloadAt(text, 0);
+}
+
+/*
+ * The payload is read field by field in one pass, without an intermediate array: `scanField`
+ * leaves the field it read in the module-level cursor below. Short repeated values (audit type,
+ * class, command, object type and name) are taken from the previous payload when the text is
+ * the same, which saves a string per field on the hot path. Rules are those of `splitCsv`.
+ */
+
+/** `scanField` outcomes. */
+const MALFORMED = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+/** the unquoted field is text[fieldStart, fieldEnd) */
+let fieldStart = 0;
+let fieldEnd = 0;
+/** the quoted field's value, quotes removed and undoubled */
+let fieldValue = '';
+/** index after the comma that ended the field, or -1 when the field ended the text */
+let nextField = -1;
+
+/** Reads the field starting at `i` into the cursor; MALFORMED under the same rules as `splitCsv`. */
+function scanField(text: string, i: number): number {
+  const length = text.length;
+  if (i < length && text.charCodeAt(i) === QUOTE) {
+    let value = '';
+    let start = i + 1;
+    let close: number;
+    for (;;) {
+      close = text.indexOf('"', start);
+      if (close === -1) return MALFORMED;
+      if (text.charCodeAt(close + 1) === QUOTE) {
+        value += text.slice(start, close + 1);
+        start = close + 2;
+        continue;
+      }
+      value = value === '' ? text.slice(start, close) : value + text.slice(start, close);
+      break;
+    }
+    fieldValue = value;
+    const after = close + 1;
+    if (after === length) nextField = -1;
+    else if (text.charCodeAt(after) === COMMA) nextField = after + 1;
+    else return MALFORMED;
+    return QUOTED;
+  }
+  let j = i;
+  for (; j < length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === COMMA) break;
+    if (c === QUOTE) return MALFORMED;
+  }
+  fieldStart = i;
+  fieldEnd = j;
+  nextField = j === length ? -1 : j + 1;
+  return UNQUOTED;
+}
+
+/** Last values of the short columns, reused when the next payload repeats them. */
+const recent: string[] = ['', '', '', '', ''];
+
+/** The field the cursor holds as a string; `slot` >= 0 reuses `recent[slot]` when it is the same text. */
+function fieldText(text: string, kind: number, slot: number): string {
+  if (kind === QUOTED) return fieldValue;
+  const length = fieldEnd - fieldStart;
+  if (slot < 0) return text.slice(fieldStart, fieldEnd);
+  const last = recent[slot] as string;
+  if (last.length === length && textAt(text, fieldStart, last)) return last;
+  const value = text.slice(fieldStart, fieldEnd);
+  recent[slot] = value;
+  return value;
+}
+
+/** `parseCount` of the field the cursor holds. */
+function fieldCount(text: string, kind: number): number | null | undefined {
+  if (kind === QUOTED) return parseCount(fieldValue);
+  const length = fieldEnd - fieldStart;
+  if (length === 0) return null;
+  if (length > 19) return undefined;
+  let value = 0;
+  for (let i = fieldStart; i < fieldEnd; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * `parseAuditPayload` of `text.slice(start)` without making that slice (the caller passes the
+ * whole message and the length of its `AUDIT: ` prefix).
+ */
+export function parseAuditPayloadAt(text: string, start: number): AuditFields | null {
+  let kind = scanField(text, start);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const auditType = fieldText(text, kind, 0);
+  if (auditType.length === 0) return null;
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const statementNumber = fieldCount(text, kind);
+  if (statementNumber === undefined) return null;
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const substatementNumber = fieldCount(text, kind);
+  if (substatementNumber === undefined) return null;
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const auditClass = fieldText(text, kind, 1);
+  if (auditClass.length === 0) return null;
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const command = fieldText(text, kind, 2);
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const objectType = fieldText(text, kind, 3);
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const objectName = fieldText(text, kind, 4);
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED || nextField < 0) return null;
+  const statement = fieldText(text, kind, -1);
+
+  kind = scanField(text, nextField);
+  if (kind === MALFORMED) return null;
+  const parameterKind = kind;
+  const parameter = fieldText(text, kind, -1);
+
   let rowCount: number | null = null;
-  if (rows !== undefined) {
-    const parsed = parseCount(rows);
+  if (nextField >= 0) {
+    kind = scanField(text, nextField);
+    // an eleventh field: more than pgaudit writes
+    if (kind === MALFORMED || nextField >= 0) return null;
+    const parsed = fieldCount(text, kind);
     if (parsed === undefined || parsed === null) return null;
     rowCount = parsed;
   }
+
   let parameterValue: string[] | string;
   if (PARAMETER_PLACEHOLDERS.has(parameter)) {
     parameterValue = parameter;
+  } else if (parameterKind === UNQUOTED) {
+    // an unquoted field holds no `,` and no `"`: a one-element list
+    parameterValue = [parameter];
   } else {
     const values = splitCsv(parameter, Number.POSITIVE_INFINITY);
     if (values === null) return null;

@@ -1,4 +1,5 @@
 import type { TimestampParser } from './timestamp-parser.js';
+import { textAt } from './text-at.js';
 
 /**
  * Wraps a `TimestampParser` with a cache for PostgreSQL log times
@@ -17,7 +18,7 @@ export function createCachedTimestampParser(parse: TimestampParser, maxEntries =
     if (text.length > 24 && text.charCodeAt(19) === 0x2e && text.charCodeAt(23) === 0x20) {
       const millis = threeDigits(text, 20);
       if (millis >= 0) {
-        if (!text.startsWith(lastSecond) || !text.endsWith(lastZone) || text.length !== lastSecond.length + lastZone.length + 4) {
+        if (text.length !== lastSecond.length + lastZone.length + 4 || !textAt(text, 0, lastSecond) || !textAt(text, text.length - lastZone.length, lastZone)) {
           lastSecond = text.slice(0, 19);
           lastZone = text.slice(23);
           lastMs = parse(lastSecond + lastZone);

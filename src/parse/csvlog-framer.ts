@@ -4,14 +4,30 @@ import { csvFieldText, splitCsvFields, splitCsvText, utf8SafeEnd } from './csv-f
 import { findLogTimeStart, matchLogTimeAt } from './csv-log-time-shape.js';
 import { CsvOversizeRecord } from './csv-oversize-record.js';
 import { MAX_COMMAS, scanRecordEnd } from './csv-record-scanner.js';
-import { DEFAULT_MAX_RECORD_BYTES, type FramedRecord, type FramerOptions, type RecordFramer } from './record-framer.js';
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  type FramedRecord,
+  type FramedRecordSink,
+  type FramerOptions,
+  type StreamingRecordFramer,
+} from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
+import { textAt } from './text-at.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 const MIN_OWNED_BYTES = 64 * 1024;
+const QUOTE_CHAR = 0x22;
+/** Longest record whose column values are kept for reuse (a kept value keeps its record's text). */
+const MAX_REUSED_RECORD_CHARS = 4096;
+/**
+ * 1 for the columns whose values repeat from record to record (see `reusedFieldText`); 0 for
+ * log_time (0) and the free-text columns: message (13), detail (14), hint (15),
+ * internal_query (16), context (18), query (19).
+ */
+const REUSED_COLUMNS = Uint8Array.from({ length: MAX_COMMAS + 1 }, (_, k) => ([0, 13, 14, 15, 16, 18, 19].includes(k) ? 0 : 1));
 
 /**
  * Builds a `RecordFramer` for PostgreSQL csvlog files (23, 24 or 26 columns: PostgreSQL 12, 13,
@@ -37,12 +53,12 @@ const MIN_OWNED_BYTES = 64 * 1024;
  *
  * @throws RangeError when `options.timezone` is not a known IANA zone
  */
-export function createCsvlogFramer(options: FramerOptions = {}): RecordFramer {
+export function createCsvlogFramer(options: FramerOptions = {}): StreamingRecordFramer {
   return new CsvlogFramer(options);
 }
 
 /** The csvlog state machine; see `createCsvlogFramer`. Positions are indexes into `buf`. */
-class CsvlogFramer implements RecordFramer {
+class CsvlogFramer implements StreamingRecordFramer {
   private buf: Buffer = EMPTY;
   private len = 0;
   /** true when `buf` is this framer's copy (the caller may reuse the Buffers it pushes) */
@@ -62,6 +78,8 @@ class CsvlogFramer implements RecordFramer {
   private oversize: CsvOversizeRecord | null = null;
   private readonly maxRecordBytes: number;
   private readonly parseTime: TimestampParser;
+  /** last kept value of each column (see `reusedFieldText`) */
+  private readonly recent: string[] = new Array<string>(MAX_COMMAS + 1).fill('');
 
   constructor(options: FramerOptions) {
     this.base = options.startOffset ?? 0;
@@ -75,15 +93,30 @@ class CsvlogFramer implements RecordFramer {
 
   push(chunk: Buffer): FramedRecord[] {
     const out: FramedRecord[] = [];
-    if (chunk.length === 0) return out;
-    this.append(chunk);
-    this.drain(out, false);
-    this.retain();
+    this.pushTo(chunk, out);
     return out;
   }
 
   flush(): FramedRecord[] {
     const out: FramedRecord[] = [];
+    this.flushTo(out);
+    return out;
+  }
+
+  end(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.endTo(out);
+    return out;
+  }
+
+  pushTo(chunk: Buffer, out: FramedRecordSink): void {
+    if (chunk.length === 0) return;
+    this.append(chunk);
+    this.drain(out, false);
+    this.retain();
+  }
+
+  flushTo(out: FramedRecordSink): void {
     this.drain(out, false);
     // The server writes each record whole, so held bytes that end with a newline while a quote is
     // still open mean a damaged record: end it at the first quoted newline before a log_time.
@@ -95,18 +128,15 @@ class CsvlogFramer implements RecordFramer {
       }
     }
     this.retain();
-    return out;
   }
 
-  end(): FramedRecord[] {
-    const out: FramedRecord[] = [];
+  endTo(out: FramedRecordSink): void {
     this.drain(out, true);
     this.retain();
-    return out;
   }
 
   /** Emits every record the held bytes complete. */
-  private drain(out: FramedRecord[], atEof: boolean): void {
+  private drain(out: FramedRecordSink, atEof: boolean): void {
     for (;;) {
       if (this.limitEnd >= 0 && this.recStart >= this.limitEnd) this.limitEnd = -1;
       if (this.oversize) {
@@ -145,7 +175,7 @@ class CsvlogFramer implements RecordFramer {
    * and cuts the fields at those commas (when it is all one-byte characters, text and byte
    * positions agree; otherwise it is split again as text).
    */
-  private completeScanned(out: FramedRecord[], s: number, newline: number): void {
+  private completeScanned(out: FramedRecordSink, s: number, newline: number): void {
     const columns = this.commaCount + 1;
     const ce = newline > s && this.buf[newline - 1] === CR ? newline - 1 : newline;
     if (columns !== 23 && columns !== 24 && columns !== 26) {
@@ -157,12 +187,13 @@ class CsvlogFramer implements RecordFramer {
     if (text.length === ce - s) {
       fields = new Array<string | null>(columns);
       let from = 0;
+      const reuse = text.length <= MAX_REUSED_RECORD_CHARS;
       for (let k = 0; k < columns - 1; k++) {
         const comma = this.commas[k] as number;
-        fields[k] = csvFieldText(text, from, comma);
+        fields[k] = REUSED_COLUMNS[k] === 1 ? this.reusedFieldText(text, from, comma, k, reuse) : csvFieldText(text, from, comma);
         from = comma + 1;
       }
-      fields[columns - 1] = csvFieldText(text, from, text.length);
+      fields[columns - 1] = this.reusedFieldText(text, from, text.length, columns - 1, reuse);
     } else {
       fields = splitCsvText(text).fields;
     }
@@ -175,8 +206,30 @@ class CsvlogFramer implements RecordFramer {
     this.advance(newline + 1);
   }
 
+  /**
+   * `csvFieldText(text, from, end)`, but when the column holds the same text as the last time it was
+   * kept, that earlier string: repeated values (user, database, host, severity, application name,
+   * ...) then cost no new string, and events share them. Only values without `"` are kept, so an
+   * equal raw range means an equal decoded value; `keep` false (a long record) keeps nothing new.
+   */
+  private reusedFieldText(text: string, from: number, end: number, column: number, keep: boolean): string | null {
+    if (from >= end) return null;
+    let a = from;
+    let b = end;
+    if (text.charCodeAt(from) === QUOTE_CHAR) {
+      if (end - from < 2 || text.charCodeAt(end - 1) !== QUOTE_CHAR) return csvFieldText(text, from, end);
+      a = from + 1;
+      b = end - 1;
+    }
+    const previous = this.recent[column] as string;
+    if (previous.length === b - a && b > a && textAt(text, a, previous)) return previous;
+    const value = csvFieldText(text, from, end);
+    if (keep && value !== null && value.indexOf('"') < 0) this.recent[column] = value;
+    return value;
+  }
+
   /** Parses the complete record `buf[s, contentEnd)` spanning `[s, recordEnd)`. */
-  private completeRecord(out: FramedRecord[], s: number, contentEnd: number, recordEnd: number): void {
+  private completeRecord(out: FramedRecordSink, s: number, contentEnd: number, recordEnd: number): void {
     const ce = contentEnd > s && this.buf[contentEnd - 1] === CR ? contentEnd - 1 : contentEnd;
     const { fields } = splitCsvFields(this.buf, s, ce);
     const built = buildCsvlogRecord(fields, this.base + s, recordEnd - s, this.parseTime, false);
@@ -192,12 +245,12 @@ class CsvlogFramer implements RecordFramer {
    * Emits a failure for a bad record and resumes at the first `log_time` column inside it (a
    * record glued after a cut one), or after it when there is none.
    */
-  private resync(out: FramedRecord[], reason: ParseFailureReason, s: number, contentEnd: number, recordEnd: number): void {
+  private resync(out: FramedRecordSink, reason: ParseFailureReason, s: number, contentEnd: number, recordEnd: number): void {
     const next = findLogTimeStart(this.buf, s + 1, contentEnd);
     this.fail(out, reason, s, next > s ? next : recordEnd);
   }
 
-  private fail(out: FramedRecord[], failure: ParseFailureReason, s: number, end: number): void {
+  private fail(out: FramedRecordSink, failure: ParseFailureReason, s: number, end: number): void {
     out.push({ failure, offset: this.base + s, byteLength: end - s });
     this.advance(end);
   }
@@ -252,7 +305,7 @@ class CsvlogFramer implements RecordFramer {
   }
 
   /** @returns false when all held bytes are fed and more are needed */
-  private feedOversize(out: FramedRecord[], record: CsvOversizeRecord, atEof: boolean): boolean {
+  private feedOversize(out: FramedRecordSink, record: CsvOversizeRecord, atEof: boolean): boolean {
     const result = record.feed(this.buf, this.recStart, this.len, atEof);
     if (result.kind === 'more') {
       this.recStart = result.consumedTo;
@@ -273,7 +326,7 @@ class CsvlogFramer implements RecordFramer {
     return true;
   }
 
-  private finishOversize(out: FramedRecord[], record: CsvOversizeRecord, endOffset: number): void {
+  private finishOversize(out: FramedRecordSink, record: CsvOversizeRecord, endOffset: number): void {
     this.oversize = null;
     const byteLength = endOffset - record.startOffset;
     const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true);

@@ -1,5 +1,6 @@
-import type { AccessEvent, AuditFields, EventSource, ParseFailure } from '../domain/access-event.js';
-import { parseAuditPayload } from './audit-payload.js';
+import type { AccessEvent, AuditFields, EventKind, EventSource, ParseFailure } from '../domain/access-event.js';
+import { parseAuditPayloadAt } from './audit-payload.js';
+import { createIsoTimeFormatter } from './iso-time-formatter.js';
 import type { LogRecord } from './log-record.js';
 import { classifyMessage } from './message-classifier.js';
 import { StatementOnceTracker } from './statement-once-tracker.js';
@@ -35,6 +36,7 @@ export interface EventBuilder {
 }
 
 const PREVIOUSLY_LOGGED = '<previously logged>';
+const AUDIT_PREFIX = 'AUDIT: ';
 
 /** `%a`/`%u`/`%d` print `[unknown]` before authentication; csv/json leave the value empty. Both mean null. */
 function known(value: string | null): string | null {
@@ -59,20 +61,34 @@ function known(value: string | null): string | null {
 export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
   const tracker = new StatementOnceTracker(options.maxTrackedSessions, options.maxTrackedSubstatements);
   const server = options.server;
+  const formatTime = createIsoTimeFormatter();
+  // `${id}:${fingerprint}:` of the last origin seen (records of one file share it)
+  let hasPrefix = false;
+  let originId: string | null = null;
+  let originFingerprint: string | null = null;
+  let idPrefix = '';
 
-  const sessionKey = (record: LogRecord): string | null =>
-    record.session_id !== null && record.session_id !== '' ? `s:${record.session_id}` : record.pid !== null ? `p:${record.pid}` : null;
+  /** The record's session for the statement memory: `session_id` (a string) or `pid` (a number), or null. */
+  const sessionKey = (record: LogRecord): string | number | null =>
+    record.session_id !== null && record.session_id !== '' ? record.session_id : record.pid;
 
   /** Applies (and feeds) the log_statement_once memory. */
-  const carryStatement = (audit: AuditFields, session: string | null): AuditFields => {
+  const carryStatement = (audit: AuditFields, session: string | number | null): AuditFields => {
     if (session === null || audit.statement_id === null || audit.substatement_id === null) return audit;
     if (audit.statement === PREVIOUSLY_LOGGED) {
       const carried = tracker.recall(session, audit.statement_id, audit.substatement_id);
       if (carried === null) return audit;
       return {
-        ...audit,
+        audit_type: audit.audit_type,
+        statement_id: audit.statement_id,
+        substatement_id: audit.substatement_id,
+        class: audit.class,
+        command: audit.command,
+        object_type: audit.object_type,
+        object_name: audit.object_name,
         statement: carried.statement,
         parameter: audit.parameter === PREVIOUSLY_LOGGED ? carried.parameter : audit.parameter,
+        rows: audit.rows,
       };
     }
     tracker.remember(session, audit.statement_id, audit.substatement_id, { statement: audit.statement, parameter: audit.parameter });
@@ -82,46 +98,73 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
   return {
     build(record, origin) {
       const source: EventSource = { id: origin.id, file: origin.file, fingerprint: origin.fingerprint, offset: record.offset };
-      const fail = (reason: ParseFailure['reason']): ParseFailure => ({ reason, source, byteLength: record.byteLength });
+      const timeMs = record.timeMs;
+      const time = timeMs === null ? null : formatTime(timeMs);
+      if (time === null) return { reason: 'bad_timestamp', source, byteLength: record.byteLength };
 
-      if (record.timeMs === null || !Number.isFinite(record.timeMs)) return fail('bad_timestamp');
-      const date = new Date(record.timeMs);
-      if (Number.isNaN(date.getTime())) return fail('bad_timestamp');
-
-      const facts = classifyMessage(record);
-      const session = sessionKey(record);
+      const message = record.message;
+      let kind: EventKind;
       let audit: AuditFields | null = null;
-      if (facts.kind === 'audit') {
-        const parsed = parseAuditPayload(facts.auditPayload ?? '');
-        if (parsed === null) return fail(record.truncated ? 'oversized' : 'bad_audit_payload');
-        audit = carryStatement(parsed, session);
-      } else if (facts.kind === 'disconnection' && session !== null) {
-        tracker.forget(session);
+      let sqlstate: string | null;
+      let user: string | null = known(record.user);
+      let database: string | null = known(record.database);
+      let host: string | null = known(record.host);
+      let port: number | null = record.port;
+      let applicationName: string | null = known(record.application_name);
+      let sessionDurationMs: number | null = null;
+      if (message.startsWith(AUDIT_PREFIX)) {
+        // What classifyMessage gives an audit record, without its allocation: no message facts.
+        kind = 'audit';
+        const state = record.sqlstate;
+        sqlstate = state === null || state === '' || state === '00000' ? null : state;
+        const parsed = parseAuditPayloadAt(message, AUDIT_PREFIX.length);
+        if (parsed === null) return { reason: record.truncated ? 'oversized' : 'bad_audit_payload', source, byteLength: record.byteLength };
+        audit = carryStatement(parsed, sessionKey(record));
+      } else {
+        const facts = classifyMessage(record);
+        kind = facts.kind;
+        sqlstate = facts.sqlstate;
+        user ??= facts.user;
+        database ??= facts.database;
+        host ??= facts.host;
+        port ??= facts.port;
+        applicationName ??= known(facts.applicationName);
+        sessionDurationMs = facts.sessionDurationMs;
+        if (kind === 'disconnection') {
+          const session = sessionKey(record);
+          if (session !== null) tracker.forget(session);
+        }
       }
 
+      if (!hasPrefix || origin.id !== originId || origin.fingerprint !== originFingerprint) {
+        hasPrefix = true;
+        originId = origin.id;
+        originFingerprint = origin.fingerprint;
+        idPrefix = `${origin.id}:${origin.fingerprint}:`;
+      }
       return {
-        id: `${origin.id}:${origin.fingerprint}:${record.offset}`,
-        time: date.toISOString(),
+        id: idPrefix + record.offset,
+        time,
         server,
         source,
-        kind: facts.kind,
-        user: known(record.user) ?? facts.user,
-        database: known(record.database) ?? facts.database,
-        client_addr: known(record.host) ?? facts.host,
-        client_port: record.port ?? facts.port,
-        application_name: known(record.application_name) ?? known(facts.applicationName),
+        kind,
+        user,
+        database,
+        client_addr: host,
+        client_port: port,
+        application_name: applicationName,
         pid: record.pid,
         session_id: known(record.session_id),
         session_line: record.session_line,
         backend_type: known(record.backend_type),
         severity: record.severity,
-        sqlstate: facts.sqlstate,
-        message: record.message,
+        sqlstate,
+        message,
         detail: record.detail,
         hint: record.hint,
         context: record.context,
         statement: record.statement,
-        session_duration_ms: facts.sessionDurationMs,
+        session_duration_ms: sessionDurationMs,
         truncated: record.truncated,
         audit,
         query: null,

@@ -2,7 +2,13 @@ import type { ParseFailureReason } from '../domain/access-event.js';
 import { utf8SafeEnd } from './csv-field-splitter.js';
 import { parseJsonObjectPrefix, parseJsonObjectSuffix } from './json-object-prefix.js';
 import { buildJsonlogRecord } from './json-record-builder.js';
-import { DEFAULT_MAX_RECORD_BYTES, type FramedRecord, type FramerOptions, type RecordFramer } from './record-framer.js';
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  type FramedRecord,
+  type FramedRecordSink,
+  type FramerOptions,
+  type StreamingRecordFramer,
+} from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
 
@@ -30,7 +36,7 @@ const MAX_TAIL_PIECES = 64;
  *
  * @throws RangeError when `options.timezone` is not a known IANA zone
  */
-export function createJsonlogFramer(options: FramerOptions = {}): RecordFramer {
+export function createJsonlogFramer(options: FramerOptions = {}): StreamingRecordFramer {
   return new JsonlogFramer(options);
 }
 
@@ -43,7 +49,7 @@ interface OversizeLine {
 }
 
 /** See `createJsonlogFramer`. Positions are indexes into `buf`. */
-class JsonlogFramer implements RecordFramer {
+class JsonlogFramer implements StreamingRecordFramer {
   private buf: Buffer = EMPTY;
   private len = 0;
   private owned = false;
@@ -71,28 +77,40 @@ class JsonlogFramer implements RecordFramer {
 
   push(chunk: Buffer): FramedRecord[] {
     const out: FramedRecord[] = [];
-    if (chunk.length === 0) return out;
-    this.append(chunk);
-    this.drain(out, false);
-    this.retain();
+    this.pushTo(chunk, out);
     return out;
   }
 
   flush(): FramedRecord[] {
     const out: FramedRecord[] = [];
-    this.drain(out, false);
-    this.retain();
+    this.flushTo(out);
     return out;
   }
 
   end(): FramedRecord[] {
     const out: FramedRecord[] = [];
-    this.drain(out, true);
-    this.retain();
+    this.endTo(out);
     return out;
   }
 
-  private drain(out: FramedRecord[], atEof: boolean): void {
+  pushTo(chunk: Buffer, out: FramedRecordSink): void {
+    if (chunk.length === 0) return;
+    this.append(chunk);
+    this.drain(out, false);
+    this.retain();
+  }
+
+  flushTo(out: FramedRecordSink): void {
+    this.drain(out, false);
+    this.retain();
+  }
+
+  endTo(out: FramedRecordSink): void {
+    this.drain(out, true);
+    this.retain();
+  }
+
+  private drain(out: FramedRecordSink, atEof: boolean): void {
     for (;;) {
       const s = this.recStart;
       if (this.oversize) {
@@ -136,7 +154,7 @@ class JsonlogFramer implements RecordFramer {
   }
 
   /** Parses the line `buf[s, contentEnd)` spanning `[s, recordEnd)`. */
-  private emitLine(out: FramedRecord[], s: number, contentEnd: number, recordEnd: number): void {
+  private emitLine(out: FramedRecordSink, s: number, contentEnd: number, recordEnd: number): void {
     const line = this.buf.toString('utf8', s, contentEnd);
     const offset = this.base + s;
     const byteLength = recordEnd - s;
@@ -158,7 +176,7 @@ class JsonlogFramer implements RecordFramer {
     }
   }
 
-  private finishOversize(out: FramedRecord[], line: OversizeLine, recordEnd: number): void {
+  private finishOversize(out: FramedRecordSink, line: OversizeLine, recordEnd: number): void {
     this.oversize = null;
     const byteLength = this.base + recordEnd - line.startOffset;
     const merged = Buffer.concat(line.tailPieces);

@@ -1,5 +1,6 @@
 import { ConfigError } from '../domain/errors.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
+import { textAt } from './text-at.js';
 
 /**
  * The log_line_prefix fields of one stderr line, named like the `LogRecord` fields they fill.
@@ -176,7 +177,7 @@ function cachedTimeParser(parseTime: TimestampParser): TimestampParser {
     const within =
       ((value.charCodeAt(17) - 48) * 10 + value.charCodeAt(18) - 48) * 1000 +
       (hasMillis ? (value.charCodeAt(20) - 48) * 100 + (value.charCodeAt(21) - 48) * 10 + value.charCodeAt(22) - 48 : 0);
-    if (minute !== '' && value.length - zoneAt === zone.length && value.startsWith(minute) && value.endsWith(zone)) {
+    if (minute !== '' && value.length - zoneAt === zone.length && textAt(value, 0, minute) && textAt(value, zoneAt, zone)) {
       return base + within;
     }
     const ms = parseTime(value);
@@ -187,6 +188,9 @@ function cachedTimeParser(parseTime: TimestampParser): TimestampParser {
     return ms;
   };
 }
+
+/** Longest line whose captures are kept for reuse (bounds the memory the reuse holds on to). */
+const MAX_REUSED_LINE_CHARS = 4096;
 
 const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 
@@ -286,10 +290,18 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
   const severityGroup = groups + 1;
   const regex = new RegExp(source);
 
+  // Last value of each capture (and of the severity): a line that repeats it gets the earlier
+  // string, so the copies the RegExp made die young instead of being kept by every event.
+  const recent: string[] = captures.map(() => '');
+  let recentSeverity = '';
   const matchInto = (line: string, out: LogLinePrefixMatch): boolean => {
     const m = regex.exec(line);
     if (m === null) return false;
-    const severity = m[severityGroup] as string;
+    // Keeping a capture keeps the line it was cut from: only lines of ordinary length are reused.
+    const reuse = line.length <= MAX_REUSED_LINE_CHARS;
+    let severity = m[severityGroup] as string;
+    if (severity === recentSeverity) severity = recentSeverity;
+    else if (reuse) recentSeverity = severity;
     const textStart = m[0].length;
     out.severity = severity;
     out.messageStart = textStart - severity.length - 3;
@@ -313,8 +325,11 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
     out.sessionStartMs = null;
     for (let c = 0; c < captures.length; c++) {
       const cap = captures[c] as Capture;
-      const value = m[cap.group];
+      let value = m[cap.group];
       if (value === undefined || value === '') continue;
+      const previous = recent[c] as string;
+      if (value === previous) value = previous;
+      else if (reuse) recent[c] = value;
       switch (cap.slot) {
         case 'application_name':
           out.application_name = known(value);

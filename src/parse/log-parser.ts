@@ -3,7 +3,7 @@ import { createCsvlogFramer } from './csvlog-framer.js';
 import { createEventBuilder } from './event-builder.js';
 import { createJsonlogFramer } from './jsonlog-framer.js';
 import type { LogFormat } from './log-format.js';
-import { type FramedRecord, type RecordFramer, isFramingFailure } from './record-framer.js';
+import { type FramedRecord, type StreamingRecordFramer, isFramingFailure } from './record-framer.js';
 import { createStderrFramer } from './stderr-framer.js';
 
 /** Options for parsing one log file of one source. */
@@ -50,7 +50,7 @@ export interface LogParser {
 }
 
 /** Builds the framer of a format. @throws ConfigError for a bad stderr `logLinePrefix`. */
-function createFramer(options: LogParserOptions): RecordFramer {
+function createFramer(options: LogParserOptions): StreamingRecordFramer {
   const common = { startOffset: options.startOffset ?? 0, timezone: options.timezone ?? 'UTC', maxRecordBytes: options.maxRecordBytes };
   switch (options.format) {
     case 'stderr':
@@ -70,21 +70,34 @@ export function createLogParser(options: LogParserOptions): LogParser {
   const framer = createFramer(options);
   const builder = options.builder ?? createEventBuilder({ server: options.server });
   let records = 0;
-  const convert = (framed: FramedRecord[]): ParseOutput[] => {
-    records += framed.length;
-    const out: ParseOutput[] = new Array(framed.length);
-    for (let i = 0; i < framed.length; i++) {
-      const item = framed[i]!;
-      out[i] = isFramingFailure(item)
-        ? { reason: item.failure, source: { ...options.source, offset: item.offset }, byteLength: item.byteLength }
-        : builder.build(item, options.source);
-    }
-    return out;
+  // Each record is built as soon as the framer completes it (the record dies young), into `out`.
+  let out: ParseOutput[] = [];
+  const sink = {
+    push(item: FramedRecord): void {
+      records++;
+      out.push(
+        isFramingFailure(item)
+          ? { reason: item.failure, source: { ...options.source, offset: item.offset }, byteLength: item.byteLength }
+          : builder.build(item, options.source),
+      );
+    },
   };
   return {
-    push: (chunk) => convert(framer.push(chunk)),
-    flush: () => convert(framer.flush()),
-    end: () => convert(framer.end()),
+    push: (chunk) => {
+      out = [];
+      framer.pushTo(chunk, sink);
+      return out;
+    },
+    flush: () => {
+      out = [];
+      framer.flushTo(sink);
+      return out;
+    },
+    end: () => {
+      out = [];
+      framer.endTo(sink);
+      return out;
+    },
     get safeOffset() {
       return framer.safeOffset;
     },

@@ -43,6 +43,22 @@ export interface RecordFramer {
   readonly safeOffset: number;
 }
 
+/** Where a framer delivers records one at a time, in file order (an array is one). */
+export interface FramedRecordSink {
+  push(record: FramedRecord): unknown;
+}
+
+/**
+ * A `RecordFramer` that can also hand each record to a sink as soon as it is complete, so the
+ * consumer converts it while it is young instead of holding a whole chunk's records at once.
+ * `pushTo`/`flushTo`/`endTo` deliver exactly what `push`/`flush`/`end` return, in the same order.
+ */
+export interface StreamingRecordFramer extends RecordFramer {
+  pushTo(chunk: Buffer, sink: FramedRecordSink): void;
+  flushTo(sink: FramedRecordSink): void;
+  endTo(sink: FramedRecordSink): void;
+}
+
 /** Options every framer takes. */
 export interface FramerOptions {
   /** byte offset of the first byte pushed (default 0) */

@@ -8,11 +8,16 @@
  * logged before the next statement starts. So a session only needs the substatements of its latest
  * statement id: an entry with a new statement id replaces them.
  *
+ * Sessions are keys of any string or number (e.g. a session id, or a pid when the format has none);
+ * a string and a number are different sessions.
  * Bounded: at most `maxSessions` sessions (least recently used forgotten first) and
  * `maxSubstatementsPerSession` substatements each (oldest forgotten first).
  */
 export class StatementOnceTracker {
-  private readonly sessions = new Map<string, { statementId: number; byId: Map<number, CarriedStatement> }>();
+  /** insertion order is recency order: the most recently used session is last */
+  private readonly sessions = new Map<SessionKey, SessionEntry>();
+  /** the session last moved to the end of `sessions` (it needs no move when used again) */
+  private newest: SessionKey | null = null;
 
   constructor(
     /** most sessions remembered (default 10,000) */
@@ -27,38 +32,79 @@ export class StatementOnceTracker {
   }
 
   /** Records the statement/parameter printed for (session, statementId, substatementId). */
-  remember(session: string, statementId: number, substatementId: number, carried: CarriedStatement): void {
+  remember(session: SessionKey, statementId: number, substatementId: number, carried: CarriedStatement): void {
     let entry = this.sessions.get(session);
     if (entry) {
-      this.sessions.delete(session);
-      if (entry.statementId !== statementId) entry = { statementId, byId: new Map() };
+      if (session !== this.newest) {
+        this.sessions.delete(session);
+        this.sessions.set(session, entry);
+      }
+      if (entry.statementId !== statementId) {
+        entry.statementId = statementId;
+        entry.carried.fill(null, 0, entry.count);
+        entry.count = 0;
+      }
     } else {
-      entry = { statementId, byId: new Map() };
+      entry = { statementId, count: 0, substatementIds: [], carried: [] };
       if (this.sessions.size >= this.maxSessions) {
         const oldest = this.sessions.keys().next();
         if (!oldest.done) this.sessions.delete(oldest.value);
       }
+      this.sessions.set(session, entry);
     }
-    this.sessions.set(session, entry);
-    entry.byId.delete(substatementId);
-    if (entry.byId.size >= this.maxSubstatementsPerSession) {
-      const oldest = entry.byId.keys().next();
-      if (!oldest.done) entry.byId.delete(oldest.value);
+    this.newest = session;
+    const ids = entry.substatementIds;
+    const carriedList = entry.carried;
+    // Remove the substatement if held, else the oldest one when full; then append it (newest last).
+    let remove = -1;
+    for (let k = 0; k < entry.count; k++) {
+      if (ids[k] === substatementId) {
+        remove = k;
+        break;
+      }
     }
-    entry.byId.set(substatementId, carried);
+    if (remove < 0 && entry.count >= this.maxSubstatementsPerSession && entry.count > 0) remove = 0;
+    if (remove >= 0) {
+      for (let k = remove + 1; k < entry.count; k++) {
+        ids[k - 1] = ids[k] as number;
+        carriedList[k - 1] = carriedList[k] as CarriedStatement;
+      }
+      entry.count--;
+    }
+    ids[entry.count] = substatementId;
+    carriedList[entry.count] = carried;
+    entry.count++;
   }
 
   /** The remembered statement/parameter of (session, statementId, substatementId), or null. */
-  recall(session: string, statementId: number, substatementId: number): CarriedStatement | null {
+  recall(session: SessionKey, statementId: number, substatementId: number): CarriedStatement | null {
     const entry = this.sessions.get(session);
     if (!entry || entry.statementId !== statementId) return null;
-    return entry.byId.get(substatementId) ?? null;
+    for (let k = 0; k < entry.count; k++) {
+      if (entry.substatementIds[k] === substatementId) return entry.carried[k] as CarriedStatement;
+    }
+    return null;
   }
 
   /** Forgets a session (on its disconnection). */
-  forget(session: string): void {
+  forget(session: SessionKey): void {
     this.sessions.delete(session);
+    if (session === this.newest) this.newest = null;
   }
+}
+
+/** A session of the statement memory: any string or number naming it. */
+export type SessionKey = string | number;
+
+/**
+ * One session's substatements of its latest statement id, oldest first: the first `count` slots of
+ * two parallel arrays, reused from statement to statement (slots past `count` are null or stale ids).
+ */
+interface SessionEntry {
+  statementId: number;
+  count: number;
+  substatementIds: number[];
+  carried: (CarriedStatement | null)[];
 }
 
 /** What is carried from the first entry of a substatement. */

@@ -1,11 +1,17 @@
-import { emptyLogRecord, type LogRecord } from './log-record.js';
+import type { LogRecord } from './log-record.js';
 import {
   compileLogLinePrefix,
   DEFAULT_LOG_LINE_PREFIX,
   emptyLogLinePrefixMatch,
   type LogLinePrefixMatcher,
 } from './log-line-prefix.js';
-import { DEFAULT_MAX_RECORD_BYTES, type FramedRecord, type FramerOptions, type RecordFramer } from './record-framer.js';
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  type FramedRecord,
+  type FramedRecordSink,
+  type FramerOptions,
+  type StreamingRecordFramer,
+} from './record-framer.js';
 
 /** Options of the stderr framer: the common framer options plus the server's prefix. */
 export interface StderrFramerOptions extends FramerOptions {
@@ -16,15 +22,28 @@ export interface StderrFramerOptions extends FramerOptions {
 /** The text fields of a record that lines can be appended to. */
 type TextField = 'message' | 'detail' | 'hint' | 'context' | 'statement' | 'internal_query' | 'location';
 
-/** Secondary lines of a report and the field each fills (PostgreSQL elog.c `send_message_to_server_log`). */
-const ATTACHED_FIELDS: Readonly<Record<string, TextField>> = {
-  DETAIL: 'detail',
-  HINT: 'hint',
-  CONTEXT: 'context',
-  STATEMENT: 'statement',
-  QUERY: 'internal_query',
-  LOCATION: 'location',
-};
+/**
+ * The field a secondary line of a report fills, or undefined for a severity that starts a report
+ * (PostgreSQL elog.c `send_message_to_server_log`: DETAIL, HINT, CONTEXT, STATEMENT, QUERY, LOCATION).
+ */
+function attachedField(severity: string): TextField | undefined {
+  switch (severity.charCodeAt(0)) {
+    case 68: // D
+      return severity === 'DETAIL' ? 'detail' : undefined;
+    case 72: // H
+      return severity === 'HINT' ? 'hint' : undefined;
+    case 67: // C
+      return severity === 'CONTEXT' ? 'context' : undefined;
+    case 83: // S
+      return severity === 'STATEMENT' ? 'statement' : undefined;
+    case 81: // Q
+      return severity === 'QUERY' ? 'internal_query' : undefined;
+    case 76: // L
+      return severity === 'LOCATION' ? 'location' : undefined;
+    default:
+      return undefined;
+  }
+}
 
 const NEWLINE = 0x0a;
 const TAB = 0x09;
@@ -116,11 +135,11 @@ function charBoundary(buf: Buffer, pos: number, min: number): number {
  *
  * @throws ConfigError (from `compileLogLinePrefix`) for a bad prefix escape or an unknown zone
  */
-export function createStderrFramer(options: StderrFramerOptions = {}): RecordFramer {
+export function createStderrFramer(options: StderrFramerOptions = {}): StreamingRecordFramer {
   return new StderrFramer(options);
 }
 
-class StderrFramer implements RecordFramer {
+class StderrFramer implements StreamingRecordFramer {
   private readonly matcher: LogLinePrefixMatcher;
   private readonly maxRecordBytes: number;
   /** a leading TAB marks a continuation without trying the prefix */
@@ -142,7 +161,7 @@ class StderrFramer implements RecordFramer {
   private keptBytes = 0;
   /** the open record was cut: its remaining lines are only counted */
   private skipping = false;
-  private out: FramedRecord[] = [];
+  private out: FramedRecordSink = [];
   /** match target reused for every line */
   private readonly m = emptyLogLinePrefixMatch();
 
@@ -161,13 +180,30 @@ class StderrFramer implements RecordFramer {
 
   push(chunk: Buffer): FramedRecord[] {
     const out: FramedRecord[] = [];
+    this.pushTo(chunk, out);
+    return out;
+  }
+
+  flush(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.flushTo(out);
+    return out;
+  }
+
+  end(): FramedRecord[] {
+    const out: FramedRecord[] = [];
+    this.endTo(out);
+    return out;
+  }
+
+  pushTo(chunk: Buffer, out: FramedRecordSink): void {
     this.out = out;
     let pos = 0;
     if (this.partialLength > 0 || this.partialSkipped > 0) {
       const nl = chunk.indexOf(NEWLINE);
       if (nl < 0) {
         this.appendPartial(chunk, 0, chunk.length);
-        return out;
+        return;
       }
       this.appendPartial(chunk, 0, nl);
       this.completePartial(1);
@@ -181,22 +217,17 @@ class StderrFramer implements RecordFramer {
       pos = nl + 1;
     }
     if (pos < length) this.appendPartial(chunk, pos, length);
-    return out;
   }
 
-  flush(): FramedRecord[] {
-    const out: FramedRecord[] = [];
+  flushTo(out: FramedRecordSink): void {
     this.out = out;
     if (this.record !== null && !this.partialMayContinue()) this.emitOpen();
-    return out;
   }
 
-  end(): FramedRecord[] {
-    const out: FramedRecord[] = [];
+  endTo(out: FramedRecordSink): void {
     this.out = out;
     if (this.partialLength > 0 || this.partialSkipped > 0) this.completePartial(0);
     if (this.record !== null) this.emitOpen();
-    return out;
   }
 
   /** Processes the held partial line as a complete line with `newlineBytes` (0 or 1) after it. */
@@ -232,7 +263,7 @@ class StderrFramer implements RecordFramer {
     const end = charBoundary(this.partial, Math.min(this.partialLength, this.maxRecordBytes), 0);
     const m = this.m;
     if (!this.matcher.matchInto(this.partial.toString('utf8', 0, end), m)) return true;
-    return ATTACHED_FIELDS[m.severity] !== undefined && m.pid === (this.record as LogRecord).pid;
+    return attachedField(m.severity) !== undefined && m.pid === (this.record as LogRecord).pid;
   }
 
   /**
@@ -258,7 +289,7 @@ class StderrFramer implements RecordFramer {
       return;
     }
     const record = this.record;
-    const attachTo = ATTACHED_FIELDS[m.severity];
+    const attachTo = attachedField(m.severity);
     if (attachTo !== undefined && record !== null && m.pid === record.pid) {
       record.byteLength += total;
       if (this.skipping) return;
@@ -280,25 +311,37 @@ class StderrFramer implements RecordFramer {
     }
 
     if (record !== null) this.emitOpen();
-    const next = emptyLogRecord(lineOffset, total);
-    next.timeMs = m.timeMs;
-    next.pid = m.pid;
-    next.user = m.user;
-    next.database = m.database;
-    next.host = m.host;
-    next.port = m.port;
-    next.session_id = m.session_id;
-    next.session_line = m.session_line;
-    next.command_tag = m.command_tag;
-    next.vxid = m.vxid;
-    next.xid = m.xid;
-    next.application_name = m.application_name;
-    next.backend_type = m.backend_type;
-    next.leader_pid = m.leader_pid;
-    next.query_id = m.query_id;
-    next.sqlstate = m.sqlstate;
-    next.sessionStartMs = m.sessionStartMs;
-    next.severity = m.severity;
+    // Same fields, in the same order, as emptyLogRecord (one hidden class for every framer's records).
+    const next: LogRecord = {
+      offset: lineOffset,
+      byteLength: total,
+      timeMs: m.timeMs,
+      user: m.user,
+      database: m.database,
+      pid: m.pid,
+      host: m.host,
+      port: m.port,
+      session_id: m.session_id,
+      session_line: m.session_line,
+      command_tag: m.command_tag,
+      sessionStartMs: m.sessionStartMs,
+      vxid: m.vxid,
+      xid: m.xid,
+      severity: m.severity,
+      sqlstate: m.sqlstate,
+      message: '',
+      detail: null,
+      hint: null,
+      internal_query: null,
+      context: null,
+      statement: null,
+      location: null,
+      application_name: m.application_name,
+      backend_type: m.backend_type,
+      leader_pid: m.leader_pid,
+      query_id: m.query_id,
+      truncated: false,
+    };
     let messageStart = m.textStart;
     const sqlstateLength = verboseSqlstateLength(text, messageStart);
     if (sqlstateLength > 0) {

@@ -1,0 +1,45 @@
+/**
+ * Formats event times (UTC epoch ms) as `Date.prototype.toISOString` does
+ * (`YYYY-MM-DDTHH:mm:ss.sssZ`; ECMA-262, "Date Time String Format"), caching the part up to the
+ * second: consecutive log records mostly share their second, so only the milliseconds change.
+ *
+ * Integer times of years 1970-9999 take the cached path; anything else (negative, fractional,
+ * beyond year 9999, where `toISOString` prints `+YYYYYY`) goes through `Date` unchanged.
+ */
+export type IsoTimeFormatter = (timeMs: number) => string | null;
+
+/** First ms of year 10000: `toISOString` switches to the six-digit year form there. */
+const YEAR_10000_MS = 253_402_300_800_000;
+
+/** `sss` + `Z` for every millisecond value 0-999. */
+const MILLIS_SUFFIX: readonly string[] = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
+
+/**
+ * Creates a formatter with its own one-second cache.
+ * @returns `(timeMs) => ISO string`, or null when `new Date(timeMs)` is an invalid date (|timeMs| > 8.64e15,
+ *   NaN, infinite), the same cases where `toISOString` would throw. Never throws.
+ */
+export function createIsoTimeFormatter(): IsoTimeFormatter {
+  // NaN equals nothing: the first call never takes the cached answers
+  let lastMs = Number.NaN;
+  let lastText = '';
+  let secondMs = Number.NaN;
+  /** `YYYY-MM-DDTHH:mm:ss.` of `secondMs` */
+  let secondPrefix = '';
+  return (timeMs: number): string | null => {
+    if (timeMs === lastMs) return lastText;
+    if (Number.isInteger(timeMs) && timeMs >= 0 && timeMs < YEAR_10000_MS) {
+      const millis = timeMs % 1000;
+      const second = timeMs - millis;
+      if (second !== secondMs) {
+        secondPrefix = new Date(second).toISOString().slice(0, 20);
+        secondMs = second;
+      }
+      lastMs = timeMs;
+      lastText = secondPrefix + (MILLIS_SUFFIX[millis] as string);
+      return lastText;
+    }
+    const date = new Date(timeMs);
+    return Number.isNaN(date.getTime()) ? null : date.toISOString();
+  };
+}

@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseAuditPayload, parseAuditPayloadAt } from '../../src/parse/audit-payload.js';
+
+describe('parseAuditPayloadAt', () => {
+  it('reads the payload after a prefix without slicing it off', () => {
+    const message = 'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.customers,"SELECT id, email FROM customers WHERE id = $1",2740,1';
+    expect(parseAuditPayloadAt(message, 7)).toEqual({
+      audit_type: 'SESSION',
+      statement_id: 1,
+      substatement_id: 1,
+      class: 'READ',
+      command: 'SELECT',
+      object_type: 'TABLE',
+      object_name: 'public.customers',
+      statement: 'SELECT id, email FROM customers WHERE id = $1',
+      parameter: ['2740'],
+      rows: 1,
+    });
+  });
+
+  it('gives the same fields when the short columns repeat from the previous payload (values reused)', () => {
+    const first = parseAuditPayloadAt('AUDIT: OBJECT,2,1,WRITE,UPDATE,TABLE,public.t,UPDATE t SET a = 1,<none>', 7);
+    const second = parseAuditPayloadAt('AUDIT: OBJECT,3,1,WRITE,UPDATE,TABLE,public.t,UPDATE t SET a = 2,<none>', 7);
+    const third = parseAuditPayloadAt('AUDIT: OBJECT,4,1,WRITE,UPDATE,TABLE,public.u,UPDATE u SET a = 3,<none>', 7);
+    expect([first?.object_name, second?.object_name, third?.object_name]).toEqual(['public.t', 'public.t', 'public.u']);
+    expect([first?.statement_id, second?.statement_id, third?.statement_id]).toEqual([2, 3, 4]);
+    expect(third?.rows).toBeNull();
+  });
+
+  it('reads a payload at any offset as parseAuditPayload reads it sliced off, valid or not', () => {
+    const piece = fc.constantFrom(',', '"', '""', 'SESSION', 'READ', '1', '12', '', 'x', 'a,b', '\n', '<none>', '<not logged>', '-1', '"1"', ' ');
+    const field = fc.oneof(piece, fc.array(piece, { maxLength: 4 }).map((p) => p.join('')));
+    const payload = fc.oneof(
+      fc.array(piece, { maxLength: 30 }).map((p) => p.join('')),
+      fc.array(field, { minLength: 8, maxLength: 11 }).map((f) => ['SESSION', '1', '2', 'READ', ...f].join(',')),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 3 }), payload, (prefix, text) => {
+        expect(parseAuditPayloadAt(prefix + text, prefix.length)).toEqual(parseAuditPayload(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
