@@ -5,7 +5,7 @@
 // Environment:
 //   BENCH_QUICK=1            20 MB files instead of 200 MB (smoke run; pgbadger ~30 s per format on 200 MB)
 //   BENCH_FORMATS=a,b        only these formats (stderr, csvlog, jsonlog)
-//   BENCH_SECTIONS=a,b       only these sections (parse)
+//   BENCH_SECTIONS=a,b       only these sections (parse, tail, detect)
 //   BENCH_RUNS=N             measure every row N times and keep the fastest (default 1)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,13 +14,15 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_OUT_DIR, CORPUS_FORMATS } from './corpus-files.js';
+import { detectSection } from './detect-section.js';
 import { parseSection } from './parse-section.js';
 import { renderGroups, summarizeTargets } from './report-table.js';
+import { tailSection } from './tail-section.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every section, in run order. */
-const SECTIONS = [parseSection];
+const SECTIONS = [parseSection, tailSection, detectSection];
 
 /** Output of a command for the header, or `unknown` when it cannot run. */
 function commandOutput(command, args) {
@@ -97,11 +99,14 @@ const allGroups = [];
 for (const { section, groups } of results) {
   print(`== ${section.title}`);
   print();
-  print(renderGroups(groups, { floorName: 'readline', referenceName: 'pgbadger' }));
+  // A group without rows (e.g. latency figures) brings its own `lines` and `targetLines`.
+  const tables = groups.filter((g) => g.rows.length > 0);
+  if (tables.length > 0) print(renderGroups(tables, section.columnNames ?? { floorName: 'readline', referenceName: 'pgbadger' }));
+  for (const group of groups) for (const line of group.lines ?? []) print(line);
   allGroups.push(...groups);
 }
 print('== Targets');
-for (const line of summarizeTargets(allGroups)) print(`  ${line}`);
+for (const line of [...summarizeTargets(allGroups), ...allGroups.flatMap((g) => g.targetLines ?? [])]) print(`  ${line}`);
 print();
 print(`bench harness peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 

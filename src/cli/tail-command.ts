@@ -9,7 +9,9 @@ import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createLogger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
 import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
+import { compileLogLinePrefix } from '../parse/log-line-prefix.js';
 import { LogEventReader } from '../pipeline/log-event-reader.js';
+import { fileNameGlob } from '../sources/file-name-glob.js';
 import { LogFolderSource } from '../sources/log-folder-source.js';
 import { CliError } from './cli-error.js';
 
@@ -22,9 +24,10 @@ copytruncate, rename + create, deletion) and writes one JSON event per line (the
 to stdout as records arrive.
 
   --state DIR                keep checkpoints in an embedded store in DIR: after kill -9 a restart resumes
-                             without losing a record and repeats at most the records written during the
-                             last checkpoint interval; each event carries its deterministic id, so a reader
-                             can drop repeats. SIGTERM/SIGINT save a final checkpoint (no repeats at all).
+                             without losing a record and repeats exactly the records printed after the last
+                             saved checkpoint: at most those printed during the last checkpoint interval
+                             plus the save then in progress; each event carries its deterministic id, so a
+                             reader can drop repeats. SIGTERM/SIGINT save a final checkpoint (no repeats).
   --start-at                 for files never seen before: beginning (default) or end
   --checkpoint-interval-ms   how often checkpoints are saved with --state (default 200)
   --glob                     base-name glob of the files to read (default by format: *.log, *.csv, *.json)
@@ -78,6 +81,12 @@ export async function tailCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError('give exactly one LOG_DIR (jaga tail --help)');
   const intervalMs = values['checkpoint-interval-ms'] === undefined ? DEFAULT_CHECKPOINT_INTERVAL_MS : Number(values['checkpoint-interval-ms']);
   if (!Number.isInteger(intervalMs) || intervalMs < 10) throw new CliError('--checkpoint-interval-ms must be an integer >= 10');
+  try {
+    compileLogLinePrefix(values['log-line-prefix'], values.timezone);
+    if (values.glob !== undefined) fileNameGlob(values.glob);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
   const dir = resolve(positionals[0]!);
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new CliError(`${dir} is not a readable folder`);
@@ -117,22 +126,29 @@ export async function tailCommand(args: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
 
   // Checkpoint saves are serialised: at most one transaction in flight, the next one picks up the latest acks.
+  // `saving` never stays rejected: a failed save is reported by its caller and the next one still runs.
   let dirty = false;
   let saving: Promise<void> = Promise.resolve();
   const save = (): Promise<void> => {
     if (!store || !repository || !dirty) return saving;
     const activeStore = store;
     const repo = repository;
-    saving = saving.then(async () => {
+    const settled = saving.catch(() => undefined);
+    saving = settled.then(async () => {
       if (!dirty) return;
       dirty = false;
       const current = source.checkpoints();
-      await activeStore.transaction(async (tx) => {
-        await repo.save(tx, current.map((c) => ({ sourceId, fileFingerprint: c.fingerprint, filePath: c.path, byteOffset: c.offset, cursor: null })));
-        const keep = new Set(current.map((c) => c.fingerprint));
-        const stale = (await repo.load(sourceId, tx)).filter((c) => !keep.has(c.fileFingerprint)).map((c) => c.fileFingerprint);
-        if (stale.length > 0) await repo.forget(tx, sourceId, stale);
-      });
+      try {
+        await activeStore.transaction(async (tx) => {
+          await repo.save(tx, current.map((c) => ({ sourceId, fileFingerprint: c.fingerprint, filePath: c.path, byteOffset: c.offset, cursor: null })));
+          const keep = new Set(current.map((c) => c.fingerprint));
+          const stale = (await repo.load(sourceId, tx)).filter((c) => !keep.has(c.fileFingerprint)).map((c) => c.fileFingerprint);
+          if (stale.length > 0) await repo.forget(tx, sourceId, stale);
+        });
+      } catch (error) {
+        dirty = true; // not saved: the next save (or the final one) tries again
+        throw error;
+      }
     });
     return saving;
   };
@@ -153,8 +169,11 @@ export async function tailCommand(args: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await source.stop();
-    await save();
-    await store?.close();
+    try {
+      await save();
+    } finally {
+      await store?.close();
+    }
   }
   return 0;
 }

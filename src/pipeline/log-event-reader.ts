@@ -33,7 +33,10 @@ export interface LogEventBatch {
  * Wires a `LogFolderSource` to the parse (and optionally enrich) stages: one incremental parser
  * per file (keyed by FileFingerprint, started at the chunk's offset), one event builder per source
  * (pgaudit `log_statement_once` state spans rotated files). `idle` chunks flush records held for
- * DETAIL/STATEMENT lines; `end` chunks finish a rotated-away file.
+ * DETAIL/STATEMENT lines; `end` chunks finish a rotated-away file. When the source moves on from one
+ * file to another (it reads older files first, so the previous file had nothing unread), the previous
+ * file's held record is flushed first: a rotated file that stays in the folder would otherwise keep
+ * its last record until the source next catches up with every file, delivering it out of order.
  *
  * The reader pulls one chunk at a time, so backpressure reaches the source: nothing is read ahead
  * of the consumer. Acknowledge `position` back to the source only after the batch's events are
@@ -42,6 +45,8 @@ export interface LogEventBatch {
 export class LogEventReader {
   private readonly parsers = new Map<string, LogParser>();
   private readonly builder;
+  /** fingerprint of the file the last data chunk came from (null: none, or it ended) */
+  private current: string | null = null;
 
   constructor(
     private readonly source: LogFolderSource,
@@ -54,9 +59,25 @@ export class LogEventReader {
   /** Batches in read order until `signal` aborts (the source then ends its iteration). */
   async *batches(signal: AbortSignal): AsyncGenerator<LogEventBatch> {
     for await (const chunk of this.source.chunks(signal)) {
+      if (chunk.type !== 'idle') {
+        if (this.current !== null && this.current !== chunk.fingerprint) {
+          const flushed = this.flushPrevious(this.current);
+          if (flushed) yield flushed;
+        }
+        this.current = chunk.type === 'end' ? null : chunk.fingerprint;
+      }
       const batch = this.consume(chunk);
       if (batch) yield batch;
     }
+  }
+
+  /** Flushes the record a file's parser holds; null when it held none. */
+  private flushPrevious(fingerprint: string): LogEventBatch | null {
+    const parser = this.parsers.get(fingerprint);
+    const format = this.source.destination;
+    if (!parser || !format) return null;
+    const outputs = parser.flush();
+    return outputs.length === 0 ? null : this.toBatch(outputs, format, fingerprint, parser);
   }
 
   private consume(chunk: FileChunk): LogEventBatch | null {
@@ -75,6 +96,10 @@ export class LogEventReader {
       outputs = chunk.bytes.length > 0 ? [...parser.push(chunk.bytes), ...parser.end()] : parser.end();
       this.parsers.delete(chunk.fingerprint);
     }
+    return this.toBatch(outputs, format, chunk.fingerprint, parser);
+  }
+
+  private toBatch(outputs: ReturnType<LogParser['push']>, format: LogFormat, fingerprint: string, parser: LogParser): LogEventBatch {
     const events: AccessEvent[] = [];
     const failures: ParseFailure[] = [];
     for (const out of outputs) {
@@ -86,7 +111,7 @@ export class LogEventReader {
         events.push(out);
       }
     }
-    return { events, failures, position: { fingerprint: chunk.fingerprint, offset: parser.safeOffset } };
+    return { events, failures, position: { fingerprint, offset: parser.safeOffset } };
   }
 
   private createParser(format: LogFormat, chunk: FileChunk & { type: 'data' | 'end' }): LogParser {
