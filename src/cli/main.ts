@@ -22,6 +22,11 @@ function usage(): string {
  * 0 success, 1 the command found problems (e.g. validation), 2 bad usage or unreadable input.
  */
 export async function main(argv: string[]): Promise<number> {
+  // `jaga parse ... | head`: a reader that goes away is a normal end of output, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
