@@ -1,5 +1,6 @@
 import { CliError } from './cli-error.js';
 import { parseCommand } from './parse-command.js';
+import { replayCommand } from './replay-command.js';
 import { rulesCommand } from './rules-command.js';
 import { tailCommand } from './tail-command.js';
 
@@ -9,7 +10,8 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   parse: { run: parseCommand, summary: 'parse log files into one JSON event per line' },
   tail: { run: tailCommand, summary: 'follow a PostgreSQL log folder through rotations, one JSON event per line' },
-  rules: { run: (args) => rulesCommand(args), summary: 'validate rule files or show the effective rule' },
+  rules: { run: (args) => rulesCommand(args), summary: 'validate, test or show rules' },
+  replay: { run: (args) => replayCommand(args), summary: 'replay log files through the rules and print one incident per line' },
 };
 
 function usage(): string {

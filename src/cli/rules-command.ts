@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { loadConfigFile } from '../config/load-config-file.js';
@@ -6,22 +8,32 @@ import type { DetectorModule } from '../detect/detector.js';
 import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
 import { type LoadedRuleSet, loadRuleSet } from '../detect/rule-loader.js';
 import type { EffectiveRuleDocument } from '../detect/rule-overlays.js';
+import { formatRuleTestReport, runRuleTests } from '../detect/rule-test-runner.js';
+import { QueryEnricher } from '../enrich/query-enricher.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { CliError } from './cli-error.js';
 
 const HELP = `usage: jaga rules validate [DIR...] [--config FILE]
+       jaga rules test [DIR...] [--config FILE] [--verbose]
        jaga rules show ID [--config FILE] [--rules DIR]...
 
   validate   loads every rule, list, overlay and the catalog, and lists EVERY problem (file:line:
              rule: path: message); a rule without a firing and a non-firing test is a problem.
              DIR (default: the config's rules, else the shipped rules/) replaces the rule folders.
              Exit 0 when the set is valid, 1 with problems, 2 for a bad option or config.
+  test       runs every rule's inline tests through the production detection engine in virtual
+             time (event times drive the windows; advance_to moves the watermark); prints each
+             failing test with expected vs got (detection count and group values) and a summary.
+             Statements in test events get their query facts from the production enricher.
+             Without a configured catalog, DIR/tests/catalog.yaml (the pack's test catalog) is used.
+             Exit 0 when all pass, 1 on any failure or load problem.
   show       prints the effective rule ID (overlays applied) as YAML, with the overlay files that
              changed it. Exit 1 for an unknown rule id or a rule set with problems.
 
   --config   jaga.yaml: its rules, overlays, lists and catalog are used
   --rules    rule folder (repeatable) instead of the config's
+  --verbose  test: list passing tests too
 `;
 
 /** What `rulesCommand` writes to and loads with (tests inject them). */
@@ -34,7 +46,7 @@ export interface RulesCommandDeps {
 }
 
 /**
- * `jaga rules validate|show` (issue 4; `jaga rules test` is added by the rule-test runner).
+ * `jaga rules validate|test|show` (issue 4).
  * @param args the arguments after `rules`
  * @returns exit code: 0 ok, 1 problems found / unknown rule, 2 bad usage or config
  * @throws CliError for a bad option or missing argument (main prints it, exit 2)
@@ -47,10 +59,10 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     (sub === undefined ? stderr : stdout).write(HELP);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'validate' && sub !== 'show') throw new CliError(`unknown subcommand "${sub}"${suggestionSuffix(sub, ['validate', 'show'])}\n${HELP}`);
+  if (sub !== 'validate' && sub !== 'test' && sub !== 'show') throw new CliError(`unknown subcommand "${sub}"${suggestionSuffix(sub, ['validate', 'test', 'show'])}\n${HELP}`);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string' }, rules: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string' }, rules: { type: 'string', multiple: true }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
   } catch (error) {
     throw new CliError((error as Error).message);
   }
@@ -75,6 +87,17 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     const enabled = loaded.rules.filter((rule) => rule.enabled).length;
     stdout.write(`ok: ${loaded.rules.length} rules (${enabled} enabled) from ${loaded.files.length} files\n`);
     return 0;
+  }
+  if (sub === 'test') {
+    const ruleDirs = parsed.positionals.length > 0 ? parsed.positionals : (parsed.values.rules ?? detection.ruleDirs);
+    const testCatalog = detection.catalog === null ? ruleDirs.map((dir) => join(dir, 'tests', 'catalog.yaml')).find((file) => existsSync(file)) : undefined;
+    if (testCatalog !== undefined) stderr.write(`using the pack's test catalog ${testCatalog} (no catalog configured)\n`);
+    const loaded = await load(testCatalog === undefined ? detection : { ...detection, catalog: testCatalog }, ruleDirs, registry, false, deps.now, stderr);
+    if (loaded === null) return 1;
+    const enricher = await QueryEnricher.create();
+    const report = runRuleTests(loaded.rules, loaded.context, { registry, enrich: (event) => enricher.enrich(event) });
+    stdout.write(formatRuleTestReport(report, parsed.values.verbose));
+    return report.failed > 0 ? 1 : 0;
   }
   const [id, ...extra] = parsed.positionals;
   if (id === undefined || extra.length > 0) throw new CliError(`show takes exactly one rule id\n${HELP}`);
