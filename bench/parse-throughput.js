@@ -6,7 +6,8 @@ import { READ_CHUNK_BYTES } from './floors.js';
 
 /**
  * Parses a whole file with `createLogParser` from dist/parse/log-parser.js, reading 1 MiB chunks
- * with a fresh Buffer per read (the parser may keep references into a chunk). With `enrich`, every
+ * with a fresh Buffer per read (the parser may keep references into a chunk), outputs streamed
+ * through `pushTo`/`endTo` into a counting sink. With `enrich`, every
  * event goes through `QueryEnricher.enrich` (dist/enrich/query-enricher.js), created before the
  * clock starts. Outputs are counted and dropped.
  * @param {{path: string, format: 'stderr'|'csvlog'|'jsonlog', logLinePrefix?: string, enrich: boolean}} options
@@ -28,16 +29,23 @@ export async function measureParse({ path, format, logLinePrefix, enrich }) {
   });
   let events = 0;
   let failures = 0;
-  const consume = (outputs) => {
-    for (const out of outputs) {
+  // Outputs are consumed one by one as the parser completes them (`pushTo`), the way a streaming
+  // consumer reads them; a dist/ without `pushTo` is read through the array-returning `push`.
+  const sink = {
+    push(out) {
       if (isParseFailure(out)) {
         failures++;
-        continue;
+        return;
       }
       events++;
       if (enricher) enricher.enrich(out);
-    }
+    },
   };
+  const streaming = typeof parser.pushTo === 'function';
+  const consume = (outputs) => {
+    for (const out of outputs) sink.push(out);
+  };
+  const pushChunk = (chunk) => (streaming ? parser.pushTo(chunk, sink) : consume(parser.push(chunk)));
 
   const handle = await open(path, 'r');
   let bytes = 0;
@@ -49,9 +57,10 @@ export async function measureParse({ path, format, logLinePrefix, enrich }) {
       const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK_BYTES, bytes);
       if (bytesRead === 0) break;
       bytes += bytesRead;
-      consume(parser.push(bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead)));
+      pushChunk(bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead));
     }
-    consume(parser.end());
+    if (streaming) parser.endTo(sink);
+    else consume(parser.end());
   } finally {
     await handle.close();
   }

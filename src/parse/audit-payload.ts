@@ -136,6 +136,8 @@ let fieldEnd = 0;
 let fieldValue = '';
 /** index after the comma that ended the field, or -1 when the field ended the text */
 let nextField = -1;
+/** first `"` of the payload at or after where it was last searched from (the payload's length when none; -1 not searched yet) */
+let quoteAt = -1;
 
 /** Reads the field starting at `i` into the cursor; MALFORMED under the same rules as `splitCsv`. */
 function scanField(text: string, i: number): number {
@@ -162,12 +164,14 @@ function scanField(text: string, i: number): number {
     else return MALFORMED;
     return QUOTED;
   }
-  let j = i;
-  for (; j < length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === COMMA) break;
-    if (c === QUOTE) return MALFORMED;
+  // indexOf scans with the engine's fast search; a `"` before the field's end is malformed.
+  let j = text.indexOf(',', i);
+  if (j === -1) j = length;
+  if (quoteAt < i) {
+    quoteAt = text.indexOf('"', i);
+    if (quoteAt === -1) quoteAt = length;
   }
+  if (quoteAt < j) return MALFORMED;
   fieldStart = i;
   fieldEnd = j;
   nextField = j === length ? -1 : j + 1;
@@ -187,6 +191,18 @@ function fieldText(text: string, kind: number, slot: number): string {
   const value = text.slice(fieldStart, fieldEnd);
   recent[slot] = value;
   return value;
+}
+
+const PLACEHOLDER_LIST = [...PARAMETER_PLACEHOLDERS];
+
+/** The parameter placeholder the unquoted field in the cursor spells, without slicing it, or null. */
+function placeholderAt(text: string): string | null {
+  if (text.charCodeAt(fieldStart) !== 60) return null; // <
+  const length = fieldEnd - fieldStart;
+  for (const placeholder of PLACEHOLDER_LIST) {
+    if (placeholder.length === length && textAt(text, fieldStart, placeholder)) return placeholder;
+  }
+  return null;
 }
 
 /** `parseCount` of the field the cursor holds. */
@@ -209,6 +225,7 @@ function fieldCount(text: string, kind: number): number | null | undefined {
  * whole message and the length of its `AUDIT: ` prefix).
  */
 export function parseAuditPayloadAt(text: string, start: number): AuditFields | null {
+  quoteAt = -1;
   let kind = scanField(text, start);
   if (kind === MALFORMED || nextField < 0) return null;
   const auditType = fieldText(text, kind, 0);
@@ -248,7 +265,8 @@ export function parseAuditPayloadAt(text: string, start: number): AuditFields | 
   kind = scanField(text, nextField);
   if (kind === MALFORMED) return null;
   const parameterKind = kind;
-  const parameter = fieldText(text, kind, -1);
+  const placeholder = kind === UNQUOTED ? placeholderAt(text) : null;
+  const parameter = placeholder ?? fieldText(text, kind, -1);
 
   let rowCount: number | null = null;
   if (nextField >= 0) {
@@ -261,7 +279,7 @@ export function parseAuditPayloadAt(text: string, start: number): AuditFields | 
   }
 
   let parameterValue: string[] | string;
-  if (PARAMETER_PLACEHOLDERS.has(parameter)) {
+  if (placeholder !== null || PARAMETER_PLACEHOLDERS.has(parameter)) {
     parameterValue = parameter;
   } else if (parameterKind === UNQUOTED) {
     // an unquoted field holds no `,` and no `"`: a one-element list
