@@ -124,6 +124,7 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
     throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   try {
+    if (!(await handle.stat()).isFile()) throw new CliError(`cannot read ${path}: not a file`);
     const head = Buffer.alloc(FINGERPRINT_MAX_BYTES * 4);
     const { bytesRead: headBytes } = await handle.read(head, 0, head.length, 0);
     const headBuf = head.subarray(0, headBytes);

@@ -100,7 +100,12 @@ export async function tailCommand(args: string[]): Promise<number> {
   let repository: CheckpointRepository | null = null;
   let checkpoints: { fingerprint: string; path: string; offset: number }[] = [];
   if (values.state) {
-    store = await openStore({ dataDir: resolve(values.state), logger });
+    try {
+      store = await openStore({ dataDir: resolve(values.state), logger });
+    } catch (error) {
+      // a store in use by another process, an unwritable folder: one line, exit 2
+      throw new CliError(`--state ${values.state}: ${(error as Error).message}`);
+    }
     repository = new CheckpointRepository(store);
     checkpoints = (await repository.load(sourceId)).map((c) => ({ fingerprint: c.fileFingerprint, path: c.filePath, offset: c.byteOffset }));
   }
@@ -166,13 +171,14 @@ export async function tailCommand(args: string[]): Promise<number> {
     }
   } finally {
     clearInterval(timer);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    await source.stop();
+    // The handlers stay until the store is closed: a second signal during the final save exits 130.
     try {
+      await source.stop();
       await save();
     } finally {
       await store?.close();
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     }
   }
   return 0;

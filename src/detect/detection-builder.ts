@@ -35,6 +35,34 @@ export interface DetectionParts {
 }
 
 /**
+ * Lets the detection engine hide a detection before it is built (most repeats are suppressed, and
+ * building one costs a sha256, evidence and summary). `hides` gets the suppression key and the
+ * lastSeen (epoch ms) and returns true when it counted the detection as hidden.
+ */
+export interface BuildGate {
+  hides(ruleId: string, server: string, groupKey: string, lastSeenMs: number): boolean;
+}
+
+/**
+ * Stands for a detection the gate hid: `buildDetection` returns it instead of building one, only
+ * while a gate is set (by the engine, around one detector call); the engine drops it. Never seen
+ * outside the engine.
+ */
+export const HIDDEN_DETECTION: Detection = Object.freeze({}) as Detection;
+
+let gate: BuildGate | null = null;
+/** the largest epoch ms a Date holds (ECMA-262 TimeClip): beyond it `toISOString` throws, so no gating */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * Sets (or clears, with null) the gate `buildDetection` consults; the engine sets it around one
+ * detector call and clears it right after (synchronously), so detectors used alone never see one.
+ */
+export function setBuildGate(next: BuildGate | null): void {
+  gate = next;
+}
+
+/**
  * Builds a Detection (src/domain/detection.ts) from what a detector saw:
  * - `id`: sha256 hex of detector id, group key, the first contributing event's id and `triggerId`
  *   (deterministic: the same events give the same id after a restart or a replay);
@@ -45,10 +73,14 @@ export interface DetectionParts {
  * - `dataClasses`: the union of `parts.dataClasses` and the events' catalog classes, sorted;
  * - `explanation`: `{type, condition, group_by, ...parts.explanation}`;
  * - `summary`: `<title>: <measure>[ for <field>=<value>, ...]`, one line.
+ * While the engine's gate is set and hides it, returns HIDDEN_DETECTION instead (see `BuildGate`).
  * Never throws for well-formed parts.
  */
 export function buildDetection(parts: DetectionParts): Detection {
   const { rule, events } = parts;
+  if (gate !== null && Number.isInteger(parts.lastSeenMs) && Math.abs(parts.lastSeenMs) <= MAX_TIME_MS && gate.hides(rule.id, latestServer(events) ?? parts.server ?? '', parts.groupKey, parts.lastSeenMs)) {
+    return HIDDEN_DETECTION;
+  }
   const group = GroupKeyer.groupOf(parts.groupKey);
   const firstId = events[0]?.event_id ?? 'none';
   const id = createHash('sha256').update(`${rule.id}\n${parts.groupKey}\n${firstId}\n${parts.triggerId}`).digest('hex');

@@ -1,6 +1,7 @@
 import type { AccessEvent } from '../domain/access-event.js';
 import type { Detection } from '../domain/detection.js';
 import type { CompiledRule, EventPredicate, MatchContext } from './compiled-rule.js';
+import { type BuildGate, HIDDEN_DETECTION, setBuildGate } from './detection-builder.js';
 import type { Detector, DetectorDeps, DetectorModule } from './detector.js';
 import { DETECTOR_REGISTRY } from './detector-registry.js';
 import { eventTimeMs } from './event-time.js';
@@ -93,6 +94,26 @@ export class DetectionEngine {
   private advancedMs = Number.NEGATIVE_INFINITY;
   private carried: Detection[] = [];
   private readonly counters: DetectionEngineStats = { events: 0, invalidTimes: 0, exceptionHits: 0, suppressed: 0, detections: 0, stateResets: 0 };
+  /** the rule of the detector being called while the build gate is set */
+  private gateRule: CompiledRule | null = null;
+  /** true until the current detector call builds a detection the gate does not hide (see `gate`) */
+  private gateArmed = false;
+  /**
+   * Hides a detection before it is built when a running suppression would hide it, counting it as
+   * `admit` would. Only while every earlier detection of the same detector call was hidden too:
+   * a shown one may end the window and open another, which later ones must then be checked against.
+   */
+  private readonly gate: BuildGate = {
+    hides: (ruleId, server, groupKey, lastSeenMs) => {
+      const rule = this.gateRule;
+      if (this.gateArmed && rule !== null && rule.id === ruleId && this.suppression.hideUnbuilt(ruleId, server, groupKey, lastSeenMs, rule.suppressMs)) {
+        this.counters.suppressed++;
+        return true;
+      }
+      this.gateArmed = false;
+      return false;
+    },
+  };
 
   /**
    * @param rules compiled rules (disabled ones are skipped)
@@ -132,12 +153,19 @@ export class DetectionEngine {
     let out: Detection[] | null = this.carried.length > 0 ? this.takeCarried() : null;
     const context = this.context;
     const slots = this.byKind.get(event.kind) ?? this.slotsOfKind(event.kind);
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i] as Slot;
-      if (!slot.detector.wants(event, context)) continue;
-      if (slot.exceptions.length > 0 && this.excepted(slot, event, timeMs)) continue;
-      const found = slot.detector.observe(event, context);
-      if (found.length > 0) out = this.admit(slot.rule, found, out);
+    setBuildGate(this.gate);
+    try {
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i] as Slot;
+        if (!slot.detector.wants(event, context)) continue;
+        if (slot.exceptions.length > 0 && this.excepted(slot, event, timeMs)) continue;
+        this.armGate(slot.rule);
+        const found = slot.detector.observe(event, context);
+        if (found.length > 0) out = this.admit(slot.rule, found, out);
+      }
+    } finally {
+      setBuildGate(null);
+      this.gateRule = null;
     }
     const watermarkMs = timeMs - this.allowedLatenessMs;
     if (watermarkMs > this.watermark) {
@@ -264,6 +292,12 @@ export class DetectionEngine {
     return slots;
   }
 
+  /** readies the gate for one call of `rule`'s detector */
+  private armGate(rule: CompiledRule): void {
+    this.gateRule = rule;
+    this.gateArmed = rule.suppressMs > 0;
+  }
+
   private excepted(slot: Slot, event: AccessEvent, timeMs: number): boolean {
     for (const exception of slot.exceptions) {
       if (timeMs <= exception.expiresMs && exception.matches(event, this.context)) {
@@ -276,6 +310,7 @@ export class DetectionEngine {
 
   private admit(rule: CompiledRule, found: readonly Detection[], out: Detection[] | null): Detection[] | null {
     for (const detection of found) {
+      if (detection === HIDDEN_DETECTION) continue; // hidden and counted by the gate
       if (this.suppression.admit(detection, rule.suppressMs)) (out ??= []).push(detection);
       else this.counters.suppressed++;
     }
@@ -285,9 +320,16 @@ export class DetectionEngine {
   /** hands the watermark to every detector and the suppression windows */
   private moveWatermark(watermarkMs: number, out: Detection[] | null): Detection[] | null {
     this.advancedMs = watermarkMs;
-    for (const slot of this.slots) {
-      const due = slot.detector.advance(watermarkMs);
-      if (due.length > 0) out = this.admit(slot.rule, due, out);
+    setBuildGate(this.gate);
+    try {
+      for (const slot of this.slots) {
+        this.armGate(slot.rule);
+        const due = slot.detector.advance(watermarkMs);
+        if (due.length > 0) out = this.admit(slot.rule, due, out);
+      }
+    } finally {
+      setBuildGate(null);
+      this.gateRule = null;
     }
     this.suppression.advance(watermarkMs);
     return out;

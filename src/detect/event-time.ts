@@ -38,10 +38,24 @@ export function parseIsoTimeMs(time: string): number {
   const minute = digits(time, 14, 2);
   const second = digits(time, 17, 2);
   const milli = digits(time, 20, 3);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59 || milli < 0 || hour < 0 || minute < 0 || second < 0) {
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59 || milli < 0 || hour < 0 || minute < 0 || second < 0) {
+    // days 29-31 (month lengths, leap years) and anything odd: Date.parse decides
     return Date.parse(time);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, milli);
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli;
+}
+
+/**
+ * Days from 1970-01-01 to the proleptic Gregorian date `year-month-day` (month 1-12), by plain
+ * integer arithmetic (H. Hinnant's `days_from_civil`): `Date.UTC` costs ~300 ns a call.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** the decimal number of `length` digits at `from`, or -1 when one is not a digit */

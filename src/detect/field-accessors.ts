@@ -1,5 +1,6 @@
 import type { AccessEvent } from '../domain/access-event.js';
 import { type DataCatalog, qualifyRelation } from './data-catalog.js';
+import { parseIsoTimeMs } from './event-time.js';
 import { type FieldType, fieldPathType } from './field-paths.js';
 
 /** Reads one field path of an event. Each read is memoised for the last event seen (one slot). */
@@ -40,7 +41,7 @@ export class FieldAccessors {
     const readEpochMs = memoise((event) => {
       const value = read(event);
       if (typeof value !== 'string') return null;
-      const ms = Date.parse(value);
+      const ms = parseIsoTimeMs(value);
       return Number.isNaN(ms) ? null : ms;
     });
     const accessor: FieldAccessor = { path, type, read, readLower, readEpochMs };

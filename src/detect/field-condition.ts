@@ -95,6 +95,16 @@ function compileOperator(key: FieldKey, values: Scalar[], accessor: FieldAccesso
     return true;
   } };
   const single = tests.length === 1 ? (tests[0] as ElementTest) : (element: unknown) => tests.some((test) => test(element));
+  const stringSet = built.stringSet;
+  if (stringSet !== undefined) {
+    // plain equality: a string value is one Set look-up (what `single` does for it), no closure call
+    return { test: (event) => {
+      const v = read(event);
+      if (v === null) return false;
+      if (typeof v === 'string') return stringSet.has(v);
+      return Array.isArray(v) ? v.some(single) : single(v);
+    } };
+  }
   return { test: (event) => {
     const v = read(event);
     if (v === null) return false;
@@ -116,7 +126,13 @@ function isPresent(value: unknown): boolean {
  * One test per value (after list expansion), except equality without `all`, which folds every
  * value into one Set lookup. `lower`: the tests expect lower-cased strings; `epoch`: epoch ms.
  */
-function elementTests(key: FieldKey, values: Scalar[], accessor: FieldAccessor, env: ConditionEnv, at: (index: number) => (string | number)[]): { tests: ElementTest[]; lower: boolean; epoch: boolean } | { problems: PathProblem[] } {
+function elementTests(
+  key: FieldKey,
+  values: Scalar[],
+  accessor: FieldAccessor,
+  env: ConditionEnv,
+  at: (index: number) => (string | number)[],
+): { tests: ElementTest[]; lower: boolean; epoch: boolean; stringSet?: ReadonlySet<unknown> } | { problems: PathProblem[] } {
   const nonNull = values.filter((v): v is string | number | boolean => v !== null);
   const problems: PathProblem[] = [];
   const fold = (s: string): string => (key.cased ? s : s.toLowerCase());
@@ -135,7 +151,7 @@ function elementTests(key: FieldKey, values: Scalar[], accessor: FieldAccessor, 
       };
       const testOf = (set: Set<unknown>): ElementTest => (element) => set.has(element) || (typeof element === 'number' && set.has(String(element)));
       const tests = key.all ? nonNull.map((v) => testOf(setOf([v]))) : nonNull.length > 0 ? [testOf(setOf(nonNull))] : [];
-      return { tests, lower: !key.cased, epoch: false };
+      return { tests, lower: !key.cased, epoch: false, stringSet: !key.all && nonNull.length > 0 ? setOf(nonNull) : undefined };
     }
     case 'contains':
     case 'startswith':

@@ -1,6 +1,7 @@
 import type { AccessEvent } from '../domain/access-event.js';
 import type { MatchContext } from './compiled-rule.js';
 import { qualifyRelation } from './data-catalog.js';
+import { parseIsoTimeMs } from './event-time.js';
 
 /** Reads one field of an event: a scalar, an array (for list fields), or null when absent. */
 export type FieldReader = (event: AccessEvent, context: MatchContext) => unknown;
@@ -100,7 +101,7 @@ export function relationClasses(relations: readonly string[], context: MatchCont
 }
 
 function utcPart(time: string, part: 'hour' | 'day'): number | null {
-  const ms = Date.parse(time);
+  const ms = parseIsoTimeMs(time);
   if (Number.isNaN(ms)) return null;
   const date = new Date(ms);
   return part === 'hour' ? date.getUTCHours() : date.getUTCDay() || 7;

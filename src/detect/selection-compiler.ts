@@ -71,6 +71,7 @@ export class SelectionCompiler {
     const entries = Object.entries(definition as Record<string, unknown>);
     if (entries.length === 0) return { problems: [{ path: [], message: 'a selection needs at least one field condition' }] };
     const problems: PathProblem[] = [];
+    const kindTests: Test[] = [];
     const tests: Test[] = [];
     let kinds: ReadonlySet<string> | null = null;
     for (const [key, value] of entries) {
@@ -79,12 +80,16 @@ export class SelectionCompiler {
         problems.push(...condition.problems.map((p) => ({ path: [key, ...p.path], message: p.message })));
         continue;
       }
-      tests.push(condition.test);
       const restricted = condition.kinds;
-      if (restricted !== null) kinds = intersect(kinds, restricted);
+      if (restricted === null) tests.push(condition.test);
+      else {
+        kinds = intersect(kinds, restricted);
+        kindTests.push(kindFirst(restricted, condition.test));
+      }
     }
     if (problems.length > 0) return { problems };
-    return { test: allOf(tests), kinds };
+    // conditions are pure, so their order is free: the cheap, selective `kind` ones run first
+    return { test: allOf([...kindTests, ...tests]), kinds };
   }
 }
 
@@ -93,6 +98,15 @@ function intersect(current: ReadonlySet<string> | null, restricted: ReadonlySet<
   const result = new Set<string>();
   for (const kind of restricted) if (current === null || current.has(kind)) result.add(kind);
   return result;
+}
+
+/**
+ * A plain `kind:` equality with a direct look-up in front: an event whose `kind` is one of
+ * `kinds` as is matches without the (lower-casing, memoised) field read; any other goes through
+ * `test`, so the result is always `test`'s.
+ */
+function kindFirst(kinds: ReadonlySet<string>, test: Test): Test {
+  return (event) => kinds.has(event.kind) || test(event);
 }
 
 /** AND of tests, unrolled for the common small cases. */

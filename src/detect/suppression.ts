@@ -1,5 +1,6 @@
 import type { Detection } from '../domain/detection.js';
 import { DueQueue } from './due-queue.js';
+import { parseIsoTimeMs } from './event-time.js';
 import type { GroupValue } from './group-keyer.js';
 import { asArray, asRecord } from './snapshot-codec.js';
 
@@ -59,7 +60,7 @@ export class Suppression {
    */
   admit(detection: Detection, suppressMs: number): boolean {
     if (suppressMs <= 0) return true;
-    const timeMs = Date.parse(detection.lastSeen);
+    const timeMs = parseIsoTimeMs(detection.lastSeen);
     const key = `${detection.detectorId}\n${detection.server}\n${detection.groupKey}`;
     const window = this.windows.get(key);
     if (window !== undefined && timeMs < window.untilMs) {
@@ -80,6 +81,21 @@ export class Suppression {
       shownDetectionId: detection.id,
     });
     this.queue.push(untilMs, key);
+    return true;
+  }
+
+  /**
+   * The hiding half of `admit` alone, for a detection not built yet: when a running window of
+   * (`ruleId`, `server`, `groupKey`) hides a detection whose lastSeen is `timeMs` (epoch ms), counts
+   * it exactly as `admit` would and returns true; otherwise changes nothing and returns false (the
+   * detection is then built and goes through `admit`).
+   */
+  hideUnbuilt(ruleId: string, server: string, groupKey: string, timeMs: number, suppressMs: number): boolean {
+    if (suppressMs <= 0) return false;
+    const window = this.windows.get(`${ruleId}\n${server}\n${groupKey}`);
+    if (window === undefined || !(timeMs < window.untilMs)) return false;
+    window.hidden++;
+    if (timeMs > window.lastHiddenMs) window.lastHiddenMs = timeMs;
     return true;
   }
 

@@ -285,6 +285,16 @@ class StderrFramer implements StreamingRecordFramer {
     const text = buf.toString('utf8', start, textEnd);
     const m = this.m;
     if (!this.matcher.matchInto(text, m)) {
+      if (this.tabIsContinuation) {
+        // PostgreSQL writes a TAB after every newline inside a record (elog.c, append_with_tabs), so a
+        // line that neither matches the prefix nor starts with a TAB is foreign: a wrong
+        // log_line_prefix, or output of another program. It ends the open record and is counted,
+        // never glued to a record (which would hide every later record behind a wrong prefix).
+        if (this.record !== null) this.emitOpen();
+        this.out.push({ failure: 'bad_prefix', offset: lineOffset, byteLength: total });
+        this.safe = lineOffset + total;
+        return;
+      }
       this.continuation(buf, start, start, end, total, cut, lineOffset);
       return;
     }

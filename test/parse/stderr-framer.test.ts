@@ -380,3 +380,25 @@ describe('createStderrFramer: the whole corpus stderr file', () => {
     expect(count).toBe(5905 * runs);
   });
 });
+
+describe('createStderrFramer: a wrong log_line_prefix', () => {
+  const input = fixture('corpus-excerpt.log');
+  const { out, framer } = frame(input, { logLinePrefix: '%m [%p] ' });
+  const failures = out.filter(isFramingFailure);
+
+  it('counts every session line as a bad_prefix failure instead of gluing it to the previous record', () => {
+    const lines = input.toString('utf8').split('\n').filter((l) => l !== '');
+    const postmaster = lines.filter((l) => /^\S+ \S+ \S+ \[\d+\] [A-Z]+:  /.test(l));
+    expect(records(out).length).toBe(postmaster.length);
+    // the session lines and the TAB continuations that belong to them (no record to continue)
+    expect(failures.length).toBe(lines.length - postmaster.length);
+    expect(failures.every((f) => f.failure === 'bad_prefix')).toBe(true);
+    expect(records(out).every((r) => !r.message.includes('\n'))).toBe(true);
+  });
+
+  it('still covers the file byte for byte', () => {
+    const covered = out.reduce((sum, o) => sum + o.byteLength, 0);
+    expect(covered).toBe(input.length);
+    expect(framer.safeOffset).toBe(input.length);
+  });
+});
