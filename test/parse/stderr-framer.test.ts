@@ -388,7 +388,7 @@ describe('createStderrFramer: a wrong log_line_prefix', () => {
 
   it('counts every session line as a bad_prefix failure instead of gluing it to the previous record', () => {
     const lines = input.toString('utf8').split('\n').filter((l) => l !== '');
-    const postmaster = lines.filter((l) => /^\S+ \S+ \S+ \[\d+\] [A-Z]+:  /.test(l));
+    const postmaster = lines.filter((l) => /^\S+ \S+ \S+ \[\d+\] [A-Z]+: {2}/.test(l));
     expect(records(out).length).toBe(postmaster.length);
     // the session lines and the TAB continuations that belong to them (no record to continue)
     expect(failures.length).toBe(lines.length - postmaster.length);
