@@ -1,3 +1,4 @@
+import { blankAccessEvent } from '../domain/blank-access-event.js';
 import type { AccessEvent, AuditFields, QueryFacts } from '../domain/access-event.js';
 import type { Detection } from '../domain/detection.js';
 import type { CompiledRule, MatchContext, RuleTest } from './compiled-rule.js';
@@ -114,34 +115,7 @@ function runOne(rule: CompiledRule, test: RuleTest, index: number, context: Matc
 export function buildTestEvent(fields: Record<string, unknown>, id: string): AccessEvent {
   const server = typeof fields.server === 'string' ? fields.server : 'test';
   const time = typeof fields.time === 'string' && !Number.isNaN(Date.parse(fields.time)) ? new Date(Date.parse(fields.time)).toISOString() : String(fields.time);
-  const event: Record<string, unknown> = {
-    id,
-    time,
-    server,
-    source: { id: server, file: null, fingerprint: null, offset: 0 },
-    kind: 'other',
-    user: null,
-    database: null,
-    client_addr: null,
-    client_port: null,
-    application_name: null,
-    pid: null,
-    session_id: null,
-    session_line: null,
-    backend_type: null,
-    severity: null,
-    sqlstate: null,
-    message: null,
-    detail: null,
-    hint: null,
-    context: null,
-    statement: null,
-    session_duration_ms: null,
-    truncated: false,
-    audit: null,
-    query: null,
-    app: null,
-  };
+  const event = blankAccessEvent({ id, time, server, source: { id: server, file: null, fingerprint: null, offset: 0 }, kind: 'other' }) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'time') continue;
     if (key === 'audit' && isMap(value)) event.audit = { ...AUDIT_DEFAULTS, ...value };

@@ -1,3 +1,4 @@
+import { blankAccessEvent } from '../domain/blank-access-event.js';
 import type { AccessEvent, ParseFailure, ParseFailureReason } from '../domain/access-event.js';
 import type { Telemetry } from '../observe/telemetry.js';
 
@@ -73,31 +74,10 @@ export function appAccessRowToEvent(row: AppAccessRowInput, source: { id: string
   }
 
   return {
-    id: `${source.id}:table:${row.id}`,
-    time: new Date(timeMs).toISOString(),
-    server: source.id,
-    source: where,
-    kind: 'app_access',
+    ...blankAccessEvent({ id: `${source.id}:table:${row.id}`, time: new Date(timeMs).toISOString(), server: source.id, source: where, kind: 'app_access' }),
     user: row.actor,
-    database: null,
     client_addr: row.client_addr,
-    client_port: null,
     application_name: row.application_name,
-    pid: null,
-    session_id: null,
-    session_line: null,
-    backend_type: null,
-    severity: null,
-    sqlstate: null,
-    message: null,
-    detail: null,
-    hint: null,
-    context: null,
-    statement: null,
-    session_duration_ms: null,
-    truncated: false,
-    audit: null,
-    query: null,
     app: {
       actor: row.actor,
       action: row.action,
@@ -107,6 +87,7 @@ export function appAccessRowToEvent(row: AppAccessRowInput, source: { id: string
       detail,
     },
   };
+
 }
 
 /** Result of parsing one batch: the events in row order, and the rows that failed. */

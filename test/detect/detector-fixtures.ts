@@ -4,6 +4,7 @@
  * every AccessEvent field defaulted, and a small catalog context.
  */
 import type { AccessEvent } from '../../src/domain/access-event.js';
+import { blankAccessEvent } from '../../src/domain/blank-access-event.js';
 import type { Severity } from '../../src/domain/detection.js';
 import type { CompiledException, CompiledRule, EventPredicate, MatchContext } from '../../src/detect/compiled-rule.js';
 import { DETECTOR_REGISTRY } from '../../src/detect/detector-registry.js';
@@ -72,31 +73,9 @@ export function resetEventIds(): void {
 export function makeEvent(fields: Partial<AccessEvent> & { time: string }): AccessEvent {
   const offset = nextOffset++;
   return {
-    id: `db1:fp:${offset}`,
-    server: 'db1',
-    source: { id: 'db1', file: 'postgresql.log', fingerprint: 'fp', offset },
-    kind: 'audit',
-    user: null,
+    ...blankAccessEvent({ id: `db1:fp:${offset}`, time: fields.time, server: 'db1', source: { id: 'db1', file: 'postgresql.log', fingerprint: 'fp', offset }, kind: 'audit' }),
     database: 'crm',
-    client_addr: null,
-    client_port: null,
-    application_name: null,
-    pid: null,
-    session_id: null,
-    session_line: null,
-    backend_type: null,
     severity: 'LOG',
-    sqlstate: null,
-    message: null,
-    detail: null,
-    hint: null,
-    context: null,
-    statement: null,
-    session_duration_ms: null,
-    truncated: false,
-    audit: null,
-    query: null,
-    app: null,
     ...fields,
   };
 }

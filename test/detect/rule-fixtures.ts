@@ -2,36 +2,12 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AccessEvent } from '../../src/domain/access-event.js';
+import { blankAccessEvent } from '../../src/domain/blank-access-event.js';
 
 /** An AccessEvent with every field null (time 2026-01-01T00:00:00.000Z, kind other) except `partial`. */
 export function makeEvent(partial: Partial<AccessEvent> = {}): AccessEvent {
   return {
-    id: 'test:fp:0',
-    time: '2026-01-01T00:00:00.000Z',
-    server: 'db1',
-    source: { id: 'db1', file: null, fingerprint: null, offset: 0 },
-    kind: 'other',
-    user: null,
-    database: null,
-    client_addr: null,
-    client_port: null,
-    application_name: null,
-    pid: null,
-    session_id: null,
-    session_line: null,
-    backend_type: null,
-    severity: null,
-    sqlstate: null,
-    message: null,
-    detail: null,
-    hint: null,
-    context: null,
-    statement: null,
-    session_duration_ms: null,
-    truncated: false,
-    audit: null,
-    query: null,
-    app: null,
+    ...blankAccessEvent({ id: 'test:fp:0', time: '2026-01-01T00:00:00.000Z', server: 'db1', source: { id: 'db1', file: null, fingerprint: null, offset: 0 }, kind: 'other' }),
     ...partial,
   };
 }
