@@ -6,19 +6,17 @@ import { CsvOversizeRecord } from './csv-oversize-record.js';
 import { MAX_COMMAS, scanRecordEnd } from './csv-record-scanner.js';
 import {
   DEFAULT_MAX_RECORD_BYTES,
-  type FramedRecord,
   type FramedRecordSink,
   type FramerOptions,
   type StreamingRecordFramer,
 } from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
+import { HeldBytesFramer } from './held-bytes-framer.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
 import { textAt } from './text-at.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-const EMPTY = Buffer.alloc(0);
-const MIN_OWNED_BYTES = 64 * 1024;
 const QUOTE_CHAR = 0x22;
 /** Longest record whose column values are kept for reuse (a kept value keeps its record's text). */
 const MAX_REUSED_RECORD_CHARS = 4096;
@@ -58,17 +56,7 @@ export function createCsvlogFramer(options: FramerOptions = {}): StreamingRecord
 }
 
 /** The csvlog state machine; see `createCsvlogFramer`. Positions are indexes into `buf`. */
-class CsvlogFramer implements StreamingRecordFramer {
-  private buf: Buffer = EMPTY;
-  private len = 0;
-  /** true when `buf` is this framer's copy (the caller may reuse the Buffers it pushes) */
-  private owned = false;
-  /** file offset of buf[0] */
-  private base: number;
-  /** first byte not yet emitted (in oversize mode: first byte not yet fed) */
-  private recStart = 0;
-  /** where the record-end scan resumes, with the quote state there */
-  private scanPos = 0;
+class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   inQuote = false;
   /** unquoted commas seen by the scan of the current record, and their positions from its start */
   commaCount = 0;
@@ -82,31 +70,21 @@ class CsvlogFramer implements StreamingRecordFramer {
   private readonly recent: string[] = new Array<string>(MAX_COMMAS + 1).fill('');
 
   constructor(options: FramerOptions) {
-    this.base = options.startOffset ?? 0;
+    super(options.startOffset ?? 0);
     this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
     this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
   }
 
+  protected override windowCleared(): void {
+    this.limitEnd = -1;
+  }
+
+  protected override windowShifted(shift: number): void {
+    if (this.limitEnd >= 0) this.limitEnd -= shift;
+  }
+
   get safeOffset(): number {
     return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
-  }
-
-  push(chunk: Buffer): FramedRecord[] {
-    const out: FramedRecord[] = [];
-    this.pushTo(chunk, out);
-    return out;
-  }
-
-  flush(): FramedRecord[] {
-    const out: FramedRecord[] = [];
-    this.flushTo(out);
-    return out;
-  }
-
-  end(): FramedRecord[] {
-    const out: FramedRecord[] = [];
-    this.endTo(out);
-    return out;
   }
 
   pushTo(chunk: Buffer, out: FramedRecordSink): void {
@@ -331,62 +309,5 @@ class CsvlogFramer implements StreamingRecordFramer {
     const byteLength = endOffset - record.startOffset;
     const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true);
     out.push(typeof built === 'string' ? { failure: 'oversized', offset: record.startOffset, byteLength } : built);
-  }
-
-  /** Appends a chunk: zero-copy when nothing is held, else into the owned buffer. */
-  private append(chunk: Buffer): void {
-    if (this.recStart >= this.len) {
-      this.base += this.len;
-      this.buf = chunk;
-      this.len = chunk.length;
-      this.owned = false;
-      this.recStart = 0;
-      this.scanPos = 0;
-      this.limitEnd = -1;
-      return;
-    }
-    this.compact();
-    const needed = this.len + chunk.length;
-    if (!this.owned || needed > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, needed * 2));
-      this.buf.copy(grown, 0, 0, this.len);
-      this.buf = grown;
-      this.owned = true;
-    }
-    chunk.copy(this.buf, this.len);
-    this.len = needed;
-  }
-
-  /** Keeps the unconsumed bytes in a buffer this framer owns (the pushed chunk may be reused). */
-  private retain(): void {
-    if (this.recStart >= this.len) {
-      this.base += this.len;
-      this.buf = EMPTY;
-      this.len = 0;
-      this.owned = false;
-      this.recStart = 0;
-      this.scanPos = 0;
-      this.limitEnd = -1;
-      return;
-    }
-    if (this.owned) return;
-    this.compact();
-    const copy = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, this.len * 2));
-    this.buf.copy(copy, 0, 0, this.len);
-    this.buf = copy;
-    this.owned = true;
-  }
-
-  /** Drops consumed bytes from the front, moving the held ones to index 0. */
-  private compact(): void {
-    const shift = this.recStart;
-    if (shift === 0) return;
-    if (this.owned) this.buf.copy(this.buf, 0, shift, this.len);
-    else this.buf = this.buf.subarray(shift, this.len);
-    this.base += shift;
-    this.len -= shift;
-    this.recStart = 0;
-    this.scanPos -= shift;
-    if (this.limitEnd >= 0) this.limitEnd -= shift;
   }
 }

@@ -4,17 +4,15 @@ import { parseJsonObjectPrefix, parseJsonObjectSuffix } from './json-object-pref
 import { buildJsonlogRecord } from './json-record-builder.js';
 import {
   DEFAULT_MAX_RECORD_BYTES,
-  type FramedRecord,
   type FramedRecordSink,
   type FramerOptions,
   type StreamingRecordFramer,
 } from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
+import { HeldBytesFramer } from './held-bytes-framer.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
 
 const NEWLINE = 0x0a;
-const EMPTY = Buffer.alloc(0);
-const MIN_OWNED_BYTES = 64 * 1024;
 /** Most bytes kept of the end of an oversized line, to recover the keys after the cut value. */
 const TAIL_BYTES = 64 * 1024;
 /** Tail pieces kept before they are merged (bounds copying when a long line arrives in tiny chunks). */
@@ -49,23 +47,14 @@ interface OversizeLine {
 }
 
 /** See `createJsonlogFramer`. Positions are indexes into `buf`. */
-class JsonlogFramer implements StreamingRecordFramer {
-  private buf: Buffer = EMPTY;
-  private len = 0;
-  private owned = false;
-  /** file offset of buf[0] */
-  private base: number;
-  /** first byte not yet emitted (in oversize mode: first byte not yet consumed) */
-  private recStart = 0;
-  /** where the newline search resumes */
-  private scanPos = 0;
+class JsonlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private oversize: OversizeLine | null = null;
   private readonly maxRecordBytes: number;
   private readonly tailLimit: number;
   private readonly parseTime: TimestampParser;
 
   constructor(options: FramerOptions) {
-    this.base = options.startOffset ?? 0;
+    super(options.startOffset ?? 0);
     this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
     this.tailLimit = Math.min(TAIL_BYTES, this.maxRecordBytes);
     this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
@@ -73,24 +62,6 @@ class JsonlogFramer implements StreamingRecordFramer {
 
   get safeOffset(): number {
     return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
-  }
-
-  push(chunk: Buffer): FramedRecord[] {
-    const out: FramedRecord[] = [];
-    this.pushTo(chunk, out);
-    return out;
-  }
-
-  flush(): FramedRecord[] {
-    const out: FramedRecord[] = [];
-    this.flushTo(out);
-    return out;
-  }
-
-  end(): FramedRecord[] {
-    const out: FramedRecord[] = [];
-    this.endTo(out);
-    return out;
   }
 
   pushTo(chunk: Buffer, out: FramedRecordSink): void {
@@ -189,57 +160,6 @@ class JsonlogFramer implements StreamingRecordFramer {
     const failure: ParseFailureReason = 'oversized';
     out.push(built === null || typeof built === 'string' ? { failure, offset: line.startOffset, byteLength } : built);
     this.recStart = this.scanPos = recordEnd;
-  }
-
-  /** Appends a chunk: zero-copy when nothing is held, else into the owned buffer. */
-  private append(chunk: Buffer): void {
-    if (this.recStart >= this.len) {
-      this.base += this.len;
-      this.buf = chunk;
-      this.len = chunk.length;
-      this.owned = false;
-      this.recStart = this.scanPos = 0;
-      return;
-    }
-    this.compact();
-    const needed = this.len + chunk.length;
-    if (!this.owned || needed > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, needed * 2));
-      this.buf.copy(grown, 0, 0, this.len);
-      this.buf = grown;
-      this.owned = true;
-    }
-    chunk.copy(this.buf, this.len);
-    this.len = needed;
-  }
-
-  /** Keeps the unconsumed bytes in a buffer this framer owns (the pushed chunk may be reused). */
-  private retain(): void {
-    if (this.recStart >= this.len) {
-      this.base += this.len;
-      this.buf = EMPTY;
-      this.len = 0;
-      this.owned = false;
-      this.recStart = this.scanPos = 0;
-      return;
-    }
-    if (this.owned) return;
-    this.compact();
-    const copy = Buffer.allocUnsafe(Math.max(MIN_OWNED_BYTES, this.len * 2));
-    this.buf.copy(copy, 0, 0, this.len);
-    this.buf = copy;
-    this.owned = true;
-  }
-
-  private compact(): void {
-    const shift = this.recStart;
-    if (shift === 0) return;
-    if (this.owned) this.buf.copy(this.buf, 0, shift, this.len);
-    else this.buf = this.buf.subarray(shift, this.len);
-    this.base += shift;
-    this.len -= shift;
-    this.recStart = 0;
-    this.scanPos -= shift;
   }
 }
 
