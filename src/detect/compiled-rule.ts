@@ -29,6 +29,8 @@ export interface CompiledRule {
   groupBy: string[];
   /** per-group suppression after a detection, ms (0 = none) */
   suppressMs: number;
+  /** quiet period after which the rule's incident resolves itself, ms; null = the deployment's default */
+  resolveAfterMs: number | null;
   /** exceptions still in force (expired ones were dropped at load with a warning) */
   exceptions: CompiledException[];
   /** file the rule came from and the overlay files that patched it */

@@ -205,6 +205,7 @@ function assemble(
     conditionText: condition.text,
     groupBy: document.group_by,
     suppressMs: document.suppress ?? 0,
+    resolveAfterMs: document.resolve_after ?? null,
     exceptions,
     origin: { file: origin.file, overlays: [...origin.overlays] },
     stateKey,

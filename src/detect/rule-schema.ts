@@ -69,11 +69,13 @@ export const ruleDocumentSchema = z.strictObject({
   after: z.unknown().optional(),
   while: z.unknown().optional(),
   suppress: durationSchema.optional(),
+  /** quiet period after which the rule's incident resolves itself (issue 6); default from the config (1h) */
+  resolve_after: durationSchema.optional(),
   exceptions: z.array(exceptionSchema).default([]),
   tests: z.array(ruleTestSchema).default([]),
 });
 
-/** A validated rule document (durations of `suppress` in ms; parameters still as written). */
+/** A validated rule document (durations of `suppress` and `resolve_after` in ms; parameters still as written). */
 export type RuleDocument = z.output<typeof ruleDocumentSchema>;
 
 /**
@@ -92,6 +94,7 @@ export const overlayDocumentSchema = z.strictObject({
   after: z.string().optional(),
   learn: z.string().optional(),
   suppress: z.string().optional(),
+  resolve_after: z.string().optional(),
   exceptions: z.array(exceptionSchema).optional(),
   tags_add: z.array(tag).optional(),
 });

@@ -54,6 +54,7 @@ export function makeRule(spec: RuleSpec): CompiledRule {
     conditionText: [...selections.keys()].join(' or '),
     groupBy: spec.groupBy ?? [],
     suppressMs: spec.suppressMs ?? 0,
+    resolveAfterMs: null,
     exceptions: spec.exceptions ?? [],
     origin: { file: 'rules/test.yaml', overlays: [] },
     stateKey: spec.stateKey ?? `${id}:v1`,
