@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 [ -f /usr/lib/postgresql/15/lib/pgaudit.so ] || need+=(postgresql-15-pgaudit)
 command -v pgbadger >/dev/null 2>&1 || need+=(pgbadger)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "jaga tests: installing ${need[*]}" >&2
