@@ -9,7 +9,10 @@
  */
 import type { DetectionEntity, EvidenceItem, Maturity, Severity } from './detection.js';
 
-/** Lifecycle states, in order: open -> acknowledged -> resolved (a reopen opens a new incident). */
+/**
+ * Lifecycle states, in order: open -> acknowledged -> resolved. A responder may reopen a resolved incident
+ * (back to open) while no other live incident holds its fingerprint; a detection after a resolve opens a new one.
+ */
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
@@ -62,12 +65,43 @@ export interface Incident {
   summary: string;
   /** redacted evidence, oldest applied first, unique by event_id, at most 50 items */
   evidence: EvidenceItem[];
-  /** regulatory deadlines; null until the incidents issue fills them */
+  /** regulatory deadlines by clock name (`IncidentDeadline` values, see `deadlineStatus`); null when no clock applies */
   deadlines: Record<string, unknown> | null;
   /** the last resolved incident of the same fingerprint when this one opened, else null */
   previousIncidentId: number | null;
   createdAt: Date;
   updatedAt: Date;
+  /** when a responder last acknowledged it; null when never or reopened since (absent on objects built without the lifecycle columns) */
+  acknowledgedAt?: Date | null;
+  /** actor of that acknowledgement, e.g. `responder:alice` */
+  acknowledgedBy?: string | null;
+  /** when it was resolved; null while live */
+  resolvedAt?: Date | null;
+  /** actor of the resolve: `responder:<name>` or `system` (auto-resolve) */
+  resolvedBy?: string | null;
+  /** quiet period after which it auto-resolves (per rule), ms; null = the configured default */
+  resolveAfterMs?: number | null;
+}
+
+/**
+ * One regulatory deadline as stored in `Incident.deadlines`, keyed by the clock's name (config
+ * `incidents.regulatory[].name`). Example: `{ gdpr_art33: { title: 'GDPR Art. 33: notify the supervisory
+ * authority', due_at: '2026-01-04T00:00:00.000Z', within_ms: 259200000 } }`.
+ */
+export interface IncidentDeadline {
+  title: string;
+  /** ISO-8601 UTC: the incident's first detection (first_seen) + within_ms */
+  due_at: string;
+  /** the clock's period, ms (72 h = 259200000) */
+  within_ms: number;
+}
+
+/** A deadline with the time left at some instant (see `deadlineStatus`). */
+export interface DeadlineStatus extends IncidentDeadline {
+  /** the clock's name, e.g. `gdpr_art33` */
+  name: string;
+  /** due_at minus now, ms; negative once the deadline has passed */
+  left_ms: number;
 }
 
 /**
@@ -99,7 +133,7 @@ export interface IncidentJson {
   summary: string;
 }
 
-/** The detail shape of one incident: the list shape plus its link, times and redacted evidence. */
+/** The detail shape of one incident: the list shape plus its link, times, redacted evidence and who acknowledged/resolved it when. */
 export interface IncidentDetailJson extends IncidentJson {
   previous_incident_id: number | null;
   /** ISO-8601 UTC */
@@ -107,6 +141,12 @@ export interface IncidentDetailJson extends IncidentJson {
   /** ISO-8601 UTC */
   updated_at: string;
   evidence: EvidenceItem[];
+  /** ISO-8601 UTC, or null */
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  /** ISO-8601 UTC, or null */
+  resolved_at: string | null;
+  resolved_by: string | null;
 }
 
 /** The list shape of an incident (see `IncidentJson`); copies arrays and objects, so the result is independent. */
@@ -147,5 +187,27 @@ export function toIncidentDetailJson(incident: Incident): IncidentDetailJson {
     created_at: incident.createdAt.toISOString(),
     updated_at: incident.updatedAt.toISOString(),
     evidence: incident.evidence.map((item) => ({ ...item })),
+    acknowledged_at: incident.acknowledgedAt?.toISOString() ?? null,
+    acknowledged_by: incident.acknowledgedBy ?? null,
+    resolved_at: incident.resolvedAt?.toISOString() ?? null,
+    resolved_by: incident.resolvedBy ?? null,
   };
+}
+
+/**
+ * The incident's regulatory deadlines with the time left at `now`, soonest first (ties by name).
+ * Entries of `deadlines` that are not `IncidentDeadline`-shaped are skipped (never thrown on).
+ * Example: an incident first seen 2026-01-01T00:00Z with a 72 h clock, at 2026-01-03T23:00Z →
+ * `[{ name: 'gdpr_art33', title: '…', due_at: '2026-01-04T00:00:00.000Z', within_ms: 259200000, left_ms: 3600000 }]`.
+ */
+export function deadlineStatus(incident: Pick<Incident, 'deadlines'>, now: Date): DeadlineStatus[] {
+  const result: DeadlineStatus[] = [];
+  for (const [name, value] of Object.entries(incident.deadlines ?? {})) {
+    if (typeof value !== 'object' || value === null) continue;
+    const { title, due_at, within_ms } = value as Partial<IncidentDeadline>;
+    const dueMs = typeof due_at === 'string' ? Date.parse(due_at) : Number.NaN;
+    if (typeof title !== 'string' || typeof within_ms !== 'number' || Number.isNaN(dueMs)) continue;
+    result.push({ name, title, due_at: new Date(dueMs).toISOString(), within_ms, left_ms: dueMs - now.getTime() });
+  }
+  return result.sort((a, b) => a.left_ms - b.left_ms || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

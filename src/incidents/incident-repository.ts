@@ -34,6 +34,21 @@ export type UpsertOutcome =
 export interface UpsertResult {
   incident: Incident;
   outcome: UpsertOutcome;
+  /** for `severity_raised`: the severity before the detection; else absent */
+  previousSeverity?: Severity;
+}
+
+/** What `upsert` stamps on the incident besides the detection (all optional; the replay pipeline gives none). */
+export interface UpsertContext {
+  /** the agent's wall clock: `last_detected_at`, `updated_at`, and `created_at` of a new incident; default the database's now() */
+  appliedAt?: Date;
+  /** the auto-resolve quiet period of the detection's rule, ms (stored as `resolve_after_ms`); default: left as is (NULL when opened) */
+  resolveAfterMs?: (detectorId: string) => number;
+  /**
+   * The regulatory deadlines the incident should carry after the detection, given its (merged) first_seen,
+   * data classes and current deadlines; default: left as is (null when opened).
+   */
+  deadlines?: (incident: { firstSeen: Date; dataClasses: readonly string[]; deadlines: Record<string, unknown> | null }) => Record<string, unknown> | null;
 }
 
 /** Filters of `list`; all optional, combined with AND. */
@@ -79,16 +94,17 @@ export class IncidentRepository {
    * only rises, evidence appended up to 50 items unique by event_id, tags and data classes united,
    * title/maturity/explanation/summary from the detection, entity gaps filled, version + 1), else opens
    * a new incident (version 1) linked to the last resolved incident of the fingerprint. A detection id
-   * applied before changes nothing (outcome `duplicate`, the incident as it is now).
+   * applied before changes nothing (outcome `duplicate`, the incident as it is now). `context` (optional)
+   * stamps the agent's clock, the rule's auto-resolve period and the regulatory deadlines (see `UpsertContext`).
    *
    * @throws RangeError when the detection is malformed (unknown severity or maturity, count not a safe
    *   non-negative integer, times not ISO-8601 or firstSeen after lastSeen): a caller bug.
    * @throws StoreError from the store (40P01 deadlock is transient: retry the whole transaction).
    */
-  async upsert(tx: SqlQueryable, given: Detection): Promise<UpsertResult> {
+  async upsert(tx: SqlQueryable, given: Detection, context: UpsertContext = {}): Promise<UpsertResult> {
     const detection = checkedDetection(given);
     const fingerprint = incidentFingerprint(detection);
-    await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [INCIDENT_LOCK_CLASS, lockKey(fingerprint)]);
+    await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [INCIDENT_LOCK_CLASS, incidentLockKey(fingerprint)]);
     const [applied] = await tx.query<{ incident_id: number | bigint }>('SELECT incident_id FROM jaga_incident_detection WHERE detection_id = $1', [detection.id]);
     if (applied !== undefined) {
       const incident = await this.get(Number(applied.incident_id), tx);
@@ -98,8 +114,8 @@ export class IncidentRepository {
     for (let attempt = 1; ; attempt += 1) {
       const [live] = await tx.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM jaga_incident WHERE fingerprint = $1 AND ${LIVE} FOR UPDATE`, [fingerprint]);
       let result: UpsertResult | undefined;
-      if (live !== undefined) result = await mergeInto(tx, decodeIncidentRow(live), detection);
-      else result = await openNew(tx, fingerprint, detection);
+      if (live !== undefined) result = await mergeInto(tx, decodeIncidentRow(live), detection, context);
+      else result = await openNew(tx, fingerprint, detection, context);
       if (result !== undefined) {
         await tx.query('INSERT INTO jaga_incident_detection (detection_id, incident_id) VALUES ($1, $2)', [detection.id, result.incident.id]);
         return result;
@@ -116,11 +132,11 @@ export class IncidentRepository {
    * @returns the results in the order of `detections`
    * @throws as `upsert`
    */
-  async upsertMany(tx: SqlQueryable, detections: readonly Detection[]): Promise<UpsertResult[]> {
+  async upsertMany(tx: SqlQueryable, detections: readonly Detection[], context: UpsertContext = {}): Promise<UpsertResult[]> {
     const order = detections.map((detection, index) => ({ index, fingerprint: incidentFingerprint(detection) }));
     order.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index));
     const results: UpsertResult[] = new Array<UpsertResult>(detections.length);
-    for (const { index } of order) results[index] = await this.upsert(tx, detections[index]!);
+    for (const { index } of order) results[index] = await this.upsert(tx, detections[index]!, context);
     return results;
   }
 
@@ -176,13 +192,15 @@ export class IncidentRepository {
 
   /**
    * Resolves a live incident (status `resolved`, version + 1): its fingerprint's next detection opens a
-   * new incident linked to it. The minimal lifecycle step; the incidents issue adds actors and the timeline.
+   * new incident linked to it (resolved_by `system`, no timeline entry). The minimal lifecycle step used by
+   * replays; responders and auto-resolve go through IncidentService, which records actor and timeline.
    * @returns the resolved incident, or null when no live incident has this id (unknown or already resolved)
    * @throws StoreError
    */
   async resolve(tx: SqlQueryable, id: number): Promise<Incident | null> {
     const [row] = await tx.query<IncidentRow>(
-      `UPDATE jaga_incident SET status = 'resolved', version = version + 1, updated_at = now() WHERE id = $1 AND ${LIVE} RETURNING ${INCIDENT_COLUMNS}`,
+      `UPDATE jaga_incident SET status = 'resolved', version = version + 1, updated_at = now(), resolved_at = now(), resolved_by = 'system'
+        WHERE id = $1 AND ${LIVE} RETURNING ${INCIDENT_COLUMNS}`,
       [id],
     );
     return row === undefined ? null : decodeIncidentRow(row);
@@ -190,14 +208,17 @@ export class IncidentRepository {
 }
 
 /** Merges a detection into a live incident locked by the caller. */
-async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detection): Promise<UpsertResult> {
+async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detection, context: UpsertContext): Promise<UpsertResult> {
   const merged = mergeDetection(incident, detection);
+  const firstSeen = new Date(Math.min(incident.firstSeen.getTime(), Date.parse(detection.firstSeen)));
+  const deadlines = context.deadlines ? context.deadlines({ firstSeen, dataClasses: merged.dataClasses, deadlines: incident.deadlines }) : incident.deadlines;
   const [row] = await tx.query<IncidentRow>(
     `UPDATE jaga_incident
         SET title = $2, severity = $3, severity_rank = $4, maturity = $5,
             first_seen = least(first_seen, $6::timestamptz), last_seen = greatest(last_seen, $7::timestamptz), count = count + $8::bigint,
             entity = $9::jsonb, tags = $10::text[], data_classes = $11::text[], explanation = $12::jsonb, summary = $13, evidence = $14::jsonb,
-            version = version + 1, updated_at = now()
+            deadlines = $15::jsonb, resolve_after_ms = coalesce($16::bigint, resolve_after_ms),
+            last_detected_at = coalesce($17::timestamptz, now()), version = version + 1, updated_at = coalesce($17::timestamptz, now())
       WHERE id = $1
       RETURNING ${INCIDENT_COLUMNS}`,
     [
@@ -215,18 +236,26 @@ async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detect
       JSON.stringify(detection.explanation),
       detection.summary,
       JSON.stringify(merged.evidence),
+      deadlines === null ? null : JSON.stringify(deadlines),
+      context.resolveAfterMs ? context.resolveAfterMs(detection.detectorId) : null,
+      context.appliedAt?.toISOString() ?? null,
     ],
   );
-  return { incident: decodeIncidentRow(row!), outcome: merged.severityRaised ? 'severity_raised' : 'updated' };
+  const after = decodeIncidentRow(row!);
+  return merged.severityRaised ? { incident: after, outcome: 'severity_raised', previousSeverity: incident.severity } : { incident: after, outcome: 'updated' };
 }
 
 /** Opens a new incident; undefined when a live incident of the fingerprint exists after all (ON CONFLICT). */
-async function openNew(tx: SqlQueryable, fingerprint: string, detection: Detection): Promise<UpsertResult | undefined> {
+async function openNew(tx: SqlQueryable, fingerprint: string, detection: Detection, context: UpsertContext): Promise<UpsertResult | undefined> {
+  const dataClasses = [...new Set(detection.dataClasses)].sort();
+  const deadlines = context.deadlines ? context.deadlines({ firstSeen: new Date(detection.firstSeen), dataClasses, deadlines: null }) : null;
   const [row] = await tx.query<IncidentRow>(
     `INSERT INTO jaga_incident (fingerprint, detector_id, title, severity, severity_rank, maturity, first_seen, last_seen, count, server,
-                               "group", entity, tags, data_classes, explanation, summary, evidence, previous_incident_id)
+                               "group", entity, tags, data_classes, explanation, summary, evidence, previous_incident_id,
+                               deadlines, resolve_after_ms, last_detected_at, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9::bigint, $10, $11::jsonb, $12::jsonb, $13::text[], $14::text[], $15::jsonb, $16, $17::jsonb,
-             (SELECT max(id) FROM jaga_incident WHERE fingerprint = $1 AND status = 'resolved'))
+             (SELECT max(id) FROM jaga_incident WHERE fingerprint = $1 AND status = 'resolved'),
+             $18::jsonb, $19::bigint, coalesce($20::timestamptz, now()), coalesce($20::timestamptz, now()), coalesce($20::timestamptz, now()))
      ON CONFLICT (fingerprint) WHERE ${LIVE} DO NOTHING
      RETURNING ${INCIDENT_COLUMNS}`,
     [
@@ -243,17 +272,24 @@ async function openNew(tx: SqlQueryable, fingerprint: string, detection: Detecti
       JSON.stringify(detection.group),
       JSON.stringify(detection.entity),
       [...new Set(detection.tags)].sort(),
-      [...new Set(detection.dataClasses)].sort(),
+      dataClasses,
       JSON.stringify(detection.explanation),
       detection.summary,
       JSON.stringify(appendEvidence([], detection.evidence)),
+      deadlines === null ? null : JSON.stringify(deadlines),
+      context.resolveAfterMs ? context.resolveAfterMs(detection.detectorId) : null,
+      context.appliedAt?.toISOString() ?? null,
     ],
   );
   return row === undefined ? undefined : { incident: decodeIncidentRow(row), outcome: 'opened' };
 }
 
-/** Second key of the advisory lock: the fingerprint's first 8 hex digits as a signed 32-bit integer. */
-function lockKey(fingerprint: string): number {
+/**
+ * Second key of the per-fingerprint advisory lock (first key INCIDENT_LOCK_CLASS): the fingerprint's
+ * first 8 hex digits as a signed 32-bit integer. Whoever changes which incident is live for a fingerprint
+ * (upsert, reopen) holds `pg_advisory_xact_lock(INCIDENT_LOCK_CLASS, incidentLockKey(fingerprint))`.
+ */
+export function incidentLockKey(fingerprint: string): number {
   return Number.parseInt(fingerprint.slice(0, 8), 16) | 0;
 }
 

@@ -1,10 +1,11 @@
 import type { DetectionEntity, EvidenceItem, Maturity, Severity } from '../domain/detection.js';
 import type { Incident, IncidentStatus } from '../domain/incident.js';
 
-/** The columns of `jaga_incident` every read selects, in the order of the table (migration 0002_incidents). */
+/** The columns of `jaga_incident` every read selects, in the order of the table (migrations 0002_incidents, 0003_incident_lifecycle). */
 export const INCIDENT_COLUMNS =
   'id, fingerprint, detector_id, title, severity, maturity, status, version, first_seen, last_seen, count, server, "group", ' +
-  'entity, tags, data_classes, explanation, summary, evidence, deadlines, previous_incident_id, created_at, updated_at';
+  'entity, tags, data_classes, explanation, summary, evidence, deadlines, previous_incident_id, created_at, updated_at, ' +
+  'acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolve_after_ms';
 
 /** A `jaga_incident` row as both store drivers return it (int8 as number when safe, else bigint; jsonb parsed). */
 export interface IncidentRow {
@@ -31,6 +32,11 @@ export interface IncidentRow {
   previous_incident_id: number | bigint | null;
   created_at: Date;
   updated_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  resolve_after_ms: number | bigint | null;
 }
 
 /** Decodes a row selected with INCIDENT_COLUMNS into an `Incident` (ids and count as numbers). */
@@ -59,5 +65,10 @@ export function decodeIncidentRow(row: IncidentRow): Incident {
     previousIncidentId: row.previous_incident_id === null ? null : Number(row.previous_incident_id),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    acknowledgedAt: row.acknowledged_at,
+    acknowledgedBy: row.acknowledged_by,
+    resolvedAt: row.resolved_at,
+    resolvedBy: row.resolved_by,
+    resolveAfterMs: row.resolve_after_ms === null ? null : Number(row.resolve_after_ms),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toIncidentDetailJson, toIncidentJson, type Incident } from '../../src/domain/incident.js';
+import { deadlineStatus, toIncidentDetailJson, toIncidentJson, type Incident } from '../../src/domain/incident.js';
 import { evidenceItem } from './detection-factory.js';
 
 const incident: Incident = {
@@ -59,7 +59,49 @@ describe('toIncidentDetailJson', () => {
       created_at: '2026-01-01T00:01:00.000Z',
       updated_at: '2026-01-01T00:02:00.000Z',
       evidence: [evidenceItem('e1', '2026-01-01T00:00:00.000Z')],
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
+      resolved_by: null,
     });
-    expect(Object.keys(detail).slice(-4)).toEqual(['previous_incident_id', 'created_at', 'updated_at', 'evidence']);
+    expect(Object.keys(detail).slice(-8)).toEqual(['previous_incident_id', 'created_at', 'updated_at', 'evidence', 'acknowledged_at', 'acknowledged_by', 'resolved_at', 'resolved_by']);
+  });
+
+  it('appends who acknowledged and resolved the incident and when, as ISO UTC times', () => {
+    const detail = toIncidentDetailJson({
+      ...incident,
+      status: 'resolved',
+      acknowledgedAt: new Date('2026-01-01T00:03:00Z'),
+      acknowledgedBy: 'responder:alice',
+      resolvedAt: new Date('2026-01-01T00:04:00.5Z'),
+      resolvedBy: 'system',
+    });
+    expect([detail.acknowledged_at, detail.acknowledged_by, detail.resolved_at, detail.resolved_by]).toEqual([
+      '2026-01-01T00:03:00.000Z',
+      'responder:alice',
+      '2026-01-01T00:04:00.500Z',
+      'system',
+    ]);
+  });
+});
+
+describe('deadlineStatus', () => {
+  const deadlines = {
+    uu_pdp_art46: { title: 'UU PDP Art. 46', due_at: '2026-01-04T00:00:00.000Z', within_ms: 259_200_000 },
+    gdpr_art33: { title: 'GDPR Art. 33', due_at: '2026-01-04T00:00:00.000Z', within_ms: 259_200_000 },
+    short: { title: 'Internal', due_at: '2026-01-02T00:00:00.000Z', within_ms: 86_400_000 },
+    broken: { title: 'no due_at', within_ms: 1 },
+  };
+
+  it('gives the time left of each deadline in ms, soonest first then by name, negative once passed, skipping malformed entries', () => {
+    expect(deadlineStatus({ deadlines }, new Date('2026-01-03T23:00:00Z'))).toEqual([
+      { name: 'short', title: 'Internal', due_at: '2026-01-02T00:00:00.000Z', within_ms: 86_400_000, left_ms: -169_200_000 },
+      { name: 'gdpr_art33', title: 'GDPR Art. 33', due_at: '2026-01-04T00:00:00.000Z', within_ms: 259_200_000, left_ms: 3_600_000 },
+      { name: 'uu_pdp_art46', title: 'UU PDP Art. 46', due_at: '2026-01-04T00:00:00.000Z', within_ms: 259_200_000, left_ms: 3_600_000 },
+    ]);
+  });
+
+  it('is empty for an incident without deadlines', () => {
+    expect(deadlineStatus({ deadlines: null }, new Date('2026-01-01T00:00:00Z'))).toEqual([]);
   });
 });

@@ -50,6 +50,10 @@ describe.each(DRIVERS)('IncidentRepository on %s', (driver) => {
       summary: '10 failed logins for dba_admin within 60s',
       previous_incident_id: null,
       evidence: [evidenceItem('e1', '2026-01-01T00:00:00.000Z'), evidenceItem('e2', '2026-01-01T00:00:06.000Z')],
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
+      resolved_by: null,
     });
     expect(await repo.get(incident.id)).toEqual(incident);
     expect(await store.query('SELECT detection_id, incident_id FROM jaga_incident_detection')).toEqual([{ detection_id: 'det-1', incident_id: incident.id }]);

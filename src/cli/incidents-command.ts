@@ -1,0 +1,219 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { resolveIncidentsConfig } from '../config/incidents-config.js';
+import { openStore } from '../db/open-store.js';
+import type { Store } from '../db/store.js';
+import { SEVERITIES, type Severity } from '../domain/detection.js';
+import { StoreError } from '../domain/errors.js';
+import { IncidentConflictError, IncidentNotFoundError, IncidentStateError } from '../domain/incident-errors.js';
+import { toTimelineEntryJson } from '../domain/incident-timeline.js';
+import { deadlineStatus, INCIDENT_STATUSES, toIncidentDetailJson, toIncidentJson, type IncidentStatus } from '../domain/incident.js';
+import { breachRegisterCsv, breachRegisterEntry } from '../incidents/breach-register.js';
+import { INCIDENT_LIST_MAX_LIMIT, IncidentRepository, type IncidentListFilter } from '../incidents/incident-repository.js';
+import { IncidentService } from '../incidents/incident-service.js';
+import { TimelineRepository } from '../incidents/timeline-repository.js';
+import { durationProblem, parseDuration } from '../lib/duration.js';
+import { CliError } from './cli-error.js';
+import { writeLines } from './write-lines.js';
+
+const HELP = `usage: jaga incidents list    (--store URL | --data-dir DIR) [--status S] [--severity S] [--detector ID] [--since T] [--limit N]
+       jaga incidents show    (--store URL | --data-dir DIR) ID
+       jaga incidents ack     (--store URL | --data-dir DIR) ID [--note TEXT] [--as NAME] [--version N]
+       jaga incidents resolve (--store URL | --data-dir DIR) ID [--note TEXT] [--as NAME] [--version N]
+       jaga incidents export  (--store URL | --data-dir DIR) [--format csv|json] [list filters]
+
+Works the incident queue in jaga's store: a PostgreSQL URL, or the data folder of the embedded store
+(not while a jaga daemon holds that folder).
+  list     one incident per line (JSON, the list shape), most recent activity first
+  show     one incident as pretty JSON: {"incident": detail, "deadlines": [... with left_ms], "timeline": [...]}
+  ack      acknowledge an open incident; resolve: resolve a live one. Prints {"change_id","kind","actor","at","incident"}.
+           The change is recorded in the timeline; it is not notified (the daemon notifies its own changes).
+  export   the breach register: what, when, data classes, deadlines, status, who acknowledged/resolved
+           it when, what was done. csv (RFC 4180, default) or json (one JSON object per line); oldest first.
+
+  --status    open, acknowledged or resolved (repeatable)     --severity  info..critical (repeatable)
+  --detector  rule id                                         --since     ISO-8601 time, or a duration back from now (24h, 7d)
+  --limit     at most N incidents (default 100 for list, ${INCIDENT_LIST_MAX_LIMIT} for export)
+  --note      the responder's note        --as  responder name (actor responder:NAME; default the OS user)
+  --version   the incident version you saw: refused with exit 1 when it changed since
+Exit 0 done, 1 the incident does not exist / changed / is in the wrong state, 2 bad usage or store.
+`;
+
+const STORE_OPTIONS = { store: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } as const;
+const FILTER_OPTIONS = { status: { type: 'string', multiple: true }, severity: { type: 'string', multiple: true }, detector: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } } as const;
+const ACTION_OPTIONS = { note: { type: 'string' }, as: { type: 'string' }, version: { type: 'string' } } as const;
+const SUBCOMMANDS = ['list', 'show', 'ack', 'resolve', 'export'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+/** What `incidentsCommand` writes to and reads the time and user from (tests inject them). */
+export interface IncidentsCommandDeps {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** wall clock (time left of deadlines, action times, `--since 24h`); default `new Date()` */
+  now?: () => Date;
+  /** the default responder name; default the OS user name */
+  osUser?: () => string;
+}
+
+/** Parsed options of any subcommand (the ones a subcommand does not take are refused by parseArgs). */
+type Values = Partial<Record<'store' | 'data-dir' | 'detector' | 'since' | 'limit' | 'note' | 'as' | 'version' | 'format', string>> &
+  Partial<Record<'status' | 'severity', string[]>> & { help?: boolean };
+
+/**
+ * `jaga incidents list|show|ack|resolve|export` (issue 6, see HELP).
+ * @param args the arguments after `incidents`
+ * @returns exit code: 0 done, 1 incident not found, version conflict or wrong state (message on stderr), 2 store failure
+ * @throws CliError for bad usage (main prints it, exit 2)
+ */
+export async function incidentsCommand(args: string[], deps: IncidentsCommandDeps = {}): Promise<number> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    stdout.write(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (!SUBCOMMANDS.includes(sub as Subcommand)) throw new CliError(`unknown subcommand "${sub}": expected ${SUBCOMMANDS.join(', ')}`);
+  const { values, positionals } = parse(sub as Subcommand, rest);
+  if (values.help) {
+    stdout.write(HELP);
+    return 0;
+  }
+  const now = deps.now ?? (() => new Date());
+  const run = planFor(sub as Subcommand, values, positionals, now, deps.osUser ?? defaultUser);
+  let store: Store;
+  try {
+    store = await openStore({ url: values.store, dataDir: values['data-dir'] });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    stderr.write(`jaga incidents ${sub}: cannot open the store: ${error.message}\n`);
+    return 2;
+  }
+  try {
+    await run(store, stdout);
+    return 0;
+  } catch (error) {
+    if (error instanceof IncidentNotFoundError || error instanceof IncidentConflictError || error instanceof IncidentStateError) {
+      stderr.write(`jaga incidents ${sub}: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof StoreError) {
+      stderr.write(`jaga incidents ${sub}: store error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+function parse(sub: Subcommand, args: string[]): { values: Values; positionals: string[] } {
+  const options =
+    sub === 'list' ? { ...STORE_OPTIONS, ...FILTER_OPTIONS }
+    : sub === 'export' ? { ...STORE_OPTIONS, ...FILTER_OPTIONS, format: { type: 'string', default: 'csv' } as const }
+    : sub === 'show' ? STORE_OPTIONS
+    : { ...STORE_OPTIONS, ...ACTION_OPTIONS };
+  try {
+    return parseArgs({ args, options, allowPositionals: true }) as { values: Values; positionals: string[] };
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/** Validates the options of a subcommand up front (before the store opens) and returns what it does. */
+function planFor(sub: Subcommand, values: Values, positionals: string[], now: () => Date, osUser: () => string): (store: Store, stdout: NodeJS.WritableStream) => Promise<void> {
+  if (!values.store && !values['data-dir']) throw new CliError('give the store: --store URL (PostgreSQL) or --data-dir DIR (embedded)');
+  if (values.store && values['data-dir']) throw new CliError('give either --store or --data-dir, not both');
+  if (sub === 'list' || sub === 'export') {
+    if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
+    const filter = listFilter(values, now, sub === 'export' ? INCIDENT_LIST_MAX_LIMIT : undefined);
+    if (sub === 'list') return (store, stdout) => list(store, stdout, filter);
+    if (values.format !== 'csv' && values.format !== 'json') throw new CliError(`--format must be csv or json, not "${values.format}"`);
+    const format = values.format;
+    return (store, stdout) => exportRegister(store, stdout, filter, format);
+  }
+  if (positionals.length !== 1) throw new CliError(`${sub} takes one incident ID`);
+  const id = positiveInteger(positionals[0]!, 'ID');
+  if (sub === 'show') return (store, stdout) => show(store, stdout, id, now());
+  const actor = `responder:${responderName(values.as ?? osUser())}`;
+  const expectedVersion = values.version === undefined ? null : positiveInteger(values.version, '--version');
+  const by = { actor, note: values.note === undefined || values.note === '' ? null : values.note, expectedVersion };
+  return async (store, stdout) => {
+    const service = new IncidentService(store, { config: resolveIncidentsConfig({}) });
+    const at = now();
+    const change = await store.transaction((tx) => (sub === 'ack' ? service.acknowledge(tx, id, by, at) : service.resolve(tx, id, by, at)));
+    const line = { change_id: change.id, kind: change.kind, actor: change.actor, at: change.at.toISOString(), incident: toIncidentJson(change.incident) };
+    await writeLines(stdout, [JSON.stringify(line)]);
+  };
+}
+
+async function list(store: Store, stdout: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
+  const incidents = await new IncidentRepository(store).list(filter);
+  if (incidents.length > 0) await writeLines(stdout, incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
+}
+
+async function show(store: Store, stdout: NodeJS.WritableStream, id: number, now: Date): Promise<void> {
+  const incident = await new IncidentRepository(store).get(id);
+  if (incident === null) throw new IncidentNotFoundError(id);
+  const timeline = await new TimelineRepository(store).list(id);
+  const document = { incident: toIncidentDetailJson(incident), deadlines: deadlineStatus(incident, now), timeline: timeline.map(toTimelineEntryJson) };
+  await writeLines(stdout, [JSON.stringify(document, null, 2)]);
+}
+
+async function exportRegister(store: Store, stdout: NodeJS.WritableStream, filter: IncidentListFilter, format: 'csv' | 'json'): Promise<void> {
+  const incidents = (await new IncidentRepository(store).list(filter)).sort((a, b) => a.id - b.id);
+  const timelines = await new TimelineRepository(store).listMany(incidents.map((incident) => incident.id));
+  const entries = incidents.map((incident) => breachRegisterEntry(incident, timelines.get(incident.id) ?? []));
+  if (format === 'csv') {
+    stdout.write(breachRegisterCsv(entries));
+    return;
+  }
+  if (entries.length > 0) await writeLines(stdout, entries.map((entry) => JSON.stringify(entry)));
+}
+
+function listFilter(values: Values, now: () => Date, defaultLimit: number | undefined): IncidentListFilter {
+  const filter: IncidentListFilter = {};
+  if (values.status) {
+    for (const status of values.status) if (!INCIDENT_STATUSES.includes(status as IncidentStatus)) throw new CliError(`--status must be one of ${INCIDENT_STATUSES.join(', ')}, not "${status}"`);
+    filter.status = values.status as IncidentStatus[];
+  }
+  if (values.severity) {
+    for (const severity of values.severity) if (!SEVERITIES.includes(severity as Severity)) throw new CliError(`--severity must be one of ${SEVERITIES.join(', ')}, not "${severity}"`);
+    filter.severity = values.severity as Severity[];
+  }
+  if (values.detector !== undefined) filter.detector = values.detector;
+  if (values.since !== undefined) filter.since = sinceTime(values.since, now);
+  const limit = values.limit === undefined ? defaultLimit : positiveInteger(values.limit, '--limit');
+  if (limit !== undefined) {
+    if (limit > INCIDENT_LIST_MAX_LIMIT) throw new CliError(`--limit must be at most ${INCIDENT_LIST_MAX_LIMIT}`);
+    filter.limit = limit;
+  }
+  return filter;
+}
+
+/** `--since`: an ISO-8601 time, or a duration back from now. */
+function sinceTime(text: string, now: () => Date): Date {
+  if (durationProblem(text) === null) return new Date(now().getTime() - parseDuration(text, '--since'));
+  const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) throw new CliError(`--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "${text}"`);
+  return new Date(time);
+}
+
+function positiveInteger(text: string, name: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(text)) throw new CliError(`${name} must be a positive integer, not "${text}"`);
+  return Number(text);
+}
+
+/** A responder name: letters, digits and `._@-`, 1 to 64 characters (it becomes part of the actor). */
+function responderName(name: string): string {
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new CliError(`--as must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(name)}`);
+  return name;
+}
+
+function defaultUser(): string {
+  try {
+    return userInfo().username;
+  } catch (error) {
+    throw new CliError(`cannot tell the OS user (${(error as Error).message}): give --as NAME`);
+  }
+}
