@@ -46,9 +46,11 @@ export interface DeadlineRef {
 export interface IncidentChange {
   /**
    * Deterministic id (32 hex chars): the same change replayed after a crash gets the same id, so a
-   * notification built from it carries a stable id a reader can dedupe by. Built from the incident id,
-   * kind and what makes the change unique (detection id, escalation step, deadline and reminder offset,
-   * the incident version a responder acted on).
+   * notification built from it carries a stable id a reader can dedupe by. Detection changes (opened,
+   * updated, severity_raised) hash the fingerprint, kind and detection id (a rolled-back transaction
+   * burns an incident id, so the incident id would not be stable); lifecycle and job changes hash the
+   * incident id, kind and what makes them unique (the version acted on, escalation step, deadline and
+   * reminder offset). See src/incidents/incident-change-id.ts.
    */
   id: string;
   kind: IncidentChangeKind;
