@@ -1,0 +1,108 @@
+import type { AccessEvent } from '../domain/access-event.js';
+import { type AccessLedgerDelta, LOCAL_CLIENT } from '../domain/access-ledger.js';
+import { qualifyRelation } from './data-catalog.js';
+
+/** What the ledger needs to know about relations: their data classes (a `DataCatalog` is one). */
+export interface AccessLedgerContext {
+  /** data classes of a relation name as written (`customers`, `public.customers`); empty = not catalogued */
+  classesOf(relation: string): readonly string[];
+}
+
+/** pgaudit classes that count as reading, and as changing, a relation. */
+const READ_CLASSES = new Set(['READ']);
+const CHANGE_CLASSES = new Set(['WRITE', 'DDL']);
+/**
+ * Commands for which pgaudit prints no object although the statement works on a table (corpus
+ * README: a plain `COPY customers TO STDOUT`, `TRUNCATE`, `DROP TABLE`): only for these are the
+ * statement's relations used. Other object-less entries are not counted: the second entry of a
+ * stacked query carries the whole text (`SELECT ... FROM customers; SELECT pg_sleep(2)`) but reads nothing.
+ */
+const OBJECTLESS_TABLE_COMMANDS = new Set(['COPY', 'TRUNCATE TABLE', 'DROP TABLE']);
+
+/**
+ * Aggregates pgaudit events into access-ledger deltas in memory, between two commits of the
+ * pipeline (`observe` each event, `drain` inside the commit transaction and hand the deltas to
+ * `AccessLedgerRepository.apply`).
+ *
+ * Counting rule (the report's numbers; pgaudit README "Format"): an `audit` event of class READ
+ * (read) or WRITE / DDL (change) with a user counts once for every catalogued relation it names,
+ * keyed by (server, UTC day of `time`, user, relation, client address or `[local]`). It names
+ * `audit.object_name` when pgaudit printed one (with `pgaudit.log_relation` one entry per relation);
+ * else, for COPY, TRUNCATE TABLE and DROP TABLE only (pgaudit prints no object for them), the
+ * relations the enrich stage found in the statement (`query.relations`). Its `audit.rows` (null = 0) adds to
+ * rows read or rows changed of each relation it counts for. Relations are qualified with
+ * `qualifyRelation` (`customers` → `public.customers`); only relations with data classes count.
+ *
+ * Memory: one entry per distinct key seen since the last drain.
+ */
+export class AccessLedger {
+  private readonly pending = new Map<string, AccessLedgerDelta>();
+
+  /**
+   * Counts one event (see the class comment); other events are ignored.
+   * @param context the catalog of the event's server
+   */
+  observe(event: AccessEvent, context: AccessLedgerContext): void {
+    const audit = event.audit;
+    if (event.kind !== 'audit' || audit === null || event.user === null) return;
+    const reads = READ_CLASSES.has(audit.class);
+    if (!reads && !CHANGE_CLASSES.has(audit.class)) return;
+    const named = audit.object_name !== null ? [audit.object_name] : OBJECTLESS_TABLE_COMMANDS.has(audit.command) ? (event.query?.relations ?? []) : [];
+    if (named.length === 0) return;
+    const rows = audit.rows ?? 0;
+    const day = event.time.slice(0, 10);
+    const clientAddr = event.client_addr ?? LOCAL_CLIENT;
+    const seen = new Set<string>();
+    for (const name of named) {
+      const relation = qualifyRelation(name);
+      if (seen.has(relation)) continue;
+      seen.add(relation);
+      const classes = context.classesOf(name);
+      if (classes.length === 0) continue;
+      const key = `${event.server}\u0000${day}\u0000${event.user}\u0000${relation}\u0000${clientAddr}`;
+      let delta = this.pending.get(key);
+      if (delta === undefined) {
+        delta = {
+          server: event.server,
+          day,
+          role: event.user,
+          relation,
+          clientAddr,
+          dataClasses: [...classes],
+          readStatements: 0,
+          rowsRead: 0,
+          changeStatements: 0,
+          rowsChanged: 0,
+          commands: {},
+          firstSeen: event.time,
+          lastSeen: event.time,
+        };
+        this.pending.set(key, delta);
+      } else {
+        if (event.time < delta.firstSeen) delta.firstSeen = event.time;
+        if (event.time > delta.lastSeen) delta.lastSeen = event.time;
+        for (const c of classes) if (!delta.dataClasses.includes(c)) delta.dataClasses = [...delta.dataClasses, c].sort();
+      }
+      if (reads) {
+        delta.readStatements += 1;
+        delta.rowsRead += rows;
+      } else {
+        delta.changeStatements += 1;
+        delta.rowsChanged += rows;
+      }
+      delta.commands[audit.command] = (delta.commands[audit.command] ?? 0) + 1;
+    }
+  }
+
+  /** Keys with counts waiting for `drain`. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** The deltas counted since the last drain (one per key, in first-seen order), and forgets them. */
+  drain(): AccessLedgerDelta[] {
+    const out = [...this.pending.values()];
+    this.pending.clear();
+    return out;
+  }
+}
