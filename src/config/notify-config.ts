@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../domain/detection.js';
+import { ConfigError } from '../domain/errors.js';
+import { INCIDENT_CHANGE_KINDS, type IncidentChangeKind } from '../domain/incident-change.js';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../domain/incident.js';
+import { durationSchema } from '../lib/duration.js';
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a receiver name is letters, digits, _ . -');
+const severity = z.enum(SEVERITIES);
+/** Secret sources: the value itself, a file holding it (trimmed), or an environment variable. Never echoed. */
+const secretKeys = (key: string) => ({
+  [key]: z.string().min(1).optional(),
+  [`${key}_file`]: z.string().min(1).optional(),
+  [`${key}_env`]: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+});
+const common = {
+  group_window: durationSchema.optional(),
+  rate_limit: z.strictObject({ per_second: z.number().positive(), burst: z.number().int().min(1).optional() }).optional(),
+  max_attempts: z.number().int().min(1).max(1000).optional(),
+  max_age: durationSchema.optional(),
+  backoff: z.strictObject({ base: durationSchema.optional(), cap: durationSchema.optional() }).optional(),
+  fallback: name.optional(),
+  timeout: durationSchema.optional(),
+};
+const receiverSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('slack'), ...secretKeys('url'), username: z.string().min(1).optional(), channel: z.string().min(1).optional(), ...common }),
+  z.strictObject({
+    type: z.literal('email'),
+    ...secretKeys('smtp_url'),
+    from: z.string().min(3),
+    to: z.array(z.string().min(3)).min(1),
+    ...common,
+  }),
+  z.strictObject({ type: z.literal('webhook'), ...secretKeys('url'), ...secretKeys('secret'), ...common }),
+  z.strictObject({ type: z.literal('console'), stream: z.enum(['stdout', 'stderr']).optional(), ...common }),
+  z.strictObject({ type: z.literal('file'), path: z.string().min(1), ...common }),
+]);
+
+/**
+ * The notification sections of jaga.yaml (issue 6), as zod shape entries spread into the top-level
+ * strict schema (`configFileSchema`):
+ * ```yaml
+ * receivers:                       # name -> receiver; none at all = one `console` receiver (stdout)
+ *   oncall_slack:
+ *     type: slack                  # slack | email | webhook | console | file
+ *     url_env: JAGA_SLACK_URL      # secret: url, url_file (trimmed) or url_env; never logged
+ *     group_window: 30s            # changes within the window become one digest; default 0s (each alone)
+ *     rate_limit: {per_second: 1, burst: 1}   # default slack 1/s, others 10/s
+ *     max_attempts: 12             # then dead-lettered (default 12)
+ *     max_age: 24h                 # or dead-lettered when older (default 24h)
+ *     backoff: {base: 1s, cap: 5m} # exponential with full jitter (defaults)
+ *     fallback: oncall_email       # gets a copy of dead-lettered messages
+ *     timeout: 10s                 # per attempt (default 10s)
+ *   oncall_email: {type: email, smtp_url_file: /run/secrets/smtp, from: jaga@example.com, to: [soc@example.com]}
+ *   siem: {type: webhook, url: https://siem.example/hook, secret_env: JAGA_SIEM_KEY}
+ * routes:                          # every matching route adds its receivers; none = one route to all receivers
+ *   - match: {severity_at_least: high, tags_any: [pii], detectors: ['jaga.auth.*'], statuses: [open]}
+ *     receivers: [oncall_slack]
+ *     changes: [opened, severity_raised, deadline_reminder, resolved]   # the default list
+ * escalation:                      # unacknowledged incidents: step N after its bound -> its receivers
+ *   steps:
+ *     - after: {critical: 15m, high: 1h}   # or one duration for every severity
+ *       receivers: [oncall_email]
+ * notify: {poll_interval: 5s, lease: 2m, claim_batch: 10}
+ * ```
+ * `escalated` changes go only to their step's receivers; experimental detectors never notify.
+ */
+export const notifyConfigShape = {
+  receivers: z.record(name, receiverSchema).optional(),
+  routes: z
+    .array(
+      z.strictObject({
+        match: z
+          .strictObject({
+            severity_at_least: severity.optional(),
+            tags_any: z.array(z.string().min(1)).min(1).optional(),
+            detectors: z.array(z.string().min(1)).min(1).optional(),
+            statuses: z.array(z.enum(INCIDENT_STATUSES)).min(1).optional(),
+          })
+          .optional(),
+        receivers: z.array(name).min(1),
+        changes: z.array(z.enum(INCIDENT_CHANGE_KINDS)).min(1).optional(),
+      }),
+    )
+    .optional(),
+  escalation: z
+    .strictObject({
+      steps: z.array(z.strictObject({ after: z.union([durationSchema, z.partialRecord(severity, durationSchema)]), receivers: z.array(name).min(1) })),
+    })
+    .optional(),
+  notify: z
+    .strictObject({ poll_interval: durationSchema.optional(), lease: durationSchema.optional(), claim_batch: z.number().int().min(1).max(1000).optional() })
+    .optional(),
+};
+
+/** The notification keys as validated (zod output of `notifyConfigShape`). */
+export type NotifyConfigInput = { [K in keyof typeof notifyConfigShape]?: z.output<(typeof notifyConfigShape)[K]> };
+
+/** Receiver types the notify stage ships (src/notify/receiver-registry.ts). */
+export type ReceiverType = 'slack' | 'email' | 'webhook' | 'console' | 'file';
+
+/** One receiver, defaults applied, secrets read. */
+export interface ReceiverConfig {
+  name: string;
+  type: ReceiverType;
+  /**
+   * Type-specific parameters, camelCase, secrets resolved (validated again by the plug-in's schema):
+   * slack `{url, timeoutMs, username?, channel?}`, email `{smtpUrl, from, to, timeoutMs}`,
+   * webhook `{url, secret, timeoutMs}`, console `{stream}`, file `{path}` (absolute).
+   */
+  params: Readonly<Record<string, unknown>>;
+  /** 0 = every change is its own message */
+  groupWindowMs: number;
+  ratePerSecond: number;
+  rateBurst: number;
+  maxAttempts: number;
+  maxAgeMs: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  fallback: string | null;
+}
+
+/** One route: which changes of which incidents go to which receivers. Null matchers match everything. */
+export interface RouteConfig {
+  severityAtLeast: Severity | null;
+  tagsAny: readonly string[] | null;
+  /** detector ids, or prefixes ending in `*` */
+  detectors: readonly string[] | null;
+  statuses: readonly IncidentStatus[] | null;
+  changes: readonly IncidentChangeKind[];
+  receivers: readonly string[];
+}
+
+/** One escalation step (1-based `step`): `afterMs[severity]` null = the step does not apply to that severity. */
+export interface EscalationStepConfig {
+  step: number;
+  afterMs: Readonly<Record<Severity, number | null>>;
+  receivers: readonly string[];
+}
+
+/** The notification slice of the config, frozen. */
+export interface NotifyConfig {
+  receivers: Readonly<Record<string, ReceiverConfig>>;
+  routes: readonly RouteConfig[];
+  escalation: { readonly steps: readonly EscalationStepConfig[] };
+  /** dispatcher poll interval (the truth; in-process wake-ups only shorten it), default 5 s */
+  pollIntervalMs: number;
+  /** a claim older than this is considered abandoned (its process died) and claimable again; default 2 min */
+  leaseMs: number;
+  /** rows claimed at once per receiver; default 10 */
+  claimBatch: number;
+  /** every secret value read, so loggers can mask them (never print this) */
+  secrets: readonly string[];
+}
+
+/** The change kinds a route notifies when it names none. */
+export const DEFAULT_ROUTE_CHANGES: readonly IncidentChangeKind[] = Object.freeze(['opened', 'severity_raised', 'deadline_reminder', 'resolved']);
+
+/**
+ * Applies defaults, reads secrets (from the value, a `*_file` relative to `baseDir`, or `*_env` in
+ * `env`) and checks references (route, escalation and fallback receiver names).
+ * @throws ConfigError listing every problem; messages name the key and never show a secret's value.
+ */
+export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: Readonly<Record<string, string | undefined>>; baseDir: string }): NotifyConfig {
+  const problems: string[] = [];
+  const secrets: string[] = [];
+  const readSecret = (receiver: string, raw: Record<string, unknown>, key: string): string => {
+    const given = [key, `${key}_file`, `${key}_env`].filter((k) => raw[k] !== undefined);
+    if (given.length !== 1) {
+      problems.push(`receivers.${receiver}: give exactly one of ${key}, ${key}_file, ${key}_env${given.length > 1 ? ` (found ${given.join(', ')})` : ''}`);
+      return '';
+    }
+    let value: string | undefined;
+    if (raw[key] !== undefined) value = raw[key] as string;
+    else if (raw[`${key}_file`] !== undefined) {
+      const path = resolve(options.baseDir, raw[`${key}_file`] as string);
+      try {
+        value = readFileSync(path, 'utf8').trim();
+      } catch (error) {
+        problems.push(`receivers.${receiver}.${key}_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        return '';
+      }
+    } else {
+      const variable = raw[`${key}_env`] as string;
+      value = options.env[variable];
+      if (value === undefined || value === '') {
+        problems.push(`receivers.${receiver}.${key}_env: environment variable ${variable} is not set`);
+        return '';
+      }
+    }
+    if (value === '') problems.push(`receivers.${receiver}.${key}: is empty`);
+    else secrets.push(value);
+    return value;
+  };
+  const checkUrl = (receiver: string, key: string, value: string, protocols: string[]): void => {
+    if (value === '') return;
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      problems.push(`receivers.${receiver}.${key}: not a valid URL (value not shown)`);
+      return;
+    }
+    if (!protocols.includes(protocol)) problems.push(`receivers.${receiver}.${key}: expected a ${protocols.join(' or ')} URL (value not shown)`);
+  };
+
+  const inputReceivers = parsed.receivers ?? { console: { type: 'console' as const } };
+  const receivers: Record<string, ReceiverConfig> = {};
+  for (const [receiverName, raw] of Object.entries(inputReceivers)) {
+    const fields = raw as Record<string, unknown>;
+    const timeoutMs = raw.timeout ?? 10_000;
+    let params: Record<string, unknown>;
+    switch (raw.type) {
+      case 'slack': {
+        const url = readSecret(receiverName, fields, 'url');
+        checkUrl(receiverName, 'url', url, ['https:', 'http:']);
+        params = { url, timeoutMs, ...(raw.username ? { username: raw.username } : {}), ...(raw.channel ? { channel: raw.channel } : {}) };
+        break;
+      }
+      case 'email': {
+        const smtpUrl = readSecret(receiverName, fields, 'smtp_url');
+        checkUrl(receiverName, 'smtp_url', smtpUrl, ['smtp:', 'smtps:']);
+        params = { smtpUrl, from: raw.from, to: [...raw.to], timeoutMs };
+        break;
+      }
+      case 'webhook': {
+        const url = readSecret(receiverName, fields, 'url');
+        checkUrl(receiverName, 'url', url, ['https:', 'http:']);
+        params = { url, secret: readSecret(receiverName, fields, 'secret'), timeoutMs };
+        break;
+      }
+      case 'console':
+        params = { stream: raw.stream ?? 'stdout' };
+        break;
+      case 'file':
+        params = { path: resolve(options.baseDir, raw.path) };
+        break;
+    }
+    if (raw.fallback !== undefined && raw.fallback === receiverName) problems.push(`receivers.${receiverName}.fallback: a receiver cannot be its own fallback`);
+    receivers[receiverName] = Object.freeze({
+      name: receiverName,
+      type: raw.type,
+      params: Object.freeze(params),
+      groupWindowMs: raw.group_window ?? 0,
+      ratePerSecond: raw.rate_limit?.per_second ?? (raw.type === 'slack' ? 1 : 10),
+      rateBurst: raw.rate_limit?.burst ?? 1,
+      maxAttempts: raw.max_attempts ?? 12,
+      maxAgeMs: raw.max_age ?? 86_400_000,
+      backoffBaseMs: raw.backoff?.base ?? 1_000,
+      backoffCapMs: raw.backoff?.cap ?? 300_000,
+      fallback: raw.fallback ?? null,
+    });
+  }
+  const known = (where: string, names: readonly string[]): void => {
+    for (const n of names) if (!(n in receivers)) problems.push(`${where}: unknown receiver "${n}" (receivers: ${Object.keys(receivers).join(', ')})`);
+  };
+  for (const receiver of Object.values(receivers)) if (receiver.fallback !== null) known(`receivers.${receiver.name}.fallback`, [receiver.fallback]);
+
+  const routes: RouteConfig[] = (parsed.routes ?? [{ receivers: Object.keys(receivers) }]).map((route, index) => {
+    known(`routes[${index}].receivers`, route.receivers);
+    return Object.freeze({
+      severityAtLeast: route.match?.severity_at_least ?? null,
+      tagsAny: route.match?.tags_any ? Object.freeze([...route.match.tags_any]) : null,
+      detectors: route.match?.detectors ? Object.freeze([...route.match.detectors]) : null,
+      statuses: route.match?.statuses ? Object.freeze([...route.match.statuses]) : null,
+      changes: Object.freeze([...(route.changes ?? DEFAULT_ROUTE_CHANGES)]),
+      receivers: Object.freeze([...route.receivers]),
+    });
+  });
+  const steps: EscalationStepConfig[] = (parsed.escalation?.steps ?? []).map((step, index) => {
+    known(`escalation.steps[${index}].receivers`, step.receivers);
+    const afterMs = {} as Record<Severity, number | null>;
+    for (const s of SEVERITIES) afterMs[s] = typeof step.after === 'number' ? step.after : (step.after[s] ?? null);
+    return Object.freeze({ step: index + 1, afterMs: Object.freeze(afterMs), receivers: Object.freeze([...step.receivers]) });
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the notification config:\n${problems.join('\n')}`, problems);
+  }
+  return Object.freeze({
+    receivers: Object.freeze(receivers),
+    routes: Object.freeze(routes),
+    escalation: Object.freeze({ steps: Object.freeze(steps) }),
+    pollIntervalMs: parsed.notify?.poll_interval ?? 5_000,
+    leaseMs: parsed.notify?.lease ?? 120_000,
+    claimBatch: parsed.notify?.claim_batch ?? 10,
+    secrets: Object.freeze(secrets),
+  });
+}
