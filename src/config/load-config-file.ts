@@ -1,17 +1,26 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { parseYamlDocuments } from '../lib/yaml-documents.js';
 import { formatPath, zodProblems } from '../lib/zod-problems.js';
+import { type DaemonConfig, daemonConfigShape, resolveDaemonConfig } from './daemon-config.js';
 import { type DetectionConfig, detectionConfigShape, resolveDetectionConfig } from './detection-config.js';
+import { type HttpConfig, httpConfigShape, resolveHttpConfig } from './http-config.js';
+import { type IncidentsConfig, incidentsConfigShape, resolveIncidentsConfig } from './incidents-config.js';
+import { type NotifyConfig, notifyConfigShape, resolveNotifyConfig } from './notify-config.js';
 
 /**
- * The whole jaga.yaml schema: strict, one shape per section spread in (the daemon issue adds its
- * sections next to `detectionConfigShape`). Unknown top-level keys are problems with a "did you mean".
+ * The whole jaga.yaml schema: strict, one shape per section spread in. Unknown top-level keys are
+ * problems with a "did you mean".
  */
 export const configFileSchema = z.strictObject({
   ...detectionConfigShape,
+  ...daemonConfigShape,
+  ...incidentsConfigShape,
+  ...notifyConfigShape,
+  ...httpConfigShape,
 });
 
 /** The validated config, one typed slice per component, frozen. */
@@ -19,15 +28,58 @@ export interface JagaConfig {
   /** absolute path of the file read */
   file: string;
   detection: DetectionConfig;
+  daemon: DaemonConfig;
+  incidents: IncidentsConfig;
+  notify: NotifyConfig;
+  http: HttpConfig;
+  /**
+   * the environment after `*_FILE` secrets were read (`JAGA_X_FILE` → `JAGA_X`): what section
+   * resolvers that take secrets from the environment received
+   */
+  env: Readonly<Record<string, string>>;
+}
+
+/** Options of `loadConfigFile`. */
+export interface LoadConfigOptions {
+  /** `jaga run` / `jaga config check`: a config without any source is a problem (never demo data) */
+  requireSources?: boolean;
 }
 
 /**
- * Reads and validates a jaga.yaml (one YAML document; an empty file means all defaults).
+ * Environment overrides, applied over the file before validation (the value replaces the file's).
+ * Every variable may instead be given as `<NAME>_FILE` holding a path whose content (trailing
+ * newline trimmed) is the value, for secrets mounted as files (Docker/Kubernetes secrets). Giving
+ * both `<NAME>` and `<NAME>_FILE` is a problem. Overrides of a section this build does not have
+ * are ignored.
+ *
+ * | variable               | config path              |
+ * |------------------------|--------------------------|
+ * | JAGA_AGENT_NAME        | agent.name               |
+ * | JAGA_STORE_URL         | store.url (replaces url_file / data_dir) |
+ * | JAGA_STORE_DATA_DIR    | store.data_dir (replaces url / url_file) |
+ * | JAGA_TIMEZONE          | timezone                 |
+ * | JAGA_COMMIT_INTERVAL   | pipeline.commit_interval |
+ * | JAGA_HTTP_LISTEN       | http.listen              |
+ */
+export const ENV_OVERRIDES: readonly { env: string; path: readonly string[]; replaces?: readonly string[] }[] = Object.freeze([
+  { env: 'JAGA_AGENT_NAME', path: ['agent', 'name'] },
+  { env: 'JAGA_STORE_URL', path: ['store', 'url'], replaces: ['url_file', 'data_dir'] },
+  { env: 'JAGA_STORE_DATA_DIR', path: ['store', 'data_dir'], replaces: ['url', 'url_file'] },
+  { env: 'JAGA_TIMEZONE', path: ['timezone'] },
+  { env: 'JAGA_COMMIT_INTERVAL', path: ['pipeline', 'commit_interval'] },
+  { env: 'JAGA_HTTP_LISTEN', path: ['http', 'listen'] },
+]);
+
+/**
+ * Reads and validates a jaga.yaml (one YAML document; an empty file means all defaults), with the
+ * environment overrides of `ENV_OVERRIDES` applied over it.
+ * @param env the environment (default `process.env`; the only place jaga reads it)
  * @throws ConfigError when the file cannot be read, is not YAML, or breaks the schema; `problems`
  *   lists EVERY problem, each as `file:line: path: message` (e.g.
- *   `jaga.yaml:4: lists.etl_roles: expected a list of values or a file path, got 5`)
+ *   `jaga.yaml:4: lists.etl_roles: expected a list of values or a file path, got 5`), or for a value
+ *   from the environment `JAGA_STORE_URL (store.url): message`
  */
-export async function loadConfigFile(path: string): Promise<JagaConfig> {
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Promise<JagaConfig> {
   const file = resolve(path);
   let text: string;
   try {
@@ -39,14 +91,94 @@ export async function loadConfigFile(path: string): Promise<JagaConfig> {
   const problems = syntax.map((p) => `${path}:${p.line}: YAML syntax: ${p.message}`);
   if (documents.length > 1) problems.push(`${path}:1: a config file holds one YAML document, found ${documents.length}`);
   const document = documents[0];
-  const value = document?.value ?? {};
+  const resolvedEnv = readEnvFiles(env, problems);
+  const raw = document?.value ?? {};
+  const value = isPlainMap(raw) ? structuredClone(raw) : raw;
+  const fromEnv = isPlainMap(value) ? applyEnvOverrides(value, resolvedEnv) : new Map<string, string>();
+  const where = (p: readonly (string | number)[]): string => {
+    const formatted = formatPath(p);
+    for (const [envPath, name] of fromEnv) if (formatted === envPath || formatted.startsWith(`${envPath}.`)) return `${name} (${formatted})`;
+    return `${path}:${document?.lineOf(p) ?? 1}: ${formatted}`;
+  };
   const parsed = configFileSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    for (const p of zodProblems(parsed.error.issues, configFileSchema)) problems.push(`${path}:${document?.lineOf(p.path) ?? 1}: ${formatPath(p.path)}: ${p.message}`);
+    for (const p of zodProblems(parsed.error.issues, configFileSchema)) problems.push(`${where(p.path)}: ${p.message}`);
   }
-  if (problems.length > 0 || !parsed.success) {
+  let config: JagaConfig | null = null;
+  if (parsed.success) {
+    const baseDir = dirname(file);
+    const detection = resolveDetectionConfig(parsed.data, baseDir);
+    const slice = <T>(resolveSlice: () => T): T | null => {
+      try {
+        return resolveSlice();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const problem of error.problems) problems.push(`${path}: ${problem}`);
+        return null;
+      }
+    };
+    const daemon = slice(() => resolveDaemonConfig(parsed.data, baseDir, detection.timezone));
+    const incidents = slice(() => resolveIncidentsConfig(parsed.data));
+    // notify secrets may name any variable (`*_env`); JAGA_X_FILE secrets are visible as JAGA_X
+    const notify = slice(() => resolveNotifyConfig(parsed.data, { env: { ...env, ...resolvedEnv }, baseDir }));
+    const http = slice(() => resolveHttpConfig(parsed.data, baseDir));
+    if (daemon !== null && options.requireSources === true && daemon.sources.length === 0) {
+      problems.push(`${where(['sources'])}: no source configured: add a log_folder or app_access source (jaga never falls back to demo data)`);
+    }
+    if (daemon !== null && incidents !== null && notify !== null && http !== null) {
+      config = Object.freeze({ file, detection, daemon, incidents, notify, http, env: Object.freeze(resolvedEnv) });
+    }
+  }
+  if (problems.length > 0 || config === null) {
     const count = problems.length;
     throw new ConfigError(`${count} problem${count === 1 ? '' : 's'} in ${path}:\n${problems.join('\n')}`, problems);
   }
-  return Object.freeze({ file, detection: resolveDetectionConfig(parsed.data, dirname(file)) });
+  return config;
+}
+
+/**
+ * The environment with every `JAGA_X_FILE` read into `JAGA_X` (content, trailing newline trimmed).
+ * Only `JAGA_*` variables are kept. Problems: an unreadable file, or both `JAGA_X` and `JAGA_X_FILE`.
+ */
+function readEnvFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (key.startsWith('JAGA_') && value !== undefined && !key.endsWith('_FILE')) out[key] = value;
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('JAGA_') || !key.endsWith('_FILE') || value === undefined) continue;
+    const target = key.slice(0, -'_FILE'.length);
+    if (env[target] !== undefined) {
+      problems.push(`${key}: give ${target} or ${key}, not both`);
+      continue;
+    }
+    try {
+      out[target] = readFileSync(value, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${key}: cannot read ${value} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  return out;
+}
+
+/** Writes the overrides into `value` (a parsed YAML map); returns formatted path → variable name. */
+function applyEnvOverrides(value: Record<string, unknown>, env: Record<string, string>): Map<string, string> {
+  const applied = new Map<string, string>();
+  const known = new Set(Object.keys(configFileSchema.shape));
+  for (const override of ENV_OVERRIDES) {
+    const text = env[override.env];
+    if (text === undefined || !known.has(override.path[0] as string)) continue;
+    let node: Record<string, unknown> = value;
+    for (const key of override.path.slice(0, -1)) {
+      const next = node[key];
+      if (!isPlainMap(next)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    for (const replaced of override.replaces ?? []) delete node[replaced];
+    node[override.path[override.path.length - 1] as string] = text;
+    applied.set(formatPath([...override.path]), override.env);
+  }
+  return applied;
+}
+
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,0 +1,48 @@
+/** Options of `AuthFailureLimiter` (config `http.auth_failures`). */
+export interface AuthFailureLimits {
+  /** failures allowed per address within the window (default 10) */
+  max: number;
+  /** sliding window, ms (default 5 min) */
+  windowMs: number;
+}
+
+/** Most addresses tracked at once; the oldest is dropped beyond it (memory stays bounded under a spray). */
+const MAX_ADDRESSES = 10_000;
+
+/**
+ * Counts authentication failures (missing or wrong token, bad sign-in, bad link) per client address in
+ * a sliding window, in memory. Once an address has `max` failures within `windowMs`, every request
+ * from it that needs auth gets 429 until the oldest failure leaves the window. Per process: agents do
+ * not share counts.
+ */
+export class AuthFailureLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly limits: AuthFailureLimits) {}
+
+  /** Records one failure of `address` at `nowMs` (epoch ms). */
+  fail(address: string, nowMs: number): void {
+    const times = this.recent(address, nowMs);
+    times.push(nowMs);
+    this.failures.delete(address);
+    this.failures.set(address, times);
+    if (this.failures.size > MAX_ADDRESSES) {
+      const oldest = this.failures.keys().next().value;
+      if (oldest !== undefined) this.failures.delete(oldest);
+    }
+  }
+
+  /** ms until `address` may try again, or 0 when it is not blocked. */
+  retryAfterMs(address: string, nowMs: number): number {
+    const times = this.recent(address, nowMs);
+    if (times.length < this.limits.max) return 0;
+    return (times[times.length - this.limits.max] as number) + this.limits.windowMs - nowMs;
+  }
+
+  private recent(address: string, nowMs: number): number[] {
+    const times = (this.failures.get(address) ?? []).filter((t) => t > nowMs - this.limits.windowMs);
+    if (times.length === 0) this.failures.delete(address);
+    else this.failures.set(address, times);
+    return times;
+  }
+}

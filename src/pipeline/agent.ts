@@ -1,0 +1,242 @@
+import type { JagaConfig } from '../config/load-config-file.js';
+import { DetectorStateRepository, ENGINE_STATE_COMPONENT } from '../db/detector-state-repository.js';
+import { openStore } from '../db/open-store.js';
+import type { Store } from '../db/store.js';
+import { DetectionEngine, type EngineState } from '../detect/detection-engine.js';
+import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
+import type { LoadedRuleSet } from '../detect/rule-loader.js';
+import { RuleWatcher } from '../detect/rule-watcher.js';
+import { QueryEnricher } from '../enrich/query-enricher.js';
+import { createHttpServer, type HttpServer } from '../http/http-server.js';
+import { INCIDENT_JOBS_LOCK_KEY, IncidentService } from '../incidents/incident-service.js';
+import { NotificationDispatcher } from '../notify/notification-dispatcher.js';
+import { NotificationPlanner } from '../notify/notification-planner.js';
+import { createReceiver } from '../notify/receiver-registry.js';
+import { SilenceRepository } from '../notify/silence-repository.js';
+import { createJagaMetrics } from '../observe/jaga-metrics.js';
+import type { Logger } from '../observe/logger.js';
+import { Telemetry } from '../observe/telemetry.js';
+import { AppAccessPipelineSource } from './app-access-pipeline-source.js';
+import { LivePipeline } from './live-pipeline.js';
+import { LogFolderPipelineSource } from './log-folder-pipeline-source.js';
+import { PipelineCommit } from './pipeline-commit.js';
+import type { NotificationEnqueuer } from './pipeline-ports.js';
+import type { PipelineSource } from './pipeline-source.js';
+import { createResponderPorts } from './responder-ports.js';
+import { SingletonJobs } from './singleton-jobs.js';
+
+/** What an agent runs with besides its config. */
+export interface AgentOptions {
+  logger: Logger;
+  /** default: a Telemetry on `logger` with its own registry */
+  telemetry?: Telemetry;
+  /** wall clock (tests); default `() => new Date()` */
+  now?: () => Date;
+  /** period of the rule files' content check, ms (default 5,000) */
+  rulePollIntervalMs?: number;
+  /** the running version for `jaga_build_info` */
+  version?: string;
+}
+
+/** How `stop` ended: everything closed in time, or the deadline passed first. */
+export type AgentStopOutcome = 'stopped' | 'deadline';
+
+/**
+ * The composition root of `jaga run` (the only module that knows every stage). `start`:
+ * 1. opens the store (PostgreSQL URL, or the embedded PGlite data folder, whose `store.lock` keeps a
+ *    second process out) and applies pending migrations;
+ * 2. loads the rule set (a bad set is fatal at start) into a DetectionEngine and restores the
+ *    engine's last committed snapshot (`jaga_pipeline_state`, this agent's name); a snapshot that
+ *    does not fit is logged and the engine starts fresh;
+ * 3. builds the configured sources, each resuming from its checkpoints (`<agent>/<source>`);
+ * 4. wires incidents (IncidentService) into PipelineCommit and runs the LivePipeline; rule hot reload (RuleWatcher → engine.swap, last good set kept) and the
+ *    singleton jobs (when a DueJobs port is given) run beside it.
+ * It resolves once the pipeline has ended (after `stop`) and everything is closed; it rejects on a
+ * fatal error (store unreachable at start, a permanent commit failure) after closing what it opened.
+ *
+ * 5. notifications: NotificationPlanner (outbox rows in the commit transaction, links signed by the
+ *    HTTP server) and NotificationDispatcher (one loop per configured receiver, woken after commits);
+ * 6. the responder HTTP endpoint (createHttpServer with the ports of responder-ports.ts, /metrics on
+ *    the Telemetry registry with the jaga-metrics catalogue, /readyz from the store and pipeline).
+ *
+ * `stop(deadlineMs)`: stops intake, lets the pipeline drain what it read and commit it, then stops
+ * the singleton jobs, the rule watcher, the dispatcher and the HTTP server (in that order) and
+ * closes the store.
+ */
+export class Agent {
+  readonly telemetry: Telemetry;
+  private readonly intake = new AbortController();
+  private running: Promise<void> | null = null;
+  private pipeline: LivePipeline | null = null;
+  private httpUrl: string | null = null;
+
+  constructor(
+    private readonly config: JagaConfig,
+    private readonly options: AgentOptions,
+  ) {
+    this.telemetry = options.telemetry ?? new Telemetry(options.logger);
+  }
+
+  /** the HTTP endpoint's base URL once listening (e.g. `http://127.0.0.1:7887`), else null */
+  get url(): string | null {
+    return this.httpUrl;
+  }
+
+  /** events waiting between the sources and detection (0 before start) */
+  get queuedEvents(): number {
+    return this.pipeline?.queuedEvents ?? 0;
+  }
+
+  /**
+   * Builds everything and runs until `stop` (or `signal` aborts).
+   * @throws ConfigError (bad prefix, glob), RuleLoadError, StoreError: the agent is closed again
+   */
+  start(signal?: AbortSignal): Promise<void> {
+    if (this.running !== null) throw new Error('agent already started');
+    signal?.addEventListener('abort', () => this.intake.abort(), { once: true });
+    this.running = this.run();
+    return this.running;
+  }
+
+  /**
+   * Graceful stop: intake stops, the pipeline drains and commits, then everything closes.
+   * @returns `deadline` when that took longer than `deadlineMs` (the caller may then force an exit)
+   */
+  async stop(deadlineMs: number): Promise<AgentStopOutcome> {
+    this.intake.abort();
+    if (this.running === null) return 'stopped';
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<AgentStopOutcome>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)));
+    try {
+      return await Promise.race([this.running.then(() => 'stopped' as const, () => 'stopped' as const), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { daemon, detection } = this.config;
+    const logger = this.options.logger;
+    const now = this.options.now ?? (() => new Date());
+    const signal = this.intake.signal;
+    const store = daemon.store.kind === 'postgres' ? await openStore({ url: daemon.store.url, logger }) : await openStore({ dataDir: daemon.store.dataDir, logger });
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      let engine: DetectionEngine | null = null;
+      const watcher = new RuleWatcher({
+        target: { swap: (rules, context) => (engine === null ? (engine = new DetectionEngine(rules, context)) : engine.swap(rules, context)) },
+        loadOptions: { ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY },
+        telemetry: this.telemetry,
+        pollIntervalMs: this.options.rulePollIntervalMs,
+        now,
+      });
+      const ruleSet = await watcher.load();
+      const running = engine as unknown as DetectionEngine;
+      await this.restoreEngine(store, running);
+      const enricher = await QueryEnricher.create();
+      const sources: PipelineSource[] = [];
+      for (const source of daemon.sources) {
+        if (source.type === 'log_folder') sources.push(await LogFolderPipelineSource.open(source, { store, agent: daemon.agentName, enricher, telemetry: this.telemetry }));
+        else sources.push(await AppAccessPipelineSource.open(source, { store, agent: daemon.agentName, telemetry: this.telemetry }));
+      }
+      const metrics = createJagaMetrics(this.telemetry.registry, { version: this.options.version });
+      metrics.rulesLoaded.set(ruleSet.rules.filter((rule) => rule.enabled).length);
+      for (const source of sources) metrics.initSource(source.id, [], { listener: source instanceof AppAccessPipelineSource });
+      const incidents = new IncidentService(store, { config: this.config.incidents, resolveAfterMs: ruleResolveAfter(watcher, this.config.incidents.resolveAfterMs) });
+      // planner <-> HTTP: the planner needs the server's link signer, the server's actions need the planner
+      let planner: NotificationPlanner | null = null;
+      const plannerPort: NotificationEnqueuer = { enqueue: (tx, changes, at) => (planner === null ? Promise.resolve(0) : planner.enqueue(tx, changes, at)) };
+      const responder = createResponderPorts({ store, incidents, planner: plannerPort, silences: new SilenceRepository(), now });
+      const health = { ready: () => this.readiness(store, sources.length) };
+      const http: HttpServer = await createHttpServer({ store, ...responder, health, registry: this.telemetry.registry, logger, now }, this.config.http);
+      closers.push(() => http.close());
+      planner = new NotificationPlanner(this.config.notify, http.links, this.telemetry);
+      const notify = this.config.notify;
+      const dispatcher = new NotificationDispatcher({
+        store,
+        receivers: Object.values(notify.receivers).map((receiver) => ({ settings: receiver, receiver: createReceiver(receiver, { logger, now }) })),
+        pollIntervalMs: notify.pollIntervalMs,
+        leaseMs: notify.leaseMs,
+        claimBatch: notify.claimBatch,
+        telemetry: this.telemetry,
+        now,
+      });
+      // the dispatcher outlives intake: it stops after the pipeline's final commit (closers run in reverse)
+      await dispatcher.start(new AbortController().signal);
+      closers.push(() => dispatcher.stop());
+      const commit = new PipelineCommit({ store, agent: daemon.agentName, incidents, notifications: plannerPort, dispatcher, now });
+      this.pipeline = new LivePipeline({
+        sources,
+        engine: running,
+        commit,
+        telemetry: this.telemetry,
+        metrics,
+        ignoreRoles: daemon.ignore.roles,
+        ignoreApplicationNames: daemon.ignore.applicationNames,
+        commitIntervalMs: daemon.pipeline.commitIntervalMs,
+        maxBatchEvents: daemon.pipeline.maxBatchEvents,
+        queueEvents: daemon.pipeline.queueEvents,
+        nowMs: () => now().getTime(),
+      });
+      watcher.start(signal);
+      closers.push(() => watcher.stop());
+      const jobs = new SingletonJobs({ store, jobs: incidents, lockKey: INCIDENT_JOBS_LOCK_KEY, notifications: plannerPort, dispatcher, telemetry: this.telemetry, intervalMs: daemon.pipeline.jobsIntervalMs, now });
+      jobs.start(signal);
+      closers.push(() => jobs.stop());
+      this.httpUrl = await http.listen();
+      logger.info('agent_started', {
+        event: 'agent_started',
+        agent: daemon.agentName,
+        store: store.driver,
+        sources: sources.map((s) => s.id).join(','),
+        rules: ruleSet.rules.filter((rule) => rule.enabled).length,
+        http: this.httpUrl,
+        receivers: Object.keys(this.config.notify.receivers).length,
+      });
+      await this.pipeline.run(signal);
+    } finally {
+      this.intake.abort();
+      for (const close of closers.reverse()) await close();
+      await store.close();
+      logger.info('agent_stopped', { event: 'agent_stopped', agent: daemon.agentName });
+    }
+  }
+
+  /** `/readyz`: the store answers, the pipeline runs. Never throws. */
+  private async readiness(store: Store, sourceCount: number): Promise<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }> {
+    let storeCheck = { name: 'store', ok: true, detail: 'reachable' };
+    try {
+      await store.query('SELECT 1');
+    } catch (error) {
+      storeCheck = { name: 'store', ok: false, detail: error instanceof Error ? error.message.slice(0, 200) : 'unreachable' };
+    }
+    const pipelineCheck = { name: 'pipeline', ok: this.pipeline !== null && !this.intake.signal.aborted, detail: `${sourceCount} sources, ${this.queuedEvents} events queued` };
+    return { ok: storeCheck.ok && pipelineCheck.ok, checks: [storeCheck, pipelineCheck] };
+  }
+
+  /** Restores the engine from this agent's last committed snapshot; a snapshot that does not fit is logged and dropped. */
+  private async restoreEngine(store: Store, engine: DetectionEngine): Promise<void> {
+    const stored = await new DetectorStateRepository(store).load(this.config.daemon.agentName, ENGINE_STATE_COMPONENT);
+    if (stored === null) return;
+    try {
+      engine.restore(stored.state as EngineState);
+      this.options.logger.info('engine_state_restored', { event: 'engine_state_restored', revision: stored.revision, saved_at: stored.updatedAt.toISOString(), state_resets: engine.stats().stateResets });
+    } catch (error) {
+      this.options.logger.warn('engine_state_unusable', { event: 'engine_state_unusable', revision: stored.revision, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+/** A rule's `resolve_after` (ms) from the running rule set, else the config's default. */
+function ruleResolveAfter(watcher: RuleWatcher, fallbackMs: number): (detectorId: string) => number {
+  let rules: LoadedRuleSet | null = null;
+  let byId = new Map<string, number>();
+  return (detectorId) => {
+    const current = watcher.current;
+    if (current !== rules) {
+      rules = current;
+      byId = new Map((current?.rules ?? []).flatMap((rule) => (rule.resolveAfterMs === null ? [] : [[rule.id, rule.resolveAfterMs] as const])));
+    }
+    return byId.get(detectorId) ?? fallbackMs;
+  };
+}

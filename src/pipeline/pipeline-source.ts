@@ -1,0 +1,42 @@
+import type { Checkpoint } from '../db/checkpoint-repository.js';
+import type { AccessEvent } from '../domain/access-event.js';
+
+/** One batch of parsed events from a source, and the opaque position just past their records. */
+export interface SourceBatch {
+  source: PipelineSource;
+  events: AccessEvent[];
+  /** records that did not parse (already counted and logged by the source, without content) */
+  failures: number;
+  /** where reading resumes after this batch once it is committed; null: nothing to acknowledge */
+  position: unknown;
+}
+
+/** Checkpoint rows for the store at a commit. */
+export interface SourceCheckpoints {
+  save: Checkpoint[];
+  /** fingerprints (of `checkpointKey`) whose rows are to be deleted: files gone for good */
+  forget: string[];
+}
+
+/**
+ * A source as the live pipeline sees it: parsed batches in read order (pull-based: nothing is read
+ * ahead of the consumer), and the checkpoints that acknowledging some positions would give.
+ * Implementations: LogFolderPipelineSource, AppAccessPipelineSource.
+ */
+export interface PipelineSource {
+  /** the configured source name */
+  readonly id: string;
+  /** the `source_id` of its rows in `jaga_checkpoint`: `<agent>/<source name>` */
+  readonly checkpointKey: string;
+  /** batches until `signal` aborts or `stop()` */
+  batches(signal: AbortSignal): AsyncIterable<SourceBatch>;
+  /**
+   * The checkpoint rows to save when the positions given (batch positions of this source, in read
+   * order, not yet acknowledged) and all acknowledged before are committed. Pure: acknowledges nothing.
+   */
+  checkpointsWith(positions: readonly unknown[]): SourceCheckpoints;
+  /** after the commit that saved `checkpointsWith(positions)`: the positions are durable */
+  ack(positions: readonly unknown[], saved: SourceCheckpoints): void;
+  /** stops reading and releases files / connections; idempotent */
+  stop(): Promise<void>;
+}
