@@ -51,6 +51,8 @@ export interface DetectionEngineStats {
 interface Slot {
   rule: CompiledRule;
   detector: Detector;
+  /** a baseline detector: runs after the rule detectors, learning only from untainted events */
+  baseline: boolean;
   exceptions: { matches: EventPredicate; expiresMs: number }[];
 }
 
@@ -67,7 +69,10 @@ export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
 
 /**
  * Runs the enabled rules over events (issue 4, "detection engine"). For each event:
- * 1. the rules whose `kinds` include the event's kind (all rules without `kinds`), in rule order;
+ * 1. the rules whose `kinds` include the event's kind (all rules without `kinds`), in rule order,
+ *    baseline detectors (module `phase: 'baseline'`) after every rule detector; a baseline's
+ *    `observe` gets `learn = false` when an earlier detector raised a high or critical
+ *    detection for the event (issue 5: such events do not teach the baseline);
  * 2. a rule's detector `wants` the event, and none of the rule's exceptions in force at the
  *    event's time matches it → `observe`;
  * 3. detections pass the rule's per-group suppression (`suppressMs`): hidden ones are counted and
@@ -153,6 +158,9 @@ export class DetectionEngine {
     let out: Detection[] | null = this.carried.length > 0 ? this.takeCarried() : null;
     const context = this.context;
     const slots = this.byKind.get(event.kind) ?? this.slotsOfKind(event.kind);
+    // true once a detector raised a high or critical detection for this event (hidden ones count
+    // by their rule's severity): later baseline detectors then judge the event without learning it
+    let learn = true;
     setBuildGate(this.gate);
     try {
       for (let i = 0; i < slots.length; i++) {
@@ -160,8 +168,11 @@ export class DetectionEngine {
         if (!slot.detector.wants(event, context)) continue;
         if (slot.exceptions.length > 0 && this.excepted(slot, event, timeMs)) continue;
         this.armGate(slot.rule);
-        const found = slot.detector.observe(event, context);
-        if (found.length > 0) out = this.admit(slot.rule, found, out);
+        const found = slot.baseline ? slot.detector.observe(event, context, learn) : slot.detector.observe(event, context);
+        if (found.length > 0) {
+          if (learn && raisesSevere(slot.rule, found)) learn = false;
+          out = this.admit(slot.rule, found, out);
+        }
       }
     } finally {
       setBuildGate(null);
@@ -267,6 +278,7 @@ export class DetectionEngine {
     return {
       rule,
       detector: this.create(rule),
+      baseline: this.registry.get(rule.type)?.phase === 'baseline',
       exceptions: rule.exceptions.map((exception) => ({
         matches: exception.matches,
         expiresMs: exception.expires === null ? Number.POSITIVE_INFINITY : Date.parse(exception.expires),
@@ -285,9 +297,10 @@ export class DetectionEngine {
     this.byKind = new Map();
   }
 
-  /** the slots of rules that may want `kind`, in rule order (computed once per kind) */
+  /** the slots of rules that may want `kind`, in rule order, baseline detectors last (computed once per kind) */
   private slotsOfKind(kind: string): Slot[] {
-    const slots = this.slots.filter((slot) => slot.rule.kinds === undefined || slot.rule.kinds.has(kind));
+    const wanting = this.slots.filter((slot) => slot.rule.kinds === undefined || slot.rule.kinds.has(kind));
+    const slots = [...wanting.filter((slot) => !slot.baseline), ...wanting.filter((slot) => slot.baseline)];
     this.byKind.set(kind, slots);
     return slots;
   }
@@ -358,4 +371,13 @@ export class DetectionEngine {
     this.carried = [];
     return carried;
   }
+}
+
+/** true when `found` holds a high or critical detection (a hidden one counts by its rule's severity) */
+function raisesSevere(rule: CompiledRule, found: readonly Detection[]): boolean {
+  for (const detection of found) {
+    const severity = detection === HIDDEN_DETECTION ? rule.severity : detection.severity;
+    if (severity === 'high' || severity === 'critical') return true;
+  }
+  return false;
 }

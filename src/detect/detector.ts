@@ -13,8 +13,13 @@ export interface Detector {
   readonly rule: CompiledRule;
   /** true when the event concerns this detector (its condition, a sequence step, an absence's `while`) */
   wants(event: AccessEvent, context: MatchContext): boolean;
-  /** feeds one wanted event (exceptions already applied); returns the detections it raises now */
-  observe(event: AccessEvent, context: MatchContext): Detection[];
+  /**
+   * feeds one wanted event (exceptions already applied); returns the detections it raises now.
+   * `learn` (baseline detectors only; rule detectors ignore it) is false when an earlier detector
+   * raised a high or critical detection for this event: the event is judged but does not teach
+   * the baseline. The engine always passes it (true by default).
+   */
+  observe(event: AccessEvent, context: MatchContext, learn?: boolean): Detection[];
   /** the watermark (epoch ms: no later event is expected to be older) moved; returns detections due */
   advance(watermarkMs: number): Detection[];
   /** JSON-serialisable state (windows, counters, learned values, absence watermark) */
@@ -41,5 +46,10 @@ export interface DetectorModule<P extends Record<string, unknown> = Record<strin
   paramsSchema: ZodType<P>;
   /** true when the type needs a time window (a `window` on a `match` rule is an impossible combination) */
   windowed: boolean;
+  /**
+   * `baseline` detectors run after every rule detector for an event and are told (`observe`'s
+   * `learn`) whether one of those raised a high or critical detection; default `rule`.
+   */
+  phase?: 'rule' | 'baseline';
   create(rule: CompiledRule & { params: P }, deps: DetectorDeps): Detector;
 }

@@ -1,14 +1,21 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/detection.js';
 import { durationSchema } from '../lib/duration.js';
+import { BASELINE_PARAM_KEYS } from './baseline/baseline-param-keys.js';
 
 /** Schema ids of the documents the rule loader reads. */
 export const RULE_SCHEMA_ID = 'jaga/rules/v1';
 export const OVERLAY_SCHEMA_ID = 'jaga/overlay/v1';
 export const LISTS_SCHEMA_ID = 'jaga/lists/v1';
 
-/** Top-level rule keys that are type parameters, validated by the detector's `paramsSchema`. */
-export const PARAM_KEYS = ['window', 'count', 'field', 'total', 'steps', 'fields', 'learn', 'after', 'while'] as const;
+/**
+ * Top-level rule keys that are type parameters, validated by the detector's `paramsSchema`. The
+ * second line holds the baseline types' parameters (src/detect/baseline/baseline-params.ts).
+ */
+export const PARAM_KEYS = [
+  'window', 'count', 'field', 'total', 'steps', 'fields', 'learn', 'after', 'while',
+  ...BASELINE_PARAM_KEYS,
+] as const;
 
 /** Permanent rule ids: lower-case letters, digits, `_`, `.`, `-`. */
 export const RULE_ID_PATTERN = /^[a-z0-9_.-]+$/;
@@ -68,6 +75,7 @@ export const ruleDocumentSchema = z.strictObject({
   learn: z.unknown().optional(),
   after: z.unknown().optional(),
   while: z.unknown().optional(),
+  ...Object.fromEntries(BASELINE_PARAM_KEYS.map((key) => [key, z.unknown().optional()])) as Record<(typeof BASELINE_PARAM_KEYS)[number], z.ZodOptional<z.ZodUnknown>>,
   suppress: durationSchema.optional(),
   /** quiet period after which the rule's incident resolves itself (issue 6); default from the config (1h) */
   resolve_after: durationSchema.optional(),
@@ -93,6 +101,20 @@ export const overlayDocumentSchema = z.strictObject({
   total: z.number().optional(),
   after: z.string().optional(),
   learn: z.string().optional(),
+  // baseline tuning (baseline-params.ts checks the values once the overlay is applied)
+  bucket: z.string().optional(),
+  min_history: z.string().optional(),
+  min_samples: z.number().optional(),
+  half_life: z.string().optional(),
+  threshold: z.number().optional(),
+  mad_floor: z.number().optional(),
+  dormant_after: z.string().optional(),
+  smoothing: z.number().optional(),
+  min_count: z.number().optional(),
+  max_entities: z.number().optional(),
+  severity_ladder: z.array(z.unknown()).optional(),
+  raise_for_classes: z.array(z.string()).optional(),
+  table_classes: z.array(z.string()).optional(),
   suppress: z.string().optional(),
   resolve_after: z.string().optional(),
   exceptions: z.array(exceptionSchema).optional(),

@@ -14,8 +14,8 @@ function issues(type: string, params: unknown): string[] {
 }
 
 describe('DETECTOR_REGISTRY', () => {
-  it('holds the seven rule types, windowed exactly for those that take a window', () => {
-    expect([...DETECTOR_REGISTRY.keys()]).toEqual(['match', 'threshold', 'distinct', 'sum', 'sequence', 'new_value', 'absence']);
+  it('holds the seven rule types and the five baseline types, windowed exactly for those that take a window', () => {
+    expect([...DETECTOR_REGISTRY.keys()]).toEqual(['match', 'threshold', 'distinct', 'sum', 'sequence', 'new_value', 'absence', 'baseline_volume', 'baseline_breadth', 'baseline_new_context', 'baseline_time_of_week', 'baseline_failure_rate']);
     expect([...DETECTOR_REGISTRY.values()].filter((module) => module.windowed).map((module) => module.type)).toEqual(['threshold', 'distinct', 'sum', 'sequence']);
   });
 

@@ -25,6 +25,7 @@ const PACK: Record<string, string[]> = {
   'audit.yaml': ['jaga.audit.tampering', 'jaga.audit.config_change_applied', 'jaga.audit.silence'],
   'auth.yaml': ['jaga.auth.brute_force', 'jaga.auth.password_spraying', 'jaga.auth.success_after_failures', 'jaga.auth.unknown_role', 'jaga.auth.new_role', 'jaga.auth.attack_tool', 'jaga.auth.service_account_misuse'],
   'backup.yaml': ['jaga.backup.stopped'],
+  'baselines.yaml': ['baseline.volume', 'baseline.breadth', 'baseline.new_context', 'baseline.time_of_week', 'baseline.failure_rate'],
   'data.yaml': ['jaga.data.pii_copy', 'jaga.data.pii_read_over_cap', 'jaga.data.pii_read_volume', 'jaga.data.destructive_change'],
   'injection.yaml': ['jaga.injection.signature', 'jaga.injection.error_burst'],
   'privilege.yaml': ['jaga.privilege.escalation', 'jaga.privilege.broad_grant'],
@@ -55,7 +56,10 @@ describe('the default rule pack', () => {
     const byFile: Record<string, string[]> = {};
     for (const rule of pack.rules) (byFile[basename(rule.origin.file)] ??= []).push(rule.id);
     expect(byFile).toEqual(PACK);
-    for (const rule of pack.rules) expect(rule.id).toMatch(new RegExp(`^jaga\\.${basename(rule.origin.file, '.yaml')}\\.[a-z_]+$`));
+    for (const rule of pack.rules) {
+      const file = basename(rule.origin.file, '.yaml');
+      expect(rule.id).toMatch(file === 'baselines' ? /^baseline\.[a-z_]+$/ : new RegExp(`^jaga\\.${file}\\.[a-z_]+$`));
+    }
   });
 
   it('loads without problems or warnings, every rule enabled with a firing and a non-firing test', () => {
@@ -83,14 +87,14 @@ describe('the default rule pack', () => {
 
   it('keeps the audit silence longer than the corpus\'s 20 s gap and backups at 26 h', () => {
     const params = (id: string): Record<string, unknown> => pack.rules.find((rule) => rule.id === id)!.params;
-    expect(params('jaga.audit.silence')).toEqual({ after: 600_000, while: 'sel_sessions' });
+    expect(params('jaga.audit.silence')).toEqual({ after: 600_000, while: 'sel_logins' });
     expect(params('jaga.backup.stopped')).toEqual({ after: 26 * 3_600_000 });
   });
 
-  it('passes every inline test through the production engine (64 tests of 21 rules)', () => {
+  it('passes every inline test through the production engine (76 tests of 26 rules)', () => {
     const report = runRuleTests(pack.rules, pack.context, { enrich: (event) => enricher.enrich(event) });
     expect(report.outcomes.filter((outcome) => !outcome.passed)).toEqual([]);
-    expect([report.passed, report.failed, report.rules]).toEqual([64, 0, 21]);
+    expect([report.passed, report.failed, report.rules]).toEqual([76, 0, 26]);
   });
 
   it('passes every inline test with the example CRM site config (its lists and catalog)', async () => {
@@ -98,25 +102,25 @@ describe('the default rule pack', () => {
     const crm = await loadRuleSet({ ruleDirs: [RULES], lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY });
     const report = runRuleTests(crm.rules, crm.context, { enrich: (event) => enricher.enrich(event) });
     expect(report.outcomes.filter((outcome) => !outcome.passed)).toEqual([]);
-    expect(report.passed).toBe(64);
+    expect(report.passed).toBe(76);
   });
 });
 
 describe('jaga rules validate / test on the shipped pack', () => {
   it('validate rules/ exits 0', async () => {
-    expect(await run(['validate', RULES])).toEqual({ code: 0, stdout: 'ok: 21 rules (21 enabled) from 9 files\n', stderr: '' });
+    expect(await run(['validate', RULES])).toEqual({ code: 0, stdout: 'ok: 26 rules (26 enabled) from 10 files\n', stderr: '' });
   });
 
   it('test rules/ exits 0, using the pack\'s test catalog', async () => {
     expect(await run(['test', RULES])).toEqual({
       code: 0,
-      stdout: '64 passed, 0 failed (21 rules)\n',
+      stdout: '76 passed, 0 failed (26 rules)\n',
       stderr: `using the pack's test catalog ${TEST_CATALOG} (no catalog configured)\n`,
     });
   });
 
   it('test --config examples/crm/jaga.yaml exits 0 with the site catalog', async () => {
-    expect(await run(['test', '--config', CRM_CONFIG])).toEqual({ code: 0, stdout: '64 passed, 0 failed (21 rules)\n', stderr: '' });
+    expect(await run(['test', '--config', CRM_CONFIG])).toEqual({ code: 0, stdout: '76 passed, 0 failed (26 rules)\n', stderr: '' });
   });
 });
 

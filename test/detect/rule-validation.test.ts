@@ -79,7 +79,7 @@ describe('one precise problem per mistake', () => {
     const rule = `${ruleHead('t.type', 'treshold').replace('severity: medium', 'severity: hgh')}match:\n  sel: { kind: error }\n${TWO_TESTS}`;
     expect(await problemsOf({ 't.yaml': rule })).toEqual([
       '<dir>/t.yaml:5: rule t.type: severity: expected one of info, low, medium, high, critical, got "hgh" (did you mean "high"?)',
-      '<dir>/t.yaml:6: rule t.type: type: unknown rule type "treshold" (did you mean "threshold"?); types: match, threshold, distinct, sum, sequence, new_value, absence',
+      '<dir>/t.yaml:6: rule t.type: type: unknown rule type "treshold" (did you mean "threshold"?); types: match, threshold, distinct, sum, sequence, new_value, absence, baseline_volume, baseline_breadth, baseline_new_context, baseline_time_of_week, baseline_failure_rate',
     ]);
   });
 

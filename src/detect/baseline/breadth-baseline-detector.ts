@@ -1,0 +1,228 @@
+import type { AccessEvent } from '../../domain/access-event.js';
+import type { Detection } from '../../domain/detection.js';
+import type { CompiledRule, MatchContext } from '../compiled-rule.js';
+import { durationText } from '../detection-builder.js';
+import type { Detector, DetectorModule } from '../detector.js';
+import { digestEvent } from '../event-digest.js';
+import { eventTimeMs } from '../event-time.js';
+import { eventRelations } from '../field-reader.js';
+import { GroupTable } from '../group-table.js';
+import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
+import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
+import { breadthParamsSchema, type BreadthParams } from './baseline-params.js';
+import { cachedContextHash } from './context-set.js';
+import { HistoryRing } from './history-ring.js';
+import { robustZ } from './robust-z.js';
+
+const NO_DETECTIONS: Detection[] = [];
+/** Sessions open per role at once (the least recently active is closed when another opens). */
+export const MAX_OPEN_SESSIONS = 8;
+/** Distinct tables counted per session or bucket (more still count as this many). */
+export const MAX_DISTINCT_TABLES = 64;
+
+/** A set of distinct table hashes (session or bucket) being counted. */
+interface TableSpan {
+  /** session hash, or the bucket number */
+  id: number;
+  tables: number[];
+  lastMs: number;
+  fired: boolean;
+  /** a tainted event or a severe detection: the span does not teach */
+  tainted: boolean;
+}
+
+interface RoleBreadth {
+  user: string;
+  server: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  bucket: TableSpan | null;
+  sessions: TableSpan[];
+  /** closed buckets' and sessions' distinct counts */
+  hours: HistoryRing;
+  sessionHistory: HistoryRing;
+}
+
+/**
+ * `baseline_breadth` (issue 5): distinct tables of `table_classes` a role touches per session
+ * (backend pid + session id) and per `bucket`, judged at each event that adds a table by a robust
+ * z on log1p against the role's closed sessions and buckets (HistoryRing; hour of week for
+ * buckets as in volume), firing once per session or bucket. Sessions close when idle for a
+ * bucket (at `advance`) or when a ninth opens; buckets when the watermark passes their end. Warm-up
+ * and `learn` as in volume. Explanation `entity`: `session` or `role` (per bucket).
+ */
+export class BreadthBaselineDetector implements Detector {
+  private readonly params: BreadthParams;
+  private readonly roles: GroupTable<RoleBreadth>;
+  private nextSweepMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly rule: CompiledRule & { params: BreadthParams }) {
+    this.params = rule.params;
+    this.roles = new GroupTable<RoleBreadth>(this.params.max_entities, (role) => role.lastSeenMs);
+  }
+
+  wants(event: AccessEvent, context: MatchContext): boolean {
+    return event.user !== null && this.rule.matches(event, context);
+  }
+
+  observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
+    const timeMs = eventTimeMs(event);
+    const user = event.user;
+    if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
+    const tables: number[] = [];
+    for (const relation of eventRelations(event)) if (context.classesOf(relation).some((c) => this.params.table_classes.includes(c))) tables.push(cachedContextHash('table', relation));
+    if (tables.length === 0) return NO_DETECTIONS;
+    let role = this.roles.get(user);
+    if (role === undefined) {
+      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], hours: new HistoryRing(1), sessionHistory: new HistoryRing(1) };
+      this.roles.set(user, role);
+    }
+    if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
+    const bucketNo = Math.floor(timeMs / this.params.bucket);
+    if (role.bucket !== null && role.bucket.id !== bucketNo) {
+      if (bucketNo < role.bucket.id) return NO_DETECTIONS;
+      this.closeBucket(role);
+    }
+    role.bucket ??= { id: bucketNo, tables: [], lastMs: timeMs, fired: false, tainted: false };
+    const sessionId = cachedContextHash('session', event.session_id ?? `pid:${event.pid ?? ''}`);
+    let session = role.sessions.find((s) => s.id === sessionId);
+    if (session === undefined) {
+      session = { id: sessionId, tables: [], lastMs: timeMs, fired: false, tainted: false };
+      role.sessions.push(session);
+      if (role.sessions.length > MAX_OPEN_SESSIONS) {
+        const oldest = role.sessions.reduce((a, b) => (b.lastMs < a.lastMs ? b : a));
+        this.closeSession(role, oldest);
+      }
+    }
+    const out: Detection[] = [];
+    for (const [span, isSession] of [[session, true], [role.bucket, false]] as const) {
+      if (timeMs > span.lastMs) span.lastMs = timeMs;
+      if (!learn) span.tainted = true;
+      let added = false;
+      for (const table of tables) {
+        if (span.tables.length < MAX_DISTINCT_TABLES && !span.tables.includes(table)) {
+          span.tables.push(table);
+          added = true;
+        }
+      }
+      if (added && !span.fired) {
+        const found = this.judge(role, span, isSession, bucketNo, timeMs, event, context);
+        if (found !== null) out.push(found);
+      }
+    }
+    return out.length === 0 ? NO_DETECTIONS : out;
+  }
+
+  advance(watermarkMs: number): Detection[] {
+    if (watermarkMs < this.nextSweepMs) return NO_DETECTIONS;
+    const closing = Math.floor(watermarkMs / this.params.bucket);
+    for (const [, role] of this.roles.entries()) {
+      if (role.bucket !== null && role.bucket.id < closing) this.closeBucket(role);
+      for (const session of [...role.sessions]) if (session.lastMs < watermarkMs - this.params.bucket) this.closeSession(role, session);
+    }
+    this.nextSweepMs = (closing + 1) * this.params.bucket;
+    return NO_DETECTIONS;
+  }
+
+  snapshot(): unknown {
+    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), [...s.tables]];
+    const roles: unknown[] = [];
+    for (const [, r] of this.roles.entries()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
+    return { nextSweepMs: timeToJson(this.nextSweepMs), roles };
+  }
+
+  restore(state: unknown): void {
+    const where = `${this.rule.id} (baseline_breadth) snapshot`;
+    const record = asRecord(state, where);
+    const nextSweepMs = timeFromJson(record.nextSweepMs, `${where}.nextSweepMs`);
+    const restored: RoleBreadth[] = [];
+    for (const [i, raw] of asArray(record.roles, `${where}.roles`).entries()) {
+      const at = `${where}.roles[${i}]`;
+      const [user, server, firstSeenMs, lastSeenMs, bucket, sessions, hours, sessionHistory] = asArray(raw, at);
+      if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || !Array.isArray(sessions)) {
+        throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, bucket, sessions, hours, sessionHistory]`);
+      }
+      restored.push({
+        user, server, firstSeenMs, lastSeenMs,
+        bucket: bucket === null ? null : spanFromJson(bucket, `${at}.bucket`),
+        sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
+        hours: HistoryRing.fromJson(hours, 1, `${at}.hours`),
+        sessionHistory: HistoryRing.fromJson(sessionHistory, 1, `${at}.sessionHistory`),
+      });
+    }
+    this.roles.clear();
+    for (const role of restored) this.roles.set(role.user, role);
+    this.nextSweepMs = nextSweepMs;
+  }
+
+  private judge(role: RoleBreadth, span: TableSpan, isSession: boolean, bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext): Detection | null {
+    const history = isSession ? role.sessionHistory : role.hours;
+    if (timeMs - role.firstSeenMs < this.params.min_history || history.size < this.params.min_samples) return null;
+    const ref = history.reference(0, isSession ? Math.floor(timeMs / this.params.bucket) : bucketNo, this.params.bucket, this.params.half_life);
+    if (ref === null) return null;
+    const observed = span.tables.length;
+    const z = robustZ(observed, ref, this.params.mad_floor);
+    if (z < this.params.threshold) return null;
+    span.fired = true;
+    const expected = round3(Math.expm1(ref.median));
+    const spread = round3(Math.expm1(ref.median + Math.max(ref.mad, this.params.mad_floor)) - Math.expm1(ref.median));
+    const what = isSession ? 'in one session' : `in ${durationText(this.params.bucket)}`;
+    const digest = digestEvent(event, context);
+    const detection = buildBaselineDetection({
+      rule: this.rule,
+      ladder: this.params.severity_ladder,
+      raiseForClasses: this.params.raise_for_classes,
+      groupKey: entityKey({ user: role.user }),
+      trigger: digest,
+      triggerToken: isSession ? `session:${span.id}` : `bucket:${bucketNo}`,
+      server: role.server,
+      firstSeenMs: isSession ? timeMs : bucketNo * this.params.bucket,
+      lastSeenMs: timeMs,
+      count: observed,
+      dataClasses: digest.data_classes,
+      explanation: {
+        method: ref.hourOfWeek ? 'robust_z_log1p_hour_of_week' : 'robust_z_log1p_all',
+        observed,
+        expected,
+        spread,
+        score: round3(z),
+        threshold: this.params.threshold,
+        history_size: ref.size,
+        history_period_ms: ref.periodMs,
+        bucket: `${new Date(bucketNo * this.params.bucket).toISOString()}/${durationText(this.params.bucket)}`,
+        entity: isSession ? 'session' : 'role',
+      },
+      measure: `${observed} distinct ${this.params.table_classes.join('/')} tables ${what}; usual ${expected} (MAD ${spread}), z=${round3(z)} > ${this.params.threshold}`,
+    });
+    if (isSevere(detection.severity)) span.tainted = true;
+    return detection;
+  }
+
+  private closeBucket(role: RoleBreadth): void {
+    const bucket = role.bucket;
+    if (bucket === null) return;
+    if (!bucket.tainted) role.hours.push(bucket.id, [bucket.tables.length]);
+    role.bucket = null;
+  }
+
+  private closeSession(role: RoleBreadth, session: TableSpan): void {
+    if (!session.tainted) role.sessionHistory.push(Math.floor(session.lastMs / this.params.bucket), [session.tables.length]);
+    role.sessions.splice(role.sessions.indexOf(session), 1);
+  }
+}
+
+function spanFromJson(value: unknown, where: string): TableSpan {
+  const a = asArray(value, where);
+  const [id, lastMs, flags, tables] = a;
+  if (typeof id !== 'number' || typeof lastMs !== 'number' || typeof flags !== 'number' || !Array.isArray(tables) || !tables.every((t) => Number.isInteger(t))) throw new Error(`${where}: expected [id, lastMs, flags, tables]`);
+  return { id, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: tables as number[] };
+}
+
+/** The `baseline_breadth` plug-in (params: baseline-params.ts `breadthParamsSchema`). */
+export const BREADTH_BASELINE_DETECTOR: DetectorModule<BreadthParams> = {
+  type: 'baseline_breadth',
+  paramsSchema: breadthParamsSchema,
+  windowed: false,
+  phase: 'baseline',
+  create: (rule) => new BreadthBaselineDetector(rule),
+};

@@ -1,0 +1,103 @@
+import { hourOfWeek } from './hour-of-week.js';
+import { weightedMedian } from './weighted-median.js';
+
+/** Closed buckets a ring keeps per entity (the oldest is overwritten): bounds memory at 4 + 4 x width bytes each. */
+export const HISTORY_SLOTS = 128;
+/** Closed buckets of the same hour of week needed before they, not all buckets, are the reference. */
+export const MIN_HOUR_OF_WEEK_SAMPLES = 3;
+
+/** A robust reference for one measure: weighted median and MAD of the history's log1p values. */
+export interface RobustReference {
+  /** weighted median, log1p units */
+  median: number;
+  /** weighted median absolute deviation from it, log1p units (may be 0: callers apply a floor) */
+  mad: number;
+  /** history entries used */
+  size: number;
+  /** true when only entries of the judged bucket's hour of week were used */
+  hourOfWeek: boolean;
+  /** time from the oldest entry used to the judged bucket's start, ms */
+  periodMs: number;
+}
+
+const scratchValues = new Float64Array(HISTORY_SLOTS);
+const scratchWeights = new Float64Array(HISTORY_SLOTS);
+const scratchDeviations = new Float64Array(HISTORY_SLOTS);
+
+/**
+ * A fixed-size ring of an entity's closed buckets: the bucket number (bucket start / bucket ms,
+ * Int32) and `width` measures per bucket as log1p values (Float32), never raw events. Compact and
+ * JSON-serialisable (`toJson` / `fromJson`: plain number arrays), so a restore gives bit-identical
+ * references and hence identical scores.
+ */
+export class HistoryRing {
+  private readonly buckets = new Int32Array(HISTORY_SLOTS);
+  private readonly values: Float32Array;
+  /** entries held (<= HISTORY_SLOTS) */
+  size = 0;
+  private next = 0;
+
+  /** @param width measures per bucket (e.g. 2: rows and statements) */
+  constructor(readonly width: number) {
+    this.values = new Float32Array(HISTORY_SLOTS * width);
+  }
+
+  /** adds a closed bucket; `measures` are raw values (>= 0), stored as log1p */
+  push(bucket: number, measures: readonly number[]): void {
+    this.buckets[this.next] = bucket;
+    for (let m = 0; m < this.width; m++) this.values[this.next * this.width + m] = Math.log1p(Math.max(0, measures[m] ?? 0));
+    this.next = (this.next + 1) % HISTORY_SLOTS;
+    if (this.size < HISTORY_SLOTS) this.size++;
+  }
+
+  /**
+   * The reference for measure `m` when judging bucket `bucket` (bucket length `bucketMs`): entries
+   * of the same hour of week when at least MIN_HOUR_OF_WEEK_SAMPLES exist, else all; each weighted
+   * 0.5^(age / halfLifeMs) (age from the entry's bucket to `bucket`). Null when the ring is empty.
+   */
+  reference(m: number, bucket: number, bucketMs: number, halfLifeMs: number): RobustReference | null {
+    if (this.size === 0) return null;
+    const targetBin = hourOfWeek(bucket * bucketMs);
+    let sameBin = 0;
+    for (let i = 0; i < this.size; i++) if (hourOfWeek((this.buckets[i] as number) * bucketMs) === targetBin) sameBin++;
+    const byHour = bucketMs <= 3_600_000 && sameBin >= MIN_HOUR_OF_WEEK_SAMPLES;
+    let n = 0;
+    let oldest = bucket;
+    for (let i = 0; i < this.size; i++) {
+      const at = this.buckets[i] as number;
+      if (byHour && hourOfWeek(at * bucketMs) !== targetBin) continue;
+      scratchValues[n] = this.values[i * this.width + m] as number;
+      scratchWeights[n] = Math.pow(0.5, (Math.max(0, bucket - at) * bucketMs) / halfLifeMs);
+      if (at < oldest) oldest = at;
+      n++;
+    }
+    const median = weightedMedian(scratchValues, scratchWeights, n);
+    for (let i = 0; i < n; i++) scratchDeviations[i] = Math.abs((scratchValues[i] as number) - median);
+    const mad = weightedMedian(scratchDeviations, scratchWeights, n);
+    return { median, mad, size: n, hourOfWeek: byHour, periodMs: (bucket - oldest) * bucketMs };
+  }
+
+  /** JSON form: `[buckets[], values[], next]`, oldest slot order as stored */
+  toJson(): [number[], number[], number] {
+    return [Array.from(this.buckets.subarray(0, this.size)), Array.from(this.values.subarray(0, this.size * this.width)), this.next];
+  }
+
+  /**
+   * Rebuilds a ring from `toJson` output.
+   * @throws Error naming `where` when the shape is wrong
+   */
+  static fromJson(value: unknown, width: number, where: string): HistoryRing {
+    const ring = new HistoryRing(width);
+    if (!Array.isArray(value) || value.length !== 3) throw new Error(`${where}: expected [buckets, values, next]`);
+    const [buckets, values, next] = value as unknown[];
+    if (!Array.isArray(buckets) || !Array.isArray(values) || typeof next !== 'number' || buckets.length > HISTORY_SLOTS || values.length !== buckets.length * width || next < 0 || next >= HISTORY_SLOTS) {
+      throw new Error(`${where}: malformed history ring`);
+    }
+    if (![...buckets, ...values].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${where}: history ring values must be finite numbers`);
+    ring.buckets.set(buckets as number[]);
+    ring.values.set(values as number[]);
+    ring.size = buckets.length;
+    ring.next = next;
+    return ring;
+  }
+}

@@ -1,0 +1,241 @@
+import type { AccessEvent } from '../../domain/access-event.js';
+import type { Detection } from '../../domain/detection.js';
+import type { CompiledRule, MatchContext } from '../compiled-rule.js';
+import { durationText } from '../detection-builder.js';
+import type { Detector, DetectorModule } from '../detector.js';
+import { digestEvent } from '../event-digest.js';
+import { eventTimeMs } from '../event-time.js';
+import { eventRelations } from '../field-reader.js';
+import { GroupTable } from '../group-table.js';
+import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
+import { type BaselineExplanation, buildBaselineDetection, entityKey, isSevere } from './baseline-detection.js';
+import { newContextParamsSchema, type NewContextParams } from './baseline-params.js';
+import { cachedContextHash, clientNetwork, ContextSet } from './context-set.js';
+import { HOUR_MS } from './hour-of-week.js';
+
+const NO_DETECTIONS: Detection[] = [];
+/** New contexts reported while they could not be learned (tainted events), per role: each fires once. */
+const REPORTED_SLOTS = 8;
+
+interface RoleContexts {
+  user: string;
+  server: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** events seen (the warm-up's sample count) */
+  events: number;
+  seen: ContextSet;
+  /** hashes of contexts reported but not learned, newest last */
+  reported: number[];
+}
+
+/** One context value of an event: its kind (explanation key) and value. */
+interface ContextValue {
+  kind: 'client_addr' | 'client_net' | 'application_name' | 'table';
+  value: string;
+}
+
+/**
+ * `baseline_new_context` (issue 5): per role, the client addresses (/32) and networks (/24),
+ * application names and tables of `table_classes` it uses (ContextSet: 48 hashed slots). Fires:
+ * - `client` / `client_net` / `application` / `table`: a context never seen for a warmed-up role
+ *   (first seen `min_history` ago, `min_samples` events); all new ones of one event in one detection;
+ * - `role`: a role never seen before, once the detector has seen `min_history` of events;
+ * - `dormant`: a warmed-up role's first event after more than `dormant_after` without any.
+ * Contexts of events with `learn` false, or of a detection that is high or critical, are not
+ * learned; each is reported once (8 such per role). Group `{user}`: one incident per role.
+ *
+ * Explanation: method `first_seen` (observed: the new `kind=value` pairs; expected: known
+ * contexts of those kinds; score: new contexts), `new_role` or `dormant` (observed: silence ms;
+ * expected: `dormant_after` ms; score: silence / dormant_after).
+ */
+export class NewContextBaselineDetector implements Detector {
+  private readonly params: NewContextParams;
+  private readonly roles: GroupTable<RoleContexts>;
+  private readonly watch: ReadonlySet<string>;
+  private firstEventMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly rule: CompiledRule & { params: NewContextParams }) {
+    this.params = rule.params;
+    this.roles = new GroupTable<RoleContexts>(this.params.max_entities, (role) => role.lastSeenMs);
+    this.watch = new Set(this.params.contexts);
+  }
+
+  wants(event: AccessEvent, context: MatchContext): boolean {
+    return event.user !== null && this.rule.matches(event, context);
+  }
+
+  observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
+    const timeMs = eventTimeMs(event);
+    const user = event.user;
+    if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
+    if (!Number.isFinite(this.firstEventMs)) this.firstEventMs = timeMs;
+    const hour = Math.floor(timeMs / HOUR_MS);
+    const values = this.contextsOf(event, context);
+    let role = this.roles.get(user);
+    if (role === undefined) {
+      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, events: 0, seen: new ContextSet(), reported: [] };
+      this.roles.set(user, role);
+      const detection = this.watch.has('role') && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
+      this.learnAll(role, values, hour, learn && (detection === null || !isSevere(detection.severity)));
+      role.events++;
+      return detection === null ? NO_DETECTIONS : [detection];
+    }
+    const warm = timeMs - role.firstSeenMs >= this.params.min_history && role.events >= this.params.min_samples;
+    const silentMs = timeMs - role.lastSeenMs;
+    if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
+    role.events++;
+    let detection: Detection | null = null;
+    if (warm && this.watch.has('dormant') && silentMs > this.params.dormant_after) {
+      detection = this.fire(role, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, role, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
+    }
+    const fresh: ContextValue[] = [];
+    const hashes: number[] = [];
+    for (const value of values) {
+      const hash = cachedContextHash(value.kind, value.value);
+      if (role.seen.has(hash) || role.reported.includes(hash)) continue;
+      fresh.push(value);
+      hashes.push(hash);
+    }
+    if (fresh.length === 0) return detection === null ? NO_DETECTIONS : [detection];
+    if (!warm) {
+      if (learn) for (const hash of hashes) role.seen.add(hash, hour);
+      return detection === null ? NO_DETECTIONS : [detection];
+    }
+    const observed = fresh.map((v) => `${v.kind}=${v.value}`).join('; ');
+    const kinds = new Set(fresh.map((v) => v.kind));
+    const known = values.filter((v) => !kinds.has(v.kind)).length;
+    const found = this.fire(role, event, context, timeMs, {
+      method: 'first_seen',
+      observed,
+      expected: `${role.seen.size} known contexts`,
+      spread: 0,
+      score: fresh.length,
+      threshold: 1,
+      history_size: role.events - 1,
+      history_period_ms: timeMs - role.firstSeenMs,
+      bucket: new Date(hour * HOUR_MS).toISOString(),
+      entity: 'role_context',
+      known_of_other_kinds: known,
+    }, `new ${observed}`, `new:${hashes.join(',')}`);
+    const teach = learn && !isSevere(found.severity) && (detection === null || !isSevere(detection.severity));
+    for (const hash of hashes) {
+      if (teach) role.seen.add(hash, hour);
+      else {
+        role.reported.push(hash);
+        if (role.reported.length > REPORTED_SLOTS) role.reported.shift();
+      }
+    }
+    return detection === null ? [found] : [detection, found];
+  }
+
+  advance(): Detection[] {
+    return NO_DETECTIONS;
+  }
+
+  snapshot(): unknown {
+    const roles: unknown[] = [];
+    for (const [, r] of this.roles.entries()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.events, r.seen.toJson(), [...r.reported]]);
+    return { firstEventMs: timeToJson(this.firstEventMs), roles };
+  }
+
+  restore(state: unknown): void {
+    const where = `${this.rule.id} (baseline_new_context) snapshot`;
+    const record = asRecord(state, where);
+    const firstEventMs = timeFromJson(record.firstEventMs, `${where}.firstEventMs`);
+    const restored: RoleContexts[] = [];
+    for (const [i, raw] of asArray(record.roles, `${where}.roles`).entries()) {
+      const at = `${where}.roles[${i}]`;
+      const [user, server, firstSeenMs, lastSeenMs, events, seen, reported] = asArray(raw, at);
+      if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || typeof events !== 'number' || !Array.isArray(reported) || !reported.every((h) => Number.isInteger(h))) {
+        throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, events, seen, reported]`);
+      }
+      restored.push({ user, server, firstSeenMs, lastSeenMs, events, seen: ContextSet.fromJson(seen, `${at}.seen`), reported: reported as number[] });
+    }
+    this.roles.clear();
+    for (const role of restored) this.roles.set(role.user, role);
+    this.firstEventMs = firstEventMs;
+  }
+
+  private contextsOf(event: AccessEvent, context: MatchContext): ContextValue[] {
+    const values: ContextValue[] = [];
+    const client = event.client_addr;
+    if (client !== null && client !== '') {
+      if (this.watch.has('client')) values.push({ kind: 'client_addr', value: client });
+      const network = this.watch.has('client_net') ? cachedNetwork(client) : null;
+      if (network !== null) values.push({ kind: 'client_net', value: network });
+    }
+    const application = event.application_name;
+    if (this.watch.has('application') && application !== null && application !== '' && application !== '[unknown]') values.push({ kind: 'application_name', value: application });
+    if (this.watch.has('table')) {
+      for (const relation of eventRelations(event)) {
+        if (context.classesOf(relation).some((c) => this.params.table_classes.includes(c))) values.push({ kind: 'table', value: relation });
+      }
+    }
+    return values;
+  }
+
+  private learnAll(role: RoleContexts, values: readonly ContextValue[], hour: number, learn: boolean): void {
+    if (!learn) return;
+    for (const value of values) role.seen.add(cachedContextHash(value.kind, value.value), hour);
+  }
+
+  private fire(role: RoleContexts, event: AccessEvent, context: MatchContext, timeMs: number, explanation: BaselineExplanation, measure: string, token: string): Detection {
+    return buildBaselineDetection({
+      rule: this.rule,
+      ladder: this.params.severity_ladder,
+      raiseForClasses: this.params.raise_for_classes,
+      groupKey: entityKey({ user: role.user }),
+      trigger: digestEvent(event, context),
+      triggerToken: token,
+      server: role.server,
+      firstSeenMs: timeMs,
+      lastSeenMs: timeMs,
+      count: 1,
+      dataClasses: [],
+      explanation,
+      measure,
+    });
+  }
+}
+
+const NETWORKS = new Map<string, string | null>();
+
+/** `clientNetwork` remembered for the 50,000 most recent addresses */
+function cachedNetwork(address: string): string | null {
+  let network = NETWORKS.get(address);
+  if (network === undefined) {
+    network = clientNetwork(address);
+    if (NETWORKS.size >= 50_000) NETWORKS.clear();
+    NETWORKS.set(address, network);
+  }
+  return network;
+}
+
+function newRoleExplanation(knownRoles: number, detectorHistoryMs: number): BaselineExplanation {
+  return { method: 'new_role', observed: 'role not seen before', expected: `${knownRoles} known roles`, spread: 0, score: 1, threshold: 1, history_size: knownRoles, history_period_ms: detectorHistoryMs, bucket: '', entity: 'role' };
+}
+
+function dormantExplanation(silentMs: number, dormantAfterMs: number, role: RoleContexts, lastSeenBeforeMs: number): BaselineExplanation {
+  return {
+    method: 'dormant',
+    observed: silentMs,
+    expected: dormantAfterMs,
+    spread: 0,
+    score: Math.round((silentMs / dormantAfterMs) * 1000) / 1000,
+    threshold: 1,
+    history_size: role.events - 1,
+    history_period_ms: lastSeenBeforeMs - role.firstSeenMs,
+    bucket: new Date(lastSeenBeforeMs).toISOString(),
+    entity: 'role',
+  };
+}
+
+/** The `baseline_new_context` plug-in (params: baseline-params.ts `newContextParamsSchema`). */
+export const NEW_CONTEXT_BASELINE_DETECTOR: DetectorModule<NewContextParams> = {
+  type: 'baseline_new_context',
+  paramsSchema: newContextParamsSchema,
+  windowed: false,
+  phase: 'baseline',
+  create: (rule) => new NewContextBaselineDetector(rule),
+};

@@ -1,0 +1,323 @@
+import type { AccessEvent } from '../../domain/access-event.js';
+import type { Detection } from '../../domain/detection.js';
+import type { CompiledRule, MatchContext } from '../compiled-rule.js';
+import { durationText } from '../detection-builder.js';
+import type { Detector, DetectorModule } from '../detector.js';
+import { qualifyRelation } from '../data-catalog.js';
+import { digestEvent } from '../event-digest.js';
+import { eventTimeMs } from '../event-time.js';
+import { GroupTable } from '../group-table.js';
+import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
+import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
+import { volumeParamsSchema, type VolumeParams } from './baseline-params.js';
+import { HistoryRing, type RobustReference } from './history-ring.js';
+import { robustZ } from './robust-z.js';
+
+const NONE = -2_147_483_648;
+const NO_DETECTIONS: Detection[] = [];
+/** Tables tracked per role (the least recently read is dropped when another comes). */
+export const MAX_TABLES_PER_ROLE = 32;
+const MEASURES = ['rows', 'statements'] as const;
+
+/** A role's entities: the role itself (when watched) and its sensitive tables. */
+interface VolumeRole {
+  lastSeenMs: number;
+  role: VolumeEntity | null;
+  tables: Map<string, VolumeEntity>;
+}
+
+interface VolumeEntity {
+  table: boolean;
+  user: string;
+  relation: string | null;
+  classes: readonly string[];
+  server: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** running bucket number, NONE when none */
+  bucket: number;
+  /** newest closed bucket number */
+  closed: number;
+  /** running bucket: judged totals, and the totals of events allowed to teach */
+  rows: number;
+  statements: number;
+  learnRows: number;
+  learnStatements: number;
+  /** fired in the running bucket / fired high or critical (the bucket then does not teach) */
+  fired: boolean;
+  severe: boolean;
+  /** pid, session and statement id of the last statement counted for the role (pgaudit logs one line per relation) */
+  lastPid: number;
+  lastSession: string;
+  lastStatement: number;
+  history: HistoryRing;
+  /** references of the running bucket, computed once per bucket (the ring changes only when one closes) */
+  refBucket: number;
+  refs: (RobustReference | null)[];
+}
+
+/**
+ * `baseline_volume` (issue 5): rows read (pgaudit `rows`, app `row_count`) and statements per
+ * role and per role x sensitive table per `bucket` (event time). COPY and FETCH log 0 rows, so the
+ * statements measure catches them. Each entity keeps its last 128 closed buckets (HistoryRing:
+ * log1p values) and judges its running bucket at every event against the weighted median / MAD
+ * of those of the same hour of week (>= 3 of them) or of all: robust z = (log1p(x) - median) /
+ * (1.4826 x max(MAD, mad_floor)); the larger of the two measures' z is the score. The value only
+ * grows with events, so judging at each event sees a bulk read within the event that makes it,
+ * and equals judging the bucket when it closes; a bucket fires at most once per entity.
+ * Buckets close when the watermark passes their end (`advance`) or a later bucket starts; a
+ * closed bucket teaches the history with the events not tainted (`learn` false) unless it fired
+ * high or critical. Warm-up: no detection until the entity was first seen `min_history` ago and
+ * has `min_samples` closed buckets. Events later than a closed bucket of their entity are ignored.
+ * Memory: `max_entities` roles (least recently seen dropped, counted in `evicted`), each with at
+ * most MAX_TABLES_PER_ROLE table entities.
+ *
+ * Detection: entity `{user}` or `{relation, user}`, evidence = the event that crossed the bound,
+ * explanation = BaselineExplanation plus `measure` (rows | statements).
+ */
+export class VolumeBaselineDetector implements Detector {
+  private readonly params: VolumeParams;
+  private readonly entities: GroupTable<VolumeRole>;
+  private readonly roles: boolean;
+  private readonly tables: boolean;
+  private nextSweepMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly rule: CompiledRule & { params: VolumeParams }) {
+    this.params = rule.params;
+    this.entities = new GroupTable<VolumeRole>(this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = this.params.entities.includes('role');
+    this.tables = this.params.entities.includes('role_table');
+  }
+
+  /** roles dropped by `max_entities` since creation (with their table entities) */
+  get evicted(): number {
+    return this.entities.evicted;
+  }
+
+  wants(event: AccessEvent, context: MatchContext): boolean {
+    return event.user !== null && this.rule.matches(event, context);
+  }
+
+  observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
+    const timeMs = eventTimeMs(event);
+    const user = event.user;
+    if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
+    const raw = event.audit?.rows ?? event.app?.row_count ?? 0;
+    const rows = Number.isFinite(raw) && raw > 0 ? raw : 0;
+    const bucket = Math.floor(timeMs / this.params.bucket);
+    let out: Detection[] | null = null;
+    let slot = this.entities.get(user);
+    if (slot === undefined) {
+      slot = { lastSeenMs: timeMs, role: null, tables: new Map() };
+      this.entities.set(user, slot);
+    } else if (timeMs > slot.lastSeenMs) slot.lastSeenMs = timeMs;
+    if (this.roles) {
+      const entity = (slot.role ??= newEntity(false, user, null, [], event.server, timeMs));
+      if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
+      const statementId = event.audit?.statement_id ?? -1;
+      const repeat = event.audit !== null && statementId === entity.lastStatement && event.pid === entity.lastPid && event.session_id === entity.lastSession;
+      entity.lastPid = event.pid ?? -1;
+      entity.lastSession = event.session_id ?? '';
+      entity.lastStatement = statementId;
+      const found = this.fold(entity, bucket, repeat ? 0 : rows, repeat ? 0 : 1, timeMs, event, context, learn);
+      if (found !== null) (out ??= []).push(found);
+    }
+    const relation = this.tables ? (event.audit?.object_name ?? event.app?.subject_table ?? null) : null;
+    if (relation !== null) {
+      const classes = context.classesOf(relation);
+      if (classes.some((c) => this.params.table_classes.includes(c))) {
+        const qualified = qualifyRelation(relation);
+        let entity = slot.tables.get(qualified);
+        if (entity === undefined) {
+          entity = newEntity(true, user, qualified, classes, event.server, timeMs);
+          slot.tables.set(qualified, entity);
+          if (slot.tables.size > MAX_TABLES_PER_ROLE) dropOldest(slot.tables);
+        }
+        if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
+        const found = this.fold(entity, bucket, rows, 1, timeMs, event, context, learn);
+        if (found !== null) (out ??= []).push(found);
+      }
+    }
+    return out ?? NO_DETECTIONS;
+  }
+
+  advance(watermarkMs: number): Detection[] {
+    if (watermarkMs < this.nextSweepMs) return NO_DETECTIONS;
+    const closing = Math.floor(watermarkMs / this.params.bucket);
+    for (const [, slot] of this.entities.entries()) {
+      if (slot.role !== null && slot.role.bucket !== NONE && slot.role.bucket < closing) this.close(slot.role);
+      for (const entity of slot.tables.values()) if (entity.bucket !== NONE && entity.bucket < closing) this.close(entity);
+    }
+    this.nextSweepMs = (closing + 1) * this.params.bucket;
+    return NO_DETECTIONS;
+  }
+
+  snapshot(): unknown {
+    const entities: unknown[] = [];
+    for (const [, slot] of this.entities.entries()) {
+      for (const e of slot.role === null ? slot.tables.values() : [slot.role, ...slot.tables.values()]) {
+        entities.push([e.table ? 1 : 0, e.user, e.relation, [...e.classes], e.server, e.firstSeenMs, e.lastSeenMs, e.bucket, e.closed, e.rows, e.statements, e.learnRows, e.learnStatements, (e.fired ? 1 : 0) | (e.severe ? 2 : 0), [e.lastPid, e.lastSession, e.lastStatement], e.history.toJson()]);
+      }
+    }
+    return { nextSweepMs: timeToJson(this.nextSweepMs), entities };
+  }
+
+  restore(state: unknown): void {
+    const where = `${this.rule.id} (baseline_volume) snapshot`;
+    const record = asRecord(state, where);
+    const nextSweepMs = timeFromJson(record.nextSweepMs, `${where}.nextSweepMs`);
+    const restored: [string, VolumeEntity][] = [];
+    for (const [i, raw] of asArray(record.entities, `${where}.entities`).entries()) {
+      const at = `${where}.entities[${i}]`;
+      const a = asArray(raw, at);
+      const [table, user, relation, classes, server] = a;
+      const numbers = a.slice(5, 14);
+      const last = a[14];
+      if (a.length !== 16 || typeof user !== 'string' || (relation !== null && typeof relation !== 'string') || !Array.isArray(classes) || typeof server !== 'string' || !Array.isArray(last) || typeof last[0] !== 'number' || typeof last[1] !== 'string' || typeof last[2] !== 'number' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) {
+        throw new Error(`${at}: expected [table, user, relation, classes, server, 9 numbers, [pid, session, statement], history]`);
+      }
+      const [firstSeenMs, lastSeenMs, bucket, closed, rows, statements, learnRows, learnStatements, flags] = numbers as number[];
+      const entity: VolumeEntity = {
+        table: table === 1,
+        user,
+        relation: relation as string | null,
+        classes: classes.map(String),
+        server,
+        firstSeenMs: firstSeenMs as number,
+        lastSeenMs: lastSeenMs as number,
+        bucket: bucket as number,
+        closed: closed as number,
+        rows: rows as number,
+        statements: statements as number,
+        learnRows: learnRows as number,
+        learnStatements: learnStatements as number,
+        fired: ((flags as number) & 1) !== 0,
+        severe: ((flags as number) & 2) !== 0,
+        lastPid: last[0] as number,
+        lastSession: last[1] as string,
+        lastStatement: last[2] as number,
+        history: HistoryRing.fromJson(a[15], 2, `${at}.history`),
+        refBucket: NONE,
+        refs: [null, null],
+      };
+      restored.push([user, entity]);
+    }
+    this.entities.clear();
+    for (const [user, entity] of restored) {
+      let slot = this.entities.get(user);
+      if (slot === undefined) {
+        slot = { lastSeenMs: entity.lastSeenMs, role: null, tables: new Map() };
+        this.entities.set(user, slot);
+      }
+      slot.lastSeenMs = Math.max(slot.lastSeenMs, entity.lastSeenMs);
+      if (entity.table) slot.tables.set(entity.relation as string, entity);
+      else slot.role = entity;
+    }
+    this.nextSweepMs = nextSweepMs;
+  }
+
+  private fold(entity: VolumeEntity, bucket: number, rows: number, statements: number, timeMs: number, event: AccessEvent, context: MatchContext, learn: boolean): Detection | null {
+    if (bucket <= entity.closed) return null;
+    if (entity.bucket !== bucket) {
+      if (entity.bucket !== NONE) this.close(entity);
+      entity.bucket = bucket;
+    }
+    entity.rows += rows;
+    entity.statements += statements;
+    if (learn) {
+      entity.learnRows += rows;
+      entity.learnStatements += statements;
+    }
+    if (entity.fired || statements === 0 || timeMs - entity.firstSeenMs < this.params.min_history || entity.history.size < this.params.min_samples) return null;
+    if (entity.refBucket !== bucket) {
+      entity.refBucket = bucket;
+      entity.refs = [entity.history.reference(0, bucket, this.params.bucket, this.params.half_life), entity.history.reference(1, bucket, this.params.bucket, this.params.half_life)];
+    }
+    let best = -1;
+    let bestZ = Number.NEGATIVE_INFINITY;
+    for (let m = 0; m < 2; m++) {
+      const ref = entity.refs[m];
+      if (ref == null) continue;
+      const z = robustZ(m === 0 ? entity.rows : entity.statements, ref, this.params.mad_floor);
+      if (z > bestZ) {
+        bestZ = z;
+        best = m;
+      }
+    }
+    if (best < 0 || bestZ < this.params.threshold) return null;
+    entity.fired = true;
+    const ref = entity.refs[best] as RobustReference;
+    const observed = best === 0 ? entity.rows : entity.statements;
+    const expected = round3(Math.expm1(ref.median));
+    const spread = round3(Math.expm1(ref.median + Math.max(ref.mad, this.params.mad_floor)) - Math.expm1(ref.median));
+    const bucketText = `${new Date(bucket * this.params.bucket).toISOString()}/${durationText(this.params.bucket)}`;
+    const digest = digestEvent(event, context);
+    const detection = buildBaselineDetection({
+      rule: this.rule,
+      ladder: this.params.severity_ladder,
+      raiseForClasses: this.params.raise_for_classes,
+      groupKey: entity.table ? entityKey({ relation: entity.relation, user: entity.user }) : entityKey({ user: entity.user }),
+      trigger: digest,
+      triggerToken: `bucket:${bucket}`,
+      server: entity.server,
+      firstSeenMs: bucket * this.params.bucket,
+      lastSeenMs: timeMs,
+      count: entity.statements,
+      dataClasses: entity.table ? entity.classes : digest.data_classes,
+      explanation: {
+        method: ref.hourOfWeek ? 'robust_z_log1p_hour_of_week' : 'robust_z_log1p_all',
+        observed,
+        expected,
+        spread,
+        score: round3(bestZ),
+        threshold: this.params.threshold,
+        history_size: ref.size,
+        history_period_ms: ref.periodMs,
+        bucket: bucketText,
+        entity: entity.table ? 'role_table' : 'role',
+        measure: MEASURES[best] as string,
+      },
+      measure: `${observed} ${MEASURES[best] as string} in ${durationText(this.params.bucket)}; usual ${expected} (MAD ${spread}), z=${round3(bestZ)} > ${this.params.threshold}`,
+    });
+    if (isSevere(detection.severity)) entity.severe = true;
+    return detection;
+  }
+
+  private close(entity: VolumeEntity): void {
+    if (!entity.severe && entity.learnStatements > 0) entity.history.push(entity.bucket, [entity.learnRows, entity.learnStatements]);
+    entity.closed = entity.bucket;
+    entity.bucket = NONE;
+    entity.rows = entity.statements = entity.learnRows = entity.learnStatements = 0;
+    entity.fired = entity.severe = false;
+  }
+}
+
+function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number): VolumeEntity {
+  return {
+    table, user, relation, classes, server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: NONE, closed: NONE,
+    rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
+    history: new HistoryRing(2), refBucket: NONE, refs: [null, null],
+  };
+}
+
+/** drops the least recently seen table entity of a role */
+function dropOldest(tables: Map<string, VolumeEntity>): void {
+  let oldest: string | null = null;
+  let oldestMs = Number.POSITIVE_INFINITY;
+  for (const [relation, entity] of tables) {
+    if (entity.lastSeenMs < oldestMs) {
+      oldestMs = entity.lastSeenMs;
+      oldest = relation;
+    }
+  }
+  if (oldest !== null) tables.delete(oldest);
+}
+
+/** The `baseline_volume` plug-in (params: baseline-params.ts `volumeParamsSchema`). */
+export const VOLUME_BASELINE_DETECTOR: DetectorModule<VolumeParams> = {
+  type: 'baseline_volume',
+  paramsSchema: volumeParamsSchema,
+  windowed: false,
+  phase: 'baseline',
+  create: (rule) => new VolumeBaselineDetector(rule),
+};
