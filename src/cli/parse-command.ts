@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AccessEvent } from '../domain/access-event.js';
 import { ConfigError } from '../domain/errors.js';
 import { FINGERPRINT_MAX_BYTES, fileFingerprint } from '../domain/file-fingerprint.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
@@ -9,10 +8,10 @@ import { createLogger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
 import { createEventBuilder } from '../parse/event-builder.js';
 import { LOG_FORMATS, type LogFormat, detectLogFormat } from '../parse/log-format.js';
-import { type ParseOutput, createLogParser, isParseFailure } from '../parse/log-parser.js';
+import { type ParseOutput, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
-import { writeLines } from './write-lines.js';
+import { createLineWriter } from './write-lines.js';
 
 const HELP = `usage: jaga parse [--format auto|stderr|csvlog|jsonlog] [--log-line-prefix STR] [--timezone IANA]
                   [--server NAME] [--max-record-bytes N] [--no-enrich] FILE...
@@ -138,20 +137,21 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
       if (error instanceof ConfigError) throw new CliError(error.message);
       throw error;
     }
-    const emit = async (outputs: ParseOutput[]): Promise<void> => {
-      const lines: string[] = [];
-      for (const out of outputs) {
+    // Each output is enriched, serialised and UTF-8 encoded into the writer's 1 MiB buffers as soon as
+    // its record is complete (no per-chunk arrays, no joined strings); the buffers are written at the
+    // end of every input chunk, so the bytes written before a read error are those of one write per chunk.
+    const writer = createLineWriter(process.stdout);
+    const sink: ParseOutputSink = {
+      push(out) {
         if (isParseFailure(out)) {
           o.summary.failures++;
           o.onFailure(format, out);
-          continue;
+          return;
         }
-        const event = out as AccessEvent;
-        o.enricher?.enrich(event);
-        lines.push(JSON.stringify(event));
-      }
-      o.summary.events += lines.length;
-      if (lines.length > 0) await writeLines(process.stdout, lines);
+        o.enricher?.enrich(out);
+        writer.add(JSON.stringify(out));
+        o.summary.events++;
+      },
     };
     let position = 0;
     for (;;) {
@@ -164,9 +164,11 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
       }
       if (bytesRead === 0) break;
       position += bytesRead;
-      await emit(parser.push(chunk.subarray(0, bytesRead)));
+      parser.pushTo(chunk.subarray(0, bytesRead), sink);
+      await writer.flush();
     }
-    await emit(parser.end());
+    parser.endTo(sink);
+    await writer.flush();
     o.summary.records += parser.records;
   } finally {
     await handle.close();
