@@ -54,6 +54,11 @@ export class DaemonClient {
     return (await this.call<{ silences: SilenceJson[] }>('GET', `/api/silences${includeExpired ? '?expired=true' : ''}`)).silences;
   }
 
+  /** `GET /api/tokens` (admin): every token, e.g. `{ name, role, created_at, last_used_at, revoked_at }` (times ISO-8601 or null). */
+  async listTokens(): Promise<{ name: string; role: string; created_at: string; last_used_at: string | null; revoked_at: string | null }[]> {
+    return (await this.call<{ tokens: { name: string; role: string; created_at: string; last_used_at: string | null; revoked_at: string | null }[] }>('GET', '/api/tokens')).tokens;
+  }
+
   /** `POST /api/tokens` (admin): the new token, shown once. */
   async createToken(name: string, role: 'viewer' | 'responder' | 'admin'): Promise<{ token: string; name: string; role: string }> {
     return this.call('POST', '/api/tokens', { name, role });

@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolveIncidentsConfig } from '../config/incidents-config.js';
+import { type JagaConfig, loadConfigFile } from '../config/load-config-file.js';
 import { openStore } from '../db/open-store.js';
 import type { Store } from '../db/store.js';
 import { SEVERITIES, type Severity } from '../domain/detection.js';
-import { StoreError } from '../domain/errors.js';
+import { ConfigError, StoreError } from '../domain/errors.js';
 import { IncidentConflictError, IncidentNotFoundError, IncidentStateError } from '../domain/incident-errors.js';
 import { toTimelineEntryJson } from '../domain/incident-timeline.js';
 import { deadlineStatus, INCIDENT_STATUSES, toIncidentDetailJson, toIncidentJson, type IncidentStatus } from '../domain/incident.js';
@@ -13,21 +14,29 @@ import { INCIDENT_LIST_MAX_LIMIT, IncidentRepository, type IncidentListFilter } 
 import { IncidentService } from '../incidents/incident-service.js';
 import { TimelineRepository } from '../incidents/timeline-repository.js';
 import { durationProblem, parseDuration } from '../lib/duration.js';
+import { readDaemonHandle } from '../pipeline/daemon-handle.js';
+import { openResponderActions } from '../pipeline/responder-actions.js';
 import { CliError } from './cli-error.js';
+import { DaemonApiError, DaemonClient } from './daemon-client.js';
 import { writeLines } from './write-lines.js';
 
-const HELP = `usage: jaga incidents list    (--store URL | --data-dir DIR) [--status S] [--severity S] [--detector ID] [--since T] [--limit N]
-       jaga incidents show    (--store URL | --data-dir DIR) ID
-       jaga incidents ack     (--store URL | --data-dir DIR) ID [--note TEXT] [--as NAME] [--version N]
-       jaga incidents resolve (--store URL | --data-dir DIR) ID [--note TEXT] [--as NAME] [--version N]
-       jaga incidents export  (--store URL | --data-dir DIR) [--format csv|json] [list filters]
+const HELP = `usage: jaga incidents list    STORE [--status S] [--severity S] [--detector ID] [--since T] [--limit N]
+       jaga incidents show    STORE ID
+       jaga incidents ack     STORE ID [--note TEXT] [--as NAME] [--version N]
+       jaga incidents resolve STORE ID [--note TEXT] [--as NAME] [--version N]
+       jaga incidents export  STORE [--format csv|json] [list filters]
+  STORE: --store URL | --data-dir DIR | --config FILE (the store of jaga.yaml)
 
-Works the incident queue in jaga's store: a PostgreSQL URL, or the data folder of the embedded store
-(not while a jaga daemon holds that folder).
+Works the incident queue in jaga's store: a PostgreSQL URL, or the data folder of the embedded store.
+While a jaga daemon holds the embedded store, list, show, ack and resolve go through its HTTP API
+(it leaves its URL and a local admin token in DIR/daemon.json, mode 0600); the actor is then
+responder:local-cli and the daemon notifies the change. export needs the store itself.
   list     one incident per line (JSON, the list shape), most recent activity first
   show     one incident as pretty JSON: {"incident": detail, "deadlines": [... with left_ms], "timeline": [...]}
-  ack      acknowledge an open incident; resolve: resolve a live one. Prints {"change_id","kind","actor","at","incident"}.
-           The change is recorded in the timeline; it is not notified (the daemon notifies its own changes).
+  ack      acknowledge an open incident; resolve: resolve a live one. Prints {"change_id","kind","actor","at","incident"}
+           (change_id null through the daemon's API). The change is recorded in the timeline. With --config it is
+           also notified (outbox rows in the same transaction, routed by the config's receivers and routes, delivered
+           by a running daemon); with only --store / --data-dir it is not.
   export   the breach register: what, when, data classes, deadlines, status, who acknowledged/resolved
            it when, what was done. csv (RFC 4180, default) or json (one JSON object per line); oldest first.
 
@@ -39,7 +48,7 @@ Works the incident queue in jaga's store: a PostgreSQL URL, or the data folder o
 Exit 0 done, 1 the incident does not exist / changed / is in the wrong state, 2 bad usage or store.
 `;
 
-const STORE_OPTIONS = { store: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } as const;
+const STORE_OPTIONS = { store: { type: 'string' }, 'data-dir': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } as const;
 const FILTER_OPTIONS = { status: { type: 'string', multiple: true }, severity: { type: 'string', multiple: true }, detector: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } } as const;
 const ACTION_OPTIONS = { note: { type: 'string' }, as: { type: 'string' }, version: { type: 'string' } } as const;
 const SUBCOMMANDS = ['list', 'show', 'ack', 'resolve', 'export'] as const;
@@ -56,7 +65,7 @@ export interface IncidentsCommandDeps {
 }
 
 /** Parsed options of any subcommand (the ones a subcommand does not take are refused by parseArgs). */
-type Values = Partial<Record<'store' | 'data-dir' | 'detector' | 'since' | 'limit' | 'note' | 'as' | 'version' | 'format', string>> &
+type Values = Partial<Record<'store' | 'data-dir' | 'config' | 'detector' | 'since' | 'limit' | 'note' | 'as' | 'version' | 'format', string>> &
   Partial<Record<'status' | 'severity', string[]>> & { help?: boolean };
 
 /**
@@ -80,17 +89,43 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
     return 0;
   }
   const now = deps.now ?? (() => new Date());
-  const run = planFor(sub as Subcommand, values, positionals, now, deps.osUser ?? defaultUser);
+  let config: JagaConfig | null = null;
+  if (values.config !== undefined) {
+    try {
+      config = await loadConfigFile(values.config);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) stderr.write(`${problem}\n`);
+      return 2;
+    }
+  }
+  const target = storeTarget(values, config);
+  const plan = planFor(sub as Subcommand, values, positionals, now, deps.osUser ?? defaultUser, config);
   let store: Store;
   try {
-    store = await openStore({ url: values.store, dataDir: values['data-dir'] });
+    store = await openStore(target.url !== undefined ? { url: target.url } : { dataDir: target.dataDir });
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
-    stderr.write(`jaga incidents ${sub}: cannot open the store: ${error.message}\n`);
-    return 2;
+    const handle = target.dataDir === undefined ? null : await readDaemonHandle(target.dataDir).catch(() => null);
+    if (handle === null || plan.remote === null) {
+      stderr.write(`jaga incidents ${sub}: cannot open the store: ${error.message}\n`);
+      return 2;
+    }
+    // the daemon holds the embedded store: ask it over its HTTP API
+    try {
+      await plan.remote(new DaemonClient({ baseUrl: handle.url, token: handle.token }), stdout);
+      return 0;
+    } catch (remoteError) {
+      if (remoteError instanceof DaemonApiError) {
+        stderr.write(`jaga incidents ${sub}: ${remoteError.message}\n`);
+        return remoteError.status === 404 || remoteError.status === 409 ? 1 : 2;
+      }
+      stderr.write(`jaga incidents ${sub}: the store is held by a daemon that does not answer at ${handle.url} (${(remoteError as Error).message})\n`);
+      return 2;
+    }
   }
   try {
-    await run(store, stdout);
+    await plan.local(store, stdout);
     return 0;
   } catch (error) {
     if (error instanceof IncidentNotFoundError || error instanceof IncidentConflictError || error instanceof IncidentStateError) {
@@ -120,31 +155,79 @@ function parse(sub: Subcommand, args: string[]): { values: Values; positionals: 
   }
 }
 
-/** Validates the options of a subcommand up front (before the store opens) and returns what it does. */
-function planFor(sub: Subcommand, values: Values, positionals: string[], now: () => Date, osUser: () => string): (store: Store, stdout: NodeJS.WritableStream) => Promise<void> {
-  if (!values.store && !values['data-dir']) throw new CliError('give the store: --store URL (PostgreSQL) or --data-dir DIR (embedded)');
+/** Where the store is: --store or --data-dir, else the store of --config. @throws CliError when none or both are given */
+function storeTarget(values: Values, config: JagaConfig | null): { url: string; dataDir?: undefined } | { dataDir: string; url?: undefined } {
   if (values.store && values['data-dir']) throw new CliError('give either --store or --data-dir, not both');
+  if (values.store) return { url: values.store };
+  if (values['data-dir']) return { dataDir: values['data-dir'] };
+  if (config !== null) return config.daemon.store.kind === 'postgres' ? { url: config.daemon.store.url } : { dataDir: config.daemon.store.dataDir };
+  throw new CliError('give the store: --store URL (PostgreSQL), --data-dir DIR (embedded) or --config FILE');
+}
+
+/** What a subcommand does on the store itself, and through a running daemon's API (null: not possible there). */
+interface Plan {
+  local: (store: Store, stdout: NodeJS.WritableStream) => Promise<void>;
+  remote: ((client: DaemonClient, stdout: NodeJS.WritableStream) => Promise<void>) | null;
+}
+
+/** Validates the options of a subcommand up front (before the store opens) and returns what it does. */
+function planFor(sub: Subcommand, values: Values, positionals: string[], now: () => Date, osUser: () => string, config: JagaConfig | null): Plan {
+  if (!values.store && !values['data-dir'] && config === null) throw new CliError('give the store: --store URL (PostgreSQL), --data-dir DIR (embedded) or --config FILE');
   if (sub === 'list' || sub === 'export') {
     if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
     const filter = listFilter(values, now, sub === 'export' ? INCIDENT_LIST_MAX_LIMIT : undefined);
-    if (sub === 'list') return (store, stdout) => list(store, stdout, filter);
+    if (sub === 'list') return { local: (store, stdout) => list(store, stdout, filter), remote: (client, stdout) => listRemote(client, stdout, filter) };
     if (values.format !== 'csv' && values.format !== 'json') throw new CliError(`--format must be csv or json, not "${values.format}"`);
     const format = values.format;
-    return (store, stdout) => exportRegister(store, stdout, filter, format);
+    return { local: (store, stdout) => exportRegister(store, stdout, filter, format), remote: null };
   }
   if (positionals.length !== 1) throw new CliError(`${sub} takes one incident ID`);
   const id = positiveInteger(positionals[0]!, 'ID');
-  if (sub === 'show') return (store, stdout) => show(store, stdout, id, now());
+  if (sub === 'show') {
+    return {
+      local: (store, stdout) => show(store, stdout, id, now()),
+      remote: async (client, stdout) => {
+        const { timeline, ...incident } = await client.getIncident(id);
+        await writeLines(stdout, [JSON.stringify({ incident, deadlines: deadlineStatus(incident, now()), timeline }, null, 2)]);
+      },
+    };
+  }
   const actor = `responder:${responderName(values.as ?? osUser())}`;
   const expectedVersion = values.version === undefined ? null : positiveInteger(values.version, '--version');
   const by = { actor, note: values.note === undefined || values.note === '' ? null : values.note, expectedVersion };
-  return async (store, stdout) => {
-    const service = new IncidentService(store, { config: resolveIncidentsConfig({}) });
-    const at = now();
-    const change = await store.transaction((tx) => (sub === 'ack' ? service.acknowledge(tx, id, by, at) : service.resolve(tx, id, by, at)));
-    const line = { change_id: change.id, kind: change.kind, actor: change.actor, at: change.at.toISOString(), incident: toIncidentJson(change.incident) };
-    await writeLines(stdout, [JSON.stringify(line)]);
+  const move = sub === 'ack' ? 'acknowledge' : 'resolve';
+  return {
+    local: async (store, stdout) => {
+      const at = now();
+      let change;
+      if (config !== null) {
+        // with the config: the change is notified (outbox rows in the same transaction)
+        change = await (await openResponderActions(store, config, { now })).act(id, move, by, at);
+      } else {
+        const service = new IncidentService(store, { config: resolveIncidentsConfig({}) });
+        change = await store.transaction((tx) => service[move](tx, id, by, at));
+      }
+      const line = { change_id: change.id, kind: change.kind, actor: change.actor, at: change.at.toISOString(), incident: toIncidentJson(change.incident) };
+      await writeLines(stdout, [JSON.stringify(line)]);
+    },
+    remote: async (client, stdout) => {
+      const version = expectedVersion ?? (await client.getIncident(id)).version;
+      const incident = await client.act(id, sub === 'ack' ? 'ack' : 'resolve', version, by.note);
+      const line = { change_id: null, kind: move === 'acknowledge' ? 'acknowledged' : 'resolved', actor: 'responder:local-cli', at: now().toISOString(), incident };
+      await writeLines(stdout, [JSON.stringify(line)]);
+    },
   };
+}
+
+async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
+  const query: Record<string, string> = {};
+  if (filter.status !== undefined) query.status = typeof filter.status === 'string' ? filter.status : filter.status.join(',');
+  if (filter.severity !== undefined) query.severity = typeof filter.severity === 'string' ? filter.severity : filter.severity.join(',');
+  if (filter.detector !== undefined) query.detector = filter.detector;
+  if (filter.since !== undefined) query.since = new Date(filter.since).toISOString();
+  if (filter.limit !== undefined) query.limit = String(filter.limit);
+  const incidents = await client.listIncidents(query);
+  if (incidents.length > 0) await writeLines(stdout, incidents.map((incident) => JSON.stringify(incident)));
 }
 
 async function list(store: Store, stdout: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
@@ -12,17 +13,19 @@ SIGTERM or SIGINT. Logs are JSON lines on stderr (no customer data). The environ
 the file (JAGA_STORE_URL, JAGA_STORE_DATA_DIR, JAGA_AGENT_NAME, JAGA_TIMEZONE, JAGA_COMMIT_INTERVAL,
 JAGA_HTTP_LISTEN; each also as <NAME>_FILE holding the value), see \`jaga config check\`.
 
-Shutdown: the first SIGTERM/SIGINT stops reading, drains what was read, commits it (incidents and
-checkpoints together) and closes the store within the deadline (default 10000 ms); a second signal
-exits at once.
+Shutdown: the first SIGTERM/SIGINT stops reading, drains what was read, commits it (incidents,
+access ledger and checkpoints together), then stops the jobs, the notification dispatcher, the HTTP
+server and the store, within the deadline (config \`shutdown_timeout\`, default 10s; the option
+--shutdown-deadline-ms overrides it); a second signal exits at once. Nothing committed is lost
+either way: a restart resumes from the last committed checkpoints.
 
-Exit codes: 0 stopped by a signal after a clean shutdown; 1 a fatal runtime error (store lost,
-permanent commit failure); 2 bad usage, config or rule set (every problem listed on stderr);
-3 the shutdown deadline passed; 130 a second signal forced the exit.
+Exit codes:
+  0    stopped by a signal after a clean shutdown
+  1    a fatal runtime error (store lost at start, permanent commit failure)
+  2    bad usage, config or rule set (every problem listed on stderr)
+  3    the shutdown deadline passed before everything closed
+  130  a second SIGTERM/SIGINT forced the exit
 `;
-
-/** Default time the graceful shutdown may take, ms. */
-const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
 
 /**
  * `jaga run --config FILE` (issue 6 minimal daemon; see HELP for exit codes).
@@ -51,8 +54,8 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.config === undefined) throw new CliError('--config FILE is required (jaga run --help)');
   const level = values['log-level'];
   if (level !== 'error' && level !== 'warn' && level !== 'info' && level !== 'debug') throw new CliError('--log-level must be error, warn, info or debug');
-  const deadlineMs = values['shutdown-deadline-ms'] === undefined ? DEFAULT_SHUTDOWN_DEADLINE_MS : Number(values['shutdown-deadline-ms']);
-  if (!Number.isInteger(deadlineMs) || deadlineMs < 1) throw new CliError('--shutdown-deadline-ms must be a positive integer');
+  const deadlineOption = values['shutdown-deadline-ms'] === undefined ? null : Number(values['shutdown-deadline-ms']);
+  if (deadlineOption !== null && (!Number.isInteger(deadlineOption) || deadlineOption < 1)) throw new CliError('--shutdown-deadline-ms must be a positive integer');
 
   let config;
   try {
@@ -62,8 +65,9 @@ export async function runCommand(args: string[]): Promise<number> {
     for (const problem of error.problems) process.stderr.write(`${problem}\n`);
     return 2;
   }
+  const deadlineMs = deadlineOption ?? config.daemon.shutdownTimeoutMs;
   const logger = createLogger({ level });
-  const agent = new Agent(config, { logger });
+  const agent = new Agent(config, { logger, version: await packageVersion() });
 
   let signals = 0;
   let outcome: Promise<'stopped' | 'deadline'> | null = null;
@@ -98,5 +102,16 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+  }
+}
+
+/** The `version` of jaga's package.json (for `jaga_build_info`), or `unknown` when it cannot be read. */
+async function packageVersion(): Promise<string> {
+  try {
+    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -3,7 +3,9 @@ import { openStore } from '../db/open-store.js';
 import { StoreError } from '../domain/errors.js';
 import { AdminAuditLog } from '../http/admin-audit-log.js';
 import { HTTP_ROLES, type HttpRole, TokenNameTakenError, type TokenRecord, TokenRepository } from '../http/token-repository.js';
+import { readDaemonHandle } from '../pipeline/daemon-handle.js';
 import { CliError } from './cli-error.js';
+import { DaemonApiError, DaemonClient } from './daemon-client.js';
 
 const HELP = `usage: jaga token create --name NAME --role viewer|responder|admin (--store URL | --data-dir DIR)
        jaga token list (--store URL | --data-dir DIR)
@@ -13,10 +15,12 @@ Manages the bearer tokens of the responder HTTP API and web page. A token is sho
 created (stdout, one line); the store keeps only its SHA-256. Roles: viewer reads, responder also
 acknowledges, resolves, reopens and silences, admin also manages tokens and rotates link keys.
 \`list\` prints one JSON object per token ({"name","role","created_at","last_used_at","revoked_at"}).
-Every create and revoke is written to the admin audit log with actor "cli".
+Every create and revoke is written to the admin audit log with actor "cli". While a jaga daemon
+holds the embedded store of --data-dir, the command goes through its HTTP API instead (with the
+local admin token the daemon leaves in DIR/daemon.json, mode 0600; audit actor responder:local-cli).
 
   --store      PostgreSQL URL of jaga's store
-  --data-dir   jaga's data folder (embedded store; not while the daemon runs on it)
+  --data-dir   jaga's data folder (embedded store)
 `;
 
 /** What `tokenCommand` writes to (tests inject them) and its clock. */
@@ -81,8 +85,10 @@ export async function tokenCommand(args: string[], deps: TokenCommandDeps = {}):
   try {
     store = await openStore({ url: values.store, dataDir: values['data-dir'] });
   } catch (error) {
-    if (error instanceof StoreError) throw new CliError(`cannot open the store: ${error.message}`);
-    throw error;
+    if (!(error instanceof StoreError)) throw error;
+    const handle = values['data-dir'] === undefined ? null : await readDaemonHandle(values['data-dir']).catch(() => null);
+    if (handle === null) throw new CliError(`cannot open the store: ${error.message}`);
+    return viaDaemon(new DaemonClient({ baseUrl: handle.url, token: handle.token }), sub, values.name ?? rest[0] ?? '', values.role as HttpRole, stdout, stderr);
   }
   try {
     const tokens = new TokenRepository(store);
@@ -124,5 +130,34 @@ export async function tokenCommand(args: string[], deps: TokenCommandDeps = {}):
     return 0;
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * The same subcommands through a running daemon's API (the embedded store is locked by it).
+ * @returns 0 done, 1 name taken / nothing to revoke
+ * @throws CliError when the daemon does not answer or refuses the token
+ */
+async function viaDaemon(client: DaemonClient, sub: 'create' | 'list' | 'revoke', name: string, role: HttpRole, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  try {
+    if (sub === 'list') {
+      for (const token of await client.listTokens()) stdout.write(`${JSON.stringify(token)}\n`);
+      return 0;
+    }
+    if (sub === 'create') {
+      const created = await client.createToken(name, role);
+      stdout.write(`${created.token}\n`);
+      stderr.write(`token ${created.name} (${created.role}) created; it is shown only this once\n`);
+      return 0;
+    }
+    const revoked = await client.revokeToken(name);
+    stdout.write(`${JSON.stringify(revoked)}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof DaemonApiError && (error.status === 409 || error.status === 404)) {
+      stderr.write(`jaga token: ${error.status === 404 ? `no live token is named ${name}` : error.message}\n`);
+      return 1;
+    }
+    throw new CliError(`the store is held by a daemon that did not do it: ${(error as Error).message}`);
   }
 }

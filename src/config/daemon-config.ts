@@ -42,6 +42,7 @@ const appAccessSourceSchema = z.strictObject({
  *   - { name: app, type: app_access, url_file: /run/secrets/app_db_url, poll_interval: 5s }
  * pipeline: { commit_interval: 1s, max_batch_events: 5000, queue_events: 20000, jobs_interval: 10s }
  * ignore: { roles: [jaga], application_names: ['jaga', 'jaga:*'] }   # jaga's own traffic (role AND name)
+ * shutdown_timeout: 10s                    # graceful stop deadline after SIGTERM/SIGINT (then exit 3)
  * ```
  * Relative paths are relative to the config file.
  */
@@ -61,6 +62,7 @@ export const daemonConfigShape = {
     })
     .optional(),
   ignore: z.strictObject({ roles: z.array(nonEmpty).optional(), application_names: z.array(nonEmpty).optional() }).optional(),
+  shutdown_timeout: durationSchema.refine((ms) => ms > 0, { message: 'must be longer than 0' }).optional(),
 };
 
 /** The daemon sections as written, after zod validation (durations already in ms). */
@@ -70,6 +72,7 @@ export interface DaemonConfigInput {
   sources?: (z.infer<typeof logFolderSourceSchema> | z.infer<typeof appAccessSourceSchema>)[] | undefined;
   pipeline?: { commit_interval?: number | undefined; max_batch_events?: number | undefined; queue_events?: number | undefined; jobs_interval?: number | undefined } | undefined;
   ignore?: { roles?: string[] | undefined; application_names?: string[] | undefined } | undefined;
+  shutdown_timeout?: number | undefined;
 }
 
 /** A PostgreSQL log folder to tail. */
@@ -130,6 +133,11 @@ export interface DaemonConfig {
    * has no connection with a known role.
    */
   ignore: { roles: readonly string[]; applicationNames: readonly string[] };
+  /**
+   * how long the graceful stop (intake stopped, pipeline drained and committed, dispatcher, HTTP and
+   * store closed) may take after the first SIGTERM/SIGINT before `jaga run` exits with 3, ms (default 10,000)
+   */
+  shutdownTimeoutMs: number;
 }
 
 /** Default daemon values. */
@@ -141,6 +149,7 @@ export const DAEMON_DEFAULTS = Object.freeze({
   queueEvents: 20_000,
   jobsIntervalMs: 10_000,
   appPollIntervalMs: 5_000,
+  shutdownTimeoutMs: 10_000,
   /** jaga's own connections set application_name `jaga` or `jaga:<source>:<role>` */
   ignoredApplicationNames: ['jaga', 'jaga:*'],
 });
@@ -210,6 +219,7 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
       jobsIntervalMs: pipeline.jobs_interval ?? DAEMON_DEFAULTS.jobsIntervalMs,
     }),
     ignore: Object.freeze(ignoreOf(input.ignore, unique(ownRoles.filter((r): r is string => r !== null)))),
+    shutdownTimeoutMs: input.shutdown_timeout ?? DAEMON_DEFAULTS.shutdownTimeoutMs,
   });
 }
 

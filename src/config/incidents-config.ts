@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
-import { SEVERITIES, type Severity } from '../domain/detection.js';
+import type { Severity } from '../domain/detection.js';
 import { durationSchema } from '../lib/duration.js';
 import { formatPath, zodProblems } from '../lib/zod-problems.js';
 
@@ -8,10 +8,17 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 const positiveDuration = durationSchema.refine((ms) => ms > 0, { message: 'must be longer than 0' });
-const increasingDurations = z
-  .array(positiveDuration)
-  .max(10)
-  .refine((steps) => steps.every((ms, i) => i === 0 || ms > (steps[i - 1] as number)), { message: 'steps must grow: each bound is longer than the one before' });
+/**
+ * `incidents.escalation` moved to the top-level `escalation:` section (notify-config.ts), which holds
+ * both the timing and the receivers of each step: the key is still recognised so that an old config
+ * gets a clear problem instead of "unknown key".
+ */
+const movedEscalation = z.unknown().superRefine((_value, context) => {
+  context.addIssue({
+    code: 'custom',
+    message: 'moved to escalation: give each step as `escalation: {steps: [{after: {critical: 15m, high: 1h}, receivers: [...]}]}` at the top level (one place for timing and receivers)',
+  });
+});
 const className = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a data class is letters, digits, _ . -');
 
 const regulatoryClockSchema = z
@@ -31,10 +38,8 @@ const regulatoryClockSchema = z
  * ```yaml
  * incidents:
  *   resolve_after: 1h              # default quiet period before auto-resolve (a rule's resolve_after wins)
- *   escalation:                    # per severity: bounds after the incident opened, one escalation step each
- *     critical: [15m, 1h]          # while nobody acknowledges; severities not listed never escalate
- *     high: [30m, 2h]
- *     medium: [4h]
+ *   # (escalation is configured once, in the top-level `escalation:` section: see notify-config.ts;
+ *   #  `incidents.escalation` is rejected with "moved to escalation:")
  *   regulatory:                    # clocks started by an incident touching these data classes (replaces the defaults)
  *     - name: gdpr_art33
  *       title: "GDPR Art. 33: notify the supervisory authority"
@@ -53,7 +58,7 @@ export const incidentsConfigShape = {
   incidents: z
     .strictObject({
       resolve_after: positiveDuration.optional(),
-      escalation: z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, increasingDurations.optional()])) as Record<Severity, z.ZodOptional<typeof increasingDurations>>).optional(),
+      escalation: movedEscalation.optional(),
       regulatory: z
         .array(regulatoryClockSchema)
         .max(20)
@@ -90,7 +95,11 @@ export interface RegulatoryClock {
 export interface IncidentsConfig {
   /** default quiet period before auto-resolve, ms (default 1 h) */
   resolveAfterMs: number;
-  /** per severity, escalation bounds after the incident opened, ms, increasing; absent severities never escalate */
+  /**
+   * per severity, escalation bounds after the incident opened, ms, increasing (bound k = step k);
+   * absent severities never escalate. Derived from the notify section's `escalation.steps`
+   * (`escalationBoundsMs` in notify-config.ts) by `loadConfigFile`: never configured here.
+   */
   escalationMs: Readonly<Partial<Record<Severity, readonly number[]>>>;
   regulatory: readonly RegulatoryClock[];
   retention: {
@@ -121,22 +130,18 @@ export const DEFAULT_REGULATORY_CLOCKS: readonly RegulatoryClock[] = Object.free
   }),
 ]);
 
-const DEFAULT_ESCALATION_MS: Readonly<Partial<Record<Severity, readonly number[]>>> = {
-  critical: [15 * 60_000, HOUR_MS],
-  high: [30 * 60_000, 2 * HOUR_MS],
-  medium: [4 * HOUR_MS],
-};
-
 /**
- * Applies the defaults to the validated incidents and retention keys. An `escalation` map given in the
- * config replaces the default map as a whole (a severity left out does not escalate); a `regulatory`
- * list replaces the default clocks (`[]` turns them off).
- * @param input the validated keys (`{}` gives every default)
+ * Applies the defaults to the validated incidents and retention keys. A `regulatory` list replaces
+ * the default clocks (`[]` turns them off).
+ * @param input the validated keys (`{}` gives every default); an `incidents.escalation` key (rejected
+ *   by the schema) is ignored
+ * @param escalationMs per-severity escalation bounds, ms, increasing, derived from the notify
+ *   section's `escalation.steps` (`escalationBoundsMs`); default `{}`: nothing escalates
  */
-export function resolveIncidentsConfig(input: IncidentsConfigInput): IncidentsConfig {
+export function resolveIncidentsConfig(input: IncidentsConfigInput, escalationMs: Readonly<Partial<Record<Severity, readonly number[]>>> = {}): IncidentsConfig {
   const incidents = input.incidents ?? {};
   const escalation: Partial<Record<Severity, readonly number[]>> = {};
-  for (const [severity, steps] of Object.entries(incidents.escalation ?? DEFAULT_ESCALATION_MS)) {
+  for (const [severity, steps] of Object.entries(escalationMs)) {
     if (steps !== undefined && steps.length > 0) escalation[severity as Severity] = Object.freeze([...steps]);
   }
   const regulatory = incidents.regulatory
@@ -165,14 +170,15 @@ export function resolveIncidentsConfig(input: IncidentsConfigInput): IncidentsCo
 /**
  * Validates and resolves the incidents and retention keys of a parsed YAML value on their own (tests,
  * tools; `loadConfigFile` validates them as part of the whole file).
- * @throws ConfigError listing every problem as `path: message`, e.g. `incidents.escalation.high[1]: invalid duration "2"...`
+ * @param escalationMs as for `resolveIncidentsConfig`
+ * @throws ConfigError listing every problem as `path: message`, e.g. `incidents.regulatory[0].within: invalid duration "72"...`
  */
-export function parseIncidentsConfig(value: unknown): IncidentsConfig {
+export function parseIncidentsConfig(value: unknown, escalationMs: Readonly<Partial<Record<Severity, readonly number[]>>> = {}): IncidentsConfig {
   const schema = z.object(incidentsConfigShape);
   const parsed = schema.safeParse(value ?? {}, { reportInput: true });
   if (!parsed.success) {
     const problems = zodProblems(parsed.error.issues, schema).map((p) => `${formatPath(p.path)}: ${p.message}`);
     throw new ConfigError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the incidents config:\n${problems.join('\n')}`, problems);
   }
-  return resolveIncidentsConfig(parsed.data);
+  return resolveIncidentsConfig(parsed.data, escalationMs);
 }

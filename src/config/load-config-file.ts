@@ -9,7 +9,7 @@ import { type DaemonConfig, daemonConfigShape, resolveDaemonConfig } from './dae
 import { type DetectionConfig, detectionConfigShape, resolveDetectionConfig } from './detection-config.js';
 import { type HttpConfig, httpConfigShape, resolveHttpConfig } from './http-config.js';
 import { type IncidentsConfig, incidentsConfigShape, resolveIncidentsConfig } from './incidents-config.js';
-import { type NotifyConfig, notifyConfigShape, resolveNotifyConfig } from './notify-config.js';
+import { escalationBoundsMs, type NotifyConfig, notifyConfigShape, resolveNotifyConfig } from './notify-config.js';
 
 /**
  * The whole jaga.yaml schema: strict, one shape per section spread in. Unknown top-level keys are
@@ -118,9 +118,10 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
       }
     };
     const daemon = slice(() => resolveDaemonConfig(parsed.data, baseDir, detection.timezone));
-    const incidents = slice(() => resolveIncidentsConfig(parsed.data));
     // notify secrets may name any variable (`*_env`); JAGA_X_FILE secrets are visible as JAGA_X
     const notify = slice(() => resolveNotifyConfig(parsed.data, { env: { ...env, ...resolvedEnv }, baseDir }));
+    // escalation is configured once (the `escalation:` section): the incidents stage's bounds come from it
+    const incidents = slice(() => resolveIncidentsConfig(parsed.data, notify === null ? {} : escalationBoundsMs(notify.escalation)));
     const http = slice(() => resolveHttpConfig(parsed.data, baseDir));
     if (daemon !== null && options.requireSources === true && daemon.sources.length === 0) {
       problems.push(`${where(['sources'])}: no source configured: add a log_folder or app_access source (jaga never falls back to demo data)`);

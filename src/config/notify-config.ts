@@ -66,6 +66,9 @@ const receiverSchema = z.discriminatedUnion('type', [
  * notify: {poll_interval: 5s, lease: 2m, claim_batch: 10}
  * ```
  * `escalated` changes go only to their step's receivers; experimental detectors never notify.
+ * This section is the ONE place escalation is configured: timing (the incidents stage's per-severity
+ * bounds are derived from it, `escalationBoundsMs`) and receivers. Without steps nothing escalates.
+ * For each severity the steps that apply to it must be the first ones and their bounds must grow.
  */
 export const notifyConfigShape = {
   receivers: z.record(name, receiverSchema).optional(),
@@ -275,6 +278,21 @@ export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: R
     for (const s of SEVERITIES) afterMs[s] = typeof step.after === 'number' ? step.after : (step.after[s] ?? null);
     return Object.freeze({ step: index + 1, afterMs: Object.freeze(afterMs), receivers: Object.freeze([...step.receivers]) });
   });
+  for (const s of SEVERITIES) {
+    // step k of a severity is the k-th bound of IncidentService: the steps that apply must come first and grow
+    let gapAt: number | null = null;
+    let previousMs = 0;
+    for (const step of steps) {
+      const afterMs = step.afterMs[s];
+      if (afterMs === null) {
+        gapAt ??= step.step;
+        continue;
+      }
+      if (gapAt !== null) problems.push(`escalation.steps[${step.step - 1}].after: step ${step.step} applies to ${s} but step ${gapAt} does not: a severity's steps must be the first ones, without gaps`);
+      else if (afterMs <= previousMs) problems.push(`escalation.steps[${step.step - 1}].after: the ${s} bound must be longer than the step before's (steps must grow)`);
+      previousMs = afterMs;
+    }
+  }
   if (problems.length > 0) {
     throw new ConfigError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the notification config:\n${problems.join('\n')}`, problems);
   }
@@ -287,4 +305,22 @@ export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: R
     claimBatch: parsed.notify?.claim_batch ?? 10,
     secrets: Object.freeze(secrets),
   });
+}
+
+/**
+ * The incidents stage's escalation bounds (`IncidentsConfig.escalationMs`) from the escalation steps:
+ * per severity, the `afterMs` of every step that applies to it, in step order, so bound k is step k
+ * (the number `escalated` changes carry and the planner routes by). `resolveNotifyConfig` guarantees
+ * the applying steps come first and grow.
+ * @returns e.g. `{ critical: [900000, 3600000], high: [3600000] }`; severities without steps are absent
+ */
+export function escalationBoundsMs(escalation: NotifyConfig['escalation']): Partial<Record<Severity, readonly number[]>> {
+  const bounds: Partial<Record<Severity, number[]>> = {};
+  for (const step of escalation.steps) {
+    for (const s of SEVERITIES) {
+      const afterMs = step.afterMs[s];
+      if (afterMs !== null) (bounds[s] ??= []).push(afterMs);
+    }
+  }
+  return bounds;
 }

@@ -191,6 +191,18 @@ export class IncidentRepository {
   }
 
   /**
+   * Unresolved incidents counted by severity and status (for `jaga_open_incidents`), e.g.
+   * `[{ severity: 'high', status: 'open', count: 2 }]`; combinations without incidents are absent.
+   * @throws StoreError
+   */
+  async countUnresolved(on: SqlQueryable = this.store): Promise<{ severity: Severity; status: Exclude<IncidentStatus, 'resolved'>; count: number }[]> {
+    const rows = await on.query<{ severity: Severity; status: Exclude<IncidentStatus, 'resolved'>; count: number | bigint | string }>(
+      "SELECT severity, status, count(*) AS count FROM jaga_incident WHERE status <> 'resolved' GROUP BY severity, status ORDER BY severity, status",
+    );
+    return rows.map((row) => ({ severity: row.severity, status: row.status, count: Number(row.count) }));
+  }
+
+  /**
    * Resolves a live incident (status `resolved`, version + 1): its fingerprint's next detection opens a
    * new incident linked to it (resolved_by `system`, no timeline entry). The minimal lifecycle step used by
    * replays; responders and auto-resolve go through IncidentService, which records actor and timeline.

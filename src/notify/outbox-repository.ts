@@ -254,6 +254,18 @@ export class OutboxRepository {
     return rows.map((r) => ({ receiver: r.receiver, status: r.status, count: Number(r.count) }));
   }
 
+  /**
+   * Rows waiting for delivery (pending or in flight) per receiver, for the outbox gauges: depth and
+   * the age of the oldest waiting row at `now`, seconds (0 when its created_at is after `now`), e.g.
+   * `[{ receiver: 'slack', depth: 3, oldestAgeSeconds: 42.5 }]`; receivers with nothing waiting are absent.
+   */
+  async waitingByReceiver(on: SqlQueryable, now: Date): Promise<{ receiver: string; depth: number; oldestAgeSeconds: number }[]> {
+    const rows = await on.query<{ receiver: string; depth: number | bigint | string; oldest: Date | string }>(
+      "SELECT receiver, count(*) AS depth, min(created_at) AS oldest FROM jaga_outbox WHERE status IN ('pending', 'in_flight') GROUP BY receiver ORDER BY receiver",
+    );
+    return rows.map((r) => ({ receiver: r.receiver, depth: Number(r.depth), oldestAgeSeconds: Math.max(0, (now.getTime() - new Date(r.oldest).getTime()) / 1000) }));
+  }
+
   /** Retention: deletes delivered and muted rows older than `olderThan` (with their change links). @returns rows deleted */
   async purgeDelivered(on: SqlQueryable, olderThan: Date): Promise<number> {
     const rows = await on.query(

@@ -10,18 +10,24 @@ import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createHttpServer, type HttpServer } from '../http/http-server.js';
 import { INCIDENT_JOBS_LOCK_KEY, IncidentService } from '../incidents/incident-service.js';
 import { NotificationDispatcher } from '../notify/notification-dispatcher.js';
+import { OutboxRepository } from '../notify/outbox-repository.js';
 import { NotificationPlanner } from '../notify/notification-planner.js';
 import { createReceiver } from '../notify/receiver-registry.js';
 import { SilenceRepository } from '../notify/silence-repository.js';
-import { createJagaMetrics } from '../observe/jaga-metrics.js';
+import { createJagaMetrics, type JagaMetrics } from '../observe/jaga-metrics.js';
+import type { EventKind } from '../domain/access-event.js';
+import type { IncidentChange } from '../domain/incident-change.js';
 import type { Logger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
+import { AccessLedgerParticipant } from './access-ledger-participant.js';
 import { AppAccessPipelineSource } from './app-access-pipeline-source.js';
 import { LivePipeline } from './live-pipeline.js';
 import { LogFolderPipelineSource } from './log-folder-pipeline-source.js';
+import { MetricsRefresh } from './metrics-refresh.js';
 import { PipelineCommit } from './pipeline-commit.js';
 import type { NotificationEnqueuer } from './pipeline-ports.js';
 import type { PipelineSource } from './pipeline-source.js';
+import { issueLocalCliToken, removeDaemonHandle, revokeLocalCliToken, writeDaemonHandle } from './daemon-handle.js';
 import { createResponderPorts } from './responder-ports.js';
 import { SingletonJobs } from './singleton-jobs.js';
 
@@ -36,7 +42,12 @@ export interface AgentOptions {
   rulePollIntervalMs?: number;
   /** the running version for `jaga_build_info` */
   version?: string;
+  /** period of the metrics refresh (open incidents, outbox, source health), ms (default 15,000) */
+  metricsIntervalMs?: number;
 }
+
+/** Event kinds of a log folder source, zero-initialised in `jaga_events_total` (JagaAuditLogSilent needs `audit`). */
+const LOG_FOLDER_KINDS: readonly EventKind[] = ['audit', 'connection', 'authentication', 'authorization', 'auth_failure', 'disconnection', 'error', 'other'];
 
 /** How `stop` ended: everything closed in time, or the deadline passed first. */
 export type AgentStopOutcome = 'stopped' | 'deadline';
@@ -57,7 +68,25 @@ export type AgentStopOutcome = 'stopped' | 'deadline';
  * 5. notifications: NotificationPlanner (outbox rows in the commit transaction, links signed by the
  *    HTTP server) and NotificationDispatcher (one loop per configured receiver, woken after commits);
  * 6. the responder HTTP endpoint (createHttpServer with the ports of responder-ports.ts, /metrics on
- *    the Telemetry registry with the jaga-metrics catalogue, /readyz from the store and pipeline).
+ *    the Telemetry registry with the jaga-metrics catalogue, /readyz from the store and pipeline);
+ * 7. the access ledger (`jaga report access`) as a participant of the pipeline commit: its counts
+ *    commit in the same transaction as the checkpoints of the events counted;
+ * 8. metrics: the catalogue (src/observe/jaga-metrics.ts) on the Telemetry registry; a MetricsRefresh
+ *    job (open incidents, outbox depth/age, source up/lag, listener) every `metricsIntervalMs`, also
+ *    run after commits and jobs rounds with incident changes and after responder actions; time to
+ *    acknowledge observed when an `acknowledged` change commits; rule reload gauges;
+ * 9. the singleton jobs (escalation, auto-resolve, reminders every `pipeline.jobs_interval`) and the
+ *    daily retention purge (resolved incidents' evidence, old timeline detail, delivered outbox rows;
+ *    periods from `retention`), both under advisory locks so one agent of a fleet runs them.
+ *
+ * 10. with the embedded store (locked while the daemon runs), the local CLI's way in: an admin
+ *    token `local-cli` (issued again at each start) and the HTTP URL in `<data_dir>/daemon.json`
+ *    (mode 0600), removed and revoked at a clean stop (src/pipeline/daemon-handle.ts).
+ *
+ * Escalation is configured once, in the notify section's `escalation.steps` (timing + receivers):
+ * the IncidentService's per-severity bounds (`config.incidents.escalationMs`) are derived from it by
+ * loadConfigFile, so a step fires (timeline, once per incident and step in the store) exactly when
+ * the planner has receivers for it.
  *
  * `stop(deadlineMs)`: stops intake, lets the pipeline drain what it read and commit it, then stops
  * the singleton jobs, the rule watcher, the dispatcher and the HTTP server (in that order) and
@@ -123,12 +152,18 @@ export class Agent {
     const closers: (() => Promise<void>)[] = [];
     try {
       let engine: DetectionEngine | null = null;
+      let metricsRef: JagaMetrics | null = null;
       const watcher = new RuleWatcher({
         target: { swap: (rules, context) => (engine === null ? (engine = new DetectionEngine(rules, context)) : engine.swap(rules, context)) },
         loadOptions: { ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY },
         telemetry: this.telemetry,
         pollIntervalMs: this.options.rulePollIntervalMs,
         now,
+        onReload: (outcome) => {
+          if (metricsRef === null || outcome.outcome === 'unchanged') return;
+          metricsRef.rulesLastReloadSuccessful.set(outcome.outcome === 'ok' ? 1 : 0);
+          if (outcome.outcome === 'ok') metricsRef.rulesLoaded.set(outcome.ruleSet.rules.filter((rule) => rule.enabled).length);
+        },
       });
       const ruleSet = await watcher.load();
       const running = engine as unknown as DetectionEngine;
@@ -140,13 +175,28 @@ export class Agent {
         else sources.push(await AppAccessPipelineSource.open(source, { store, agent: daemon.agentName, telemetry: this.telemetry }));
       }
       const metrics = createJagaMetrics(this.telemetry.registry, { version: this.options.version });
+      metricsRef = metrics;
       metrics.rulesLoaded.set(ruleSet.rules.filter((rule) => rule.enabled).length);
-      for (const source of sources) metrics.initSource(source.id, [], { listener: source instanceof AppAccessPipelineSource });
+      for (const source of sources) {
+        const listener = source instanceof AppAccessPipelineSource;
+        metrics.initSource(source.id, listener ? ['app_access'] : LOG_FOLDER_KINDS, { listener });
+      }
+      const refresh = new MetricsRefresh({
+        store,
+        metrics,
+        sources,
+        receivers: Object.keys(this.config.notify.receivers),
+        baselineEntities: baselineEntitiesOf(running),
+        telemetry: this.telemetry,
+        intervalMs: this.options.metricsIntervalMs,
+        now,
+      });
+      // escalationMs was derived from the notify section's escalation steps (loadConfigFile): one source of truth
       const incidents = new IncidentService(store, { config: this.config.incidents, resolveAfterMs: ruleResolveAfter(watcher, this.config.incidents.resolveAfterMs) });
       // planner <-> HTTP: the planner needs the server's link signer, the server's actions need the planner
       let planner: NotificationPlanner | null = null;
       const plannerPort: NotificationEnqueuer = { enqueue: (tx, changes, at) => (planner === null ? Promise.resolve(0) : planner.enqueue(tx, changes, at)) };
-      const responder = createResponderPorts({ store, incidents, planner: plannerPort, silences: new SilenceRepository(), now });
+      const responder = createResponderPorts({ store, incidents, planner: plannerPort, silences: new SilenceRepository(), now, onCommitted: (change) => this.afterAction(change, metrics, refresh) });
       const health = { ready: () => this.readiness(store, sources.length) };
       const http: HttpServer = await createHttpServer({ store, ...responder, health, registry: this.telemetry.registry, logger, now }, this.config.http);
       closers.push(() => http.close());
@@ -164,13 +214,18 @@ export class Agent {
       // the dispatcher outlives intake: it stops after the pipeline's final commit (closers run in reverse)
       await dispatcher.start(new AbortController().signal);
       closers.push(() => dispatcher.stop());
-      const commit = new PipelineCommit({ store, agent: daemon.agentName, incidents, notifications: plannerPort, dispatcher, now });
+      const ledger = new AccessLedgerParticipant(store, () => watcher.current?.catalog ?? null);
+      const commit = new PipelineCommit({ store, agent: daemon.agentName, incidents, notifications: plannerPort, dispatcher, participants: [ledger], now });
       this.pipeline = new LivePipeline({
         sources,
         engine: running,
         commit,
         telemetry: this.telemetry,
         metrics,
+        observers: [ledger],
+        onCommit: (result) => {
+          if (result.changes.length > 0) refresh.refreshIncidentsSoon();
+        },
         ignoreRoles: daemon.ignore.roles,
         ignoreApplicationNames: daemon.ignore.applicationNames,
         commitIntervalMs: daemon.pipeline.commitIntervalMs,
@@ -180,10 +235,42 @@ export class Agent {
       });
       watcher.start(signal);
       closers.push(() => watcher.stop());
-      const jobs = new SingletonJobs({ store, jobs: incidents, lockKey: INCIDENT_JOBS_LOCK_KEY, notifications: plannerPort, dispatcher, telemetry: this.telemetry, intervalMs: daemon.pipeline.jobsIntervalMs, now });
+      const retentionMs = this.config.incidents.retention;
+      const outbox = new OutboxRepository();
+      const jobs = new SingletonJobs({
+        store,
+        jobs: incidents,
+        lockKey: INCIDENT_JOBS_LOCK_KEY,
+        notifications: plannerPort,
+        dispatcher,
+        telemetry: this.telemetry,
+        intervalMs: daemon.pipeline.jobsIntervalMs,
+        now,
+        onChanges: () => refresh.refreshIncidentsSoon(),
+        retention: {
+          purge: async (at) => {
+            const { evidenceCleared, timelineDeleted } = await incidents.purge(at);
+            const outboxDeleted = await outbox.purgeDelivered(store, new Date(at.getTime() - retentionMs.outboxMs));
+            return { evidence_cleared: evidenceCleared, timeline_deleted: timelineDeleted, outbox_deleted: outboxDeleted };
+          },
+        },
+      });
       jobs.start(signal);
       closers.push(() => jobs.stop());
-      this.httpUrl = await http.listen();
+      refresh.start(signal);
+      closers.push(() => refresh.stop());
+      const url = await http.listen();
+      if (daemon.store.kind === 'embedded') {
+        // the embedded store is locked while we run: local admin commands reach us over HTTP instead
+        const dataDir = daemon.store.dataDir;
+        const token = await issueLocalCliToken(store, now());
+        await writeDaemonHandle(dataDir, { url, token, pid: process.pid, agent: daemon.agentName, started_at: now().toISOString() });
+        closers.push(async () => {
+          await removeDaemonHandle(dataDir);
+          await revokeLocalCliToken(store, now()).catch(() => undefined);
+        });
+      }
+      this.httpUrl = url;
       logger.info('agent_started', {
         event: 'agent_started',
         agent: daemon.agentName,
@@ -200,6 +287,14 @@ export class Agent {
       await store.close();
       logger.info('agent_stopped', { event: 'agent_stopped', agent: daemon.agentName });
     }
+  }
+
+  /** After a responder action committed: time to acknowledge, and the open incident gauges. */
+  private afterAction(change: IncidentChange, metrics: JagaMetrics, refresh: MetricsRefresh): void {
+    if (change.kind === 'acknowledged') {
+      metrics.timeToAcknowledgeSeconds.observe({ severity: change.incident.severity }, Math.max(0, change.at.getTime() - change.incident.createdAt.getTime()) / 1000);
+    }
+    refresh.refreshIncidentsSoon();
   }
 
   /** `/readyz`: the store answers, the pipeline runs. Never throws. */
@@ -239,4 +334,13 @@ function ruleResolveAfter(watcher: RuleWatcher, fallbackMs: number): (detectorId
     }
     return byId.get(detectorId) ?? fallbackMs;
   };
+}
+
+/**
+ * Entity counts per baseline detector when the engine reports them (`stateSizes(): Map<detectorId,
+ * number>`, the baselines stage's accessor); null while it does not, and `jaga_baseline_entities` stays unset.
+ */
+function baselineEntitiesOf(engine: DetectionEngine): (() => ReadonlyMap<string, number>) | null {
+  const sizes = (engine as unknown as { stateSizes?: () => ReadonlyMap<string, number> }).stateSizes;
+  return typeof sizes === 'function' ? () => sizes.call(engine) : null;
 }

@@ -5,7 +5,7 @@ import type { Telemetry } from '../observe/telemetry.js';
 import { type AppAccessBatchParser, createAppAccessBatchParser } from '../parse/app-access-parser.js';
 import { AppAccessSource } from '../sources/app-access-source.js';
 import { APP_ACCESS_CHANNEL } from '../sources/app-access-row.js';
-import type { PipelineSource, SourceBatch, SourceCheckpoints } from './pipeline-source.js';
+import type { PipelineSource, SourceBatch, SourceCheckpoints, SourceHealth } from './pipeline-source.js';
 
 /**
  * An `app_access` source for the live pipeline: AppAccessSource (LISTEN/NOTIFY wake-up, commit-safe
@@ -49,6 +49,12 @@ export class AppAccessPipelineSource implements PipelineSource {
 
   ack(positions: readonly unknown[]): void {
     for (const cursor of positions as readonly string[]) this.source.ack(cursor);
+  }
+
+  /** up while its LISTEN connection is up (the poll fallback keeps reading meanwhile); lag is not measured in bytes (0) */
+  health(): SourceHealth {
+    const connected = this.source.connected;
+    return { up: connected, lagBytes: 0, listenerConnected: connected };
   }
 
   stop(): Promise<void> {

@@ -30,6 +30,11 @@ export interface LivePipelineOptions {
   nowMs?: () => number;
   /** the metrics catalogue: events, detections, pipeline latency, last record time are updated */
   metrics?: JagaMetrics | null;
+  /**
+   * see every event that runs through detection (after jaga's own traffic was dropped), e.g. the
+   * access ledger; their state must be a CommitParticipant of `commit` to be committed with the checkpoints
+   */
+  observers?: readonly { observe(event: AccessEvent): void }[];
   /** after every commit (metrics, tests) */
   onCommit?: (result: CommitResult, events: number) => void;
 }
@@ -146,6 +151,7 @@ export class LivePipeline {
   private process(batch: SourceBatch): void {
     const engine = this.options.engine;
     const metrics = this.options.metrics ?? null;
+    const observers = this.options.observers ?? [];
     for (const event of batch.events) {
       metrics?.eventsTotal.inc({ source: batch.source.id, kind: event.kind });
       if (this.isIgnored(event)) {
@@ -153,6 +159,7 @@ export class LivePipeline {
         continue;
       }
       this.collect(engine.process(event));
+      for (const observer of observers) observer.observe(event);
     }
     if (batch.events.length > 0 && !this.oldestReadMs.has(batch.source)) this.oldestReadMs.set(batch.source, this.readAtMs.get(batch) ?? this.nowMs());
     if (metrics !== null && batch.events.length > 0) metrics.sourceLastRecordTimestampSeconds.set({ source: batch.source.id }, (this.readAtMs.get(batch) ?? this.nowMs()) / 1000);

@@ -5,7 +5,7 @@ import type { QueryEnricher } from '../enrich/query-enricher.js';
 import type { Telemetry } from '../observe/telemetry.js';
 import { LogFolderSource } from '../sources/log-folder-source.js';
 import { LogEventReader } from './log-event-reader.js';
-import type { PipelineSource, SourceBatch, SourceCheckpoints } from './pipeline-source.js';
+import type { PipelineSource, SourceBatch, SourceCheckpoints, SourceHealth } from './pipeline-source.js';
 
 /** A read position of a log file, as LogEventReader gives it. */
 interface FilePosition {
@@ -95,6 +95,11 @@ export class LogFolderPipelineSource implements PipelineSource {
     for (const position of positions as readonly FilePosition[]) this.source.ack(position);
     for (const fingerprint of saved.forget) this.stored.delete(fingerprint);
     for (const row of saved.save) this.stored.add(row.fileFingerprint);
+  }
+
+  /** up while the folder lists; lag = unread bytes of the tracked files */
+  health(): SourceHealth {
+    return { up: this.source.folderReadable, lagBytes: this.source.lagBytes, listenerConnected: null };
   }
 
   stop(): Promise<void> {

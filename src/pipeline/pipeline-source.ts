@@ -18,6 +18,16 @@ export interface SourceCheckpoints {
   forget: string[];
 }
 
+/** A source's health for `/metrics` (`jaga_source_up`, `jaga_source_lag_bytes`, `jaga_listener_connected`). */
+export interface SourceHealth {
+  /** the source can read: its folder lists, or its LISTEN connection is up */
+  up: boolean;
+  /** bytes written to its files and not read yet (0 for table sources) */
+  lagBytes: number;
+  /** the LISTEN connection of an app-access source is up; null: the source has none */
+  listenerConnected: boolean | null;
+}
+
 /**
  * A source as the live pipeline sees it: parsed batches in read order (pull-based: nothing is read
  * ahead of the consumer), and the checkpoints that acknowledging some positions would give.
@@ -37,6 +47,8 @@ export interface PipelineSource {
   checkpointsWith(positions: readonly unknown[]): SourceCheckpoints;
   /** after the commit that saved `checkpointsWith(positions)`: the positions are durable */
   ack(positions: readonly unknown[], saved: SourceCheckpoints): void;
+  /** current health (cheap, no I/O); absent: not reported */
+  health?(): SourceHealth;
   /** stops reading and releases files / connections; idempotent */
   stop(): Promise<void>;
 }

@@ -26,6 +26,8 @@ export interface ResponderPortsDeps {
   silences: SilenceRepository;
   /** clock; default `() => new Date()` */
   now?: () => Date;
+  /** after an action's transaction committed, with its change (metrics: time to acknowledge, open incidents) */
+  onCommitted?: (change: IncidentChange) => void;
 }
 
 /** The HTTP stage's incident and silence ports, implemented over the incidents and notify stages. */
@@ -57,6 +59,7 @@ export function createResponderPorts(deps: ResponderPortsDeps): ResponderPorts {
       if (deps.planner !== null) await deps.planner.enqueue(tx, [made], at);
       return made;
     });
+    deps.onCommitted?.(change);
     return toIncidentJson(change.incident);
   };
 

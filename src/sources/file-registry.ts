@@ -74,6 +74,13 @@ export class FileRegistry {
     return this.files.size;
   }
 
+  /** Bytes of the tracked files not read yet: sum of (last size seen − read offset), bytes (read-only; metrics). */
+  get lagBytes(): number {
+    let lag = 0;
+    for (const file of this.files.values()) lag += Math.max(0, file.knownSize - file.readOffset);
+    return lag;
+  }
+
   /**
    * Applies one scan of the folder (all matching regular files) and returns what changed.
    * @throws file system errors other than a vanished file (EACCES, EMFILE, ...).

@@ -83,6 +83,7 @@ export class LogFolderSource {
   private started = false;
   private waitingLogged = false;
   private cleanup: Promise<void> | null = null;
+  private lastScanOk = true;
 
   /** @throws Error when `chunkBytes` or `rescanIntervalMs` is not a positive number or `glob` is invalid. */
   constructor(options: LogFolderSourceOptions) {
@@ -118,6 +119,16 @@ export class LogFolderSource {
       },
       (error) => this.reportError('watch', error),
     );
+  }
+
+  /** Bytes of the tracked files not read yet (sum of last size seen − read offset), bytes; read-only, for `jaga_source_lag_bytes`. */
+  get lagBytes(): number {
+    return this.registry.lagBytes;
+  }
+
+  /** False while the last listing of the folder failed (missing, EACCES, ...); true before the first and after a good one. Read-only, for `jaga_source_up`. */
+  get folderReadable(): boolean {
+    return this.lastScanOk;
   }
 
   /** The destination being read: the configured one, or what `auto` picked (null until it has). */
@@ -204,7 +215,9 @@ export class LogFolderSource {
   /** Decides the destination when `auto`, then lists the folder and reconciles the files. */
   private async scan(): Promise<void> {
     if (!this.matcher) {
-      const names = await this.guard('scan', () => readdir(this.options.dir), []);
+      const names = await this.guard('scan', () => readdir(this.options.dir), null);
+      this.lastScanOk = names !== null;
+      if (names === null) return;
       const userGlob = this.options.glob === undefined ? null : fileNameGlob(this.options.glob);
       const picked = pickLogDestination(userGlob ? names.filter(userGlob) : names);
       if (!picked) {
@@ -218,6 +231,7 @@ export class LogFolderSource {
     }
     const matcher = this.matcher;
     const scanned = await this.guard('scan', () => scanFolder(this.options.dir, matcher), null);
+    this.lastScanOk = scanned !== null;
     if (!scanned) return;
     const changes = await this.guard('scan', () => this.registry.reconcile(scanned, Date.now()), []);
     for (const change of changes) {

@@ -175,7 +175,7 @@ describe('jaga incidents usage errors', () => {
       expect(error).toBeInstanceOf(CliError);
       return (error as Error).message;
     };
-    expect(await refused(['list'])).toBe('give the store: --store URL (PostgreSQL) or --data-dir DIR (embedded)');
+    expect(await refused(['list'])).toBe('give the store: --store URL (PostgreSQL), --data-dir DIR (embedded) or --config FILE');
     expect(await refused(['purge', '--data-dir', '/x'])).toBe('unknown subcommand "purge": expected list, show, ack, resolve, export');
     expect(await refused(['list', '--data-dir', '/x', '--status', 'closed'])).toBe('--status must be one of open, acknowledged, resolved, not "closed"');
     expect(await refused(['list', '--data-dir', '/x', '--since', 'yesterday'])).toBe('--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "yesterday"');

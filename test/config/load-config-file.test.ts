@@ -24,6 +24,7 @@ describe('loadConfigFile: daemon sections', () => {
       sources: [{ type: 'log_folder', name: 'pg1', path: join(dir, 'logs'), format: 'auto', glob: null, logLinePrefix: null, timezone: 'UTC', startAt: 'beginning', server: 'pg1' }],
       pipeline: { commitIntervalMs: 1000, maxBatchEvents: 5000, queueEvents: 20000, jobsIntervalMs: 10000 },
       ignore: { roles: [], applicationNames: [] },
+      shutdownTimeoutMs: 10000,
     });
     expect(Object.isFrozen(config.daemon.pipeline)).toBe(true);
   });
@@ -38,10 +39,12 @@ describe('loadConfigFile: daemon sections', () => {
         "  - { name: pg1, type: log_folder, path: /var/log/postgresql, format: csvlog, log_line_prefix: '%m [%p] ', start_at: end, server: crm }",
         '  - { name: app, type: app_access, url: "postgres://reader@db/crm", poll_interval: 2s }',
         'pipeline: { commit_interval: 500ms, max_batch_events: 100, queue_events: 1000, jobs_interval: 1m }',
+        'shutdown_timeout: 30s',
         '',
       ].join('\n'),
     });
     const { daemon } = await loadConfigFile(join(dir, 'jaga.yaml'), {});
+    expect(daemon.shutdownTimeoutMs).toBe(30_000);
     expect(daemon.agentName).toBe('db-eu-1');
     expect(daemon.store).toEqual({ kind: 'postgres', url: 'postgres://jaga_store:pw@store:5432/jaga' });
     expect(daemon.sources).toEqual([
@@ -50,6 +53,18 @@ describe('loadConfigFile: daemon sections', () => {
     ]);
     expect(daemon.pipeline).toEqual({ commitIntervalMs: 500, maxBatchEvents: 100, queueEvents: 1000, jobsIntervalMs: 60000 });
     expect(daemon.ignore).toEqual({ roles: ['jaga_store', 'reader'], applicationNames: ['jaga', 'jaga:*'] });
+  });
+
+  it('escalation is configured once: the incidents stage\'s bounds come from the `escalation:` steps, and `incidents.escalation` is refused as moved', async () => {
+    const dir = await writeTree({
+      'jaga.yaml': `${SOURCE}receivers: { pager: { type: console } }\nescalation: { steps: [{ after: { critical: 5m, high: 30m }, receivers: [pager] }, { after: { critical: 1h }, receivers: [pager] }] }\n`,
+    });
+    const config = await loadConfigFile(join(dir, 'jaga.yaml'), {});
+    expect(config.incidents.escalationMs).toEqual({ critical: [300_000, 3_600_000], high: [1_800_000] });
+    expect((await loadConfigFile(join((await writeTree({ 'jaga.yaml': SOURCE })), 'jaga.yaml'), {})).incidents.escalationMs).toEqual({});
+    expect(await problemsOf(`${SOURCE}incidents:\n  escalation: { critical: [15m] }\n`)).toEqual([
+      '<dir>/jaga.yaml:4: incidents.escalation: moved to escalation: give each step as `escalation: {steps: [{after: {critical: 15m, high: 1h}, receivers: [...]}]}` at the top level (one place for timing and receivers)',
+    ]);
   });
 
   it('lists EVERY problem with its line and path in one ConfigError', async () => {

@@ -19,9 +19,10 @@ const T0 = '2026-01-01T00:02:00.000Z';
 const DAY_MIN = 24 * 60;
 
 /** Only the jobs a test looks at: the others are switched off or pushed far out. */
-const AUTO_RESOLVE_ONLY = resolveIncidentsConfig({ incidents: { escalation: {}, regulatory: [] } });
-const ESCALATION_ONLY = resolveIncidentsConfig({ incidents: { resolve_after: 30 * 86_400_000, regulatory: [] } });
-const REMINDERS_ONLY = resolveIncidentsConfig({ incidents: { resolve_after: 30 * 86_400_000, escalation: {} } });
+const AUTO_RESOLVE_ONLY = resolveIncidentsConfig({ incidents: { regulatory: [] } });
+/** escalation bounds as `escalationBoundsMs` derives them from the notify section's steps */
+const ESCALATION_ONLY = resolveIncidentsConfig({ incidents: { resolve_after: 30 * 86_400_000, regulatory: [] } }, { critical: [15 * 60_000, 3_600_000], high: [30 * 60_000, 2 * 3_600_000], medium: [4 * 3_600_000] });
+const REMINDERS_ONLY = resolveIncidentsConfig({ incidents: { resolve_after: 30 * 86_400_000 } });
 
 const brief = (changes: IncidentChange[]): unknown[] => changes.map((c) => [c.kind, c.incident.id, c.actor, c.escalationStep, c.deadline]);
 

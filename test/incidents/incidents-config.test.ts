@@ -9,7 +9,7 @@ describe('incidents config', () => {
   it('applies every default to an empty config', () => {
     expect(parseIncidentsConfig({})).toEqual({
       resolveAfterMs: H,
-      escalationMs: { critical: [15 * 60_000, H], high: [30 * 60_000, 2 * H], medium: [4 * H] },
+      escalationMs: {},
       regulatory: [
         { name: 'gdpr_art33', title: 'GDPR Art. 33: notify the supervisory authority', withinMs: 72 * H, dataClasses: ['pii'], remindBeforeMs: [24 * H, 4 * H] },
         { name: 'uu_pdp_art46', title: 'UU PDP Art. 46: notify data subjects and the authority', withinMs: 72 * H, dataClasses: ['pii'], remindBeforeMs: [24 * H, 4 * H] },
@@ -20,15 +20,17 @@ describe('incidents config', () => {
     expect(Object.isFrozen(parseIncidentsConfig({}))).toBe(true);
   });
 
-  it('takes durations with units; a given escalation map or clock list replaces the default one', () => {
-    const config = parseIncidentsConfig({
-      incidents: {
-        resolve_after: '2h',
-        escalation: { critical: ['5m', '1h30m'] },
-        regulatory: [{ name: 'ccpa', title: 'CCPA notice', within: '45d', data_classes: ['pii', 'payment', 'pii'], remind_before: ['1d', '7d'] }],
+  it('takes durations with units; a given clock list replaces the default one; escalation bounds are given by the caller (derived from the notify section)', () => {
+    const config = parseIncidentsConfig(
+      {
+        incidents: {
+          resolve_after: '2h',
+          regulatory: [{ name: 'ccpa', title: 'CCPA notice', within: '45d', data_classes: ['pii', 'payment', 'pii'], remind_before: ['1d', '7d'] }],
+        },
+        retention: { evidence: '90d' },
       },
-      retention: { evidence: '90d' },
-    });
+      { critical: [5 * 60_000, 90 * 60_000] },
+    );
     expect(config).toEqual({
       resolveAfterMs: 2 * H,
       escalationMs: { critical: [5 * 60_000, 90 * 60_000] },
@@ -38,13 +40,13 @@ describe('incidents config', () => {
     expect(parseIncidentsConfig({ incidents: { regulatory: [] } }).regulatory).toEqual([]);
   });
 
-  it('reports every problem with its path: unknown keys, bad durations, shrinking steps, reminders past the period, empty periods', () => {
+  it('reports every problem with its path: unknown keys, bad durations, the moved escalation key, reminders past the period, empty periods', () => {
     let error: unknown;
     try {
       parseIncidentsConfig({
         incidents: {
           resolve_afer: '1h',
-          escalation: { high: ['30m', '10m'], urgent: ['1m'] },
+          escalation: { high: ['30m'] },
           regulatory: [
             { name: 'gdpr_art33', title: 'A', within: '72', data_classes: ['pii'] },
             { name: 'gdpr_art33', title: 'B', within: '1d', data_classes: ['pii'], remind_before: ['2d'] },
@@ -57,8 +59,7 @@ describe('incidents config', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      'incidents.escalation.high: steps must grow: each bound is longer than the one before',
-      'incidents.escalation.urgent: unknown key "urgent"',
+      'incidents.escalation: moved to escalation: give each step as `escalation: {steps: [{after: {critical: 15m, high: 1h}, receivers: [...]}]}` at the top level (one place for timing and receivers)',
       'incidents.regulatory[0].within: invalid duration "72": expected a number with a unit ms, s, m, h, d or w, e.g. 500ms, 30s, 5m, 26h, 7d',
       'incidents.regulatory[1].remind_before: every remind_before must be shorter than within',
       'incidents.resolve_afer: unknown key "resolve_afer" (did you mean "resolve_after"?)',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { notifyConfigShape, resolveNotifyConfig } from '../../src/config/notify-config.js';
+import { escalationBoundsMs, notifyConfigShape, resolveNotifyConfig } from '../../src/config/notify-config.js';
 import { ConfigError } from '../../src/domain/errors.js';
 
 const schema = z.strictObject(notifyConfigShape);
@@ -46,6 +46,40 @@ describe('resolveNotifyConfig', () => {
     expect(config.escalation.steps).toEqual([{ step: 1, afterMs: { info: null, low: null, medium: null, high: 3_600_000, critical: 900_000 }, receivers: ['mail'] }]);
     expect(config.secrets).toEqual(['https://hooks.slack.test/T/B/X', 'smtp://user:hunter2@mail.example:587']);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('derives the incidents stage\'s per-severity escalation bounds from the steps (bound k = step k), none without steps', () => {
+    const parsed = schema.parse({
+      receivers: { a: { type: 'console' }, b: { type: 'console' } },
+      escalation: { steps: [{ after: '10m', receivers: ['a'] }, { after: { critical: '30m', high: '2h' }, receivers: ['b'] }, { after: { critical: '1h' }, receivers: ['b'] }] },
+    });
+    const config = resolveNotifyConfig(parsed, { env: {}, baseDir: dir });
+    expect(escalationBoundsMs(config.escalation)).toEqual({
+      info: [600_000],
+      low: [600_000],
+      medium: [600_000],
+      high: [600_000, 7_200_000],
+      critical: [600_000, 1_800_000, 3_600_000],
+    });
+    expect(escalationBoundsMs(resolveNotifyConfig({}, { env: {}, baseDir: dir }).escalation)).toEqual({});
+  });
+
+  it('refuses escalation steps that skip a severity before a later step applies to it, or that do not grow', () => {
+    const parsed = schema.parse({
+      receivers: { a: { type: 'console' } },
+      escalation: { steps: [{ after: { critical: '1h' }, receivers: ['a'] }, { after: { critical: '30m', high: '2h' }, receivers: ['a'] }] },
+    });
+    let error: unknown;
+    try {
+      resolveNotifyConfig(parsed, { env: {}, baseDir: dir });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      "escalation.steps[1].after: step 2 applies to high but step 1 does not: a severity's steps must be the first ones, without gaps",
+      "escalation.steps[1].after: the critical bound must be longer than the step before's (steps must grow)",
+    ]);
   });
 
   it('defaults to one console receiver and one route to it', () => {
