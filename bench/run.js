@@ -5,24 +5,31 @@
 // Environment:
 //   BENCH_QUICK=1            20 MB files instead of 200 MB (smoke run; pgbadger ~30 s per format on 200 MB)
 //   BENCH_FORMATS=a,b        only these formats (stderr, csvlog, jsonlog)
-//   BENCH_SECTIONS=a,b       only these sections (parse, tail, detect)
-//   BENCH_RUNS=N             measure every row N times and keep the fastest (default 1)
+//   BENCH_SECTIONS=a,b       only these sections (parse, tail, detect, baselines, notify, http, pipeline)
+//   BENCH_RUNS=N             measure every row N times and keep the fastest (default 1; pipeline throughput too)
+//   BENCH_DIST_DIR=DIR       measure the compiled jaga in DIR instead of dist/ (detect, baselines, notify, http, pipeline)
+// BENCH_QUICK=1 also shrinks the later sections: pipeline 200k records / 50 latency trials (else >= 1M / 200),
+// notify 50 trials (else 200), http 10 s of load (else 30 s), baselines 3 passes (else 8).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baselinesSection } from './baselines-section.js';
 import { BENCH_OUT_DIR, CORPUS_FORMATS } from './corpus-files.js';
 import { detectSection } from './detect-section.js';
+import { httpSection } from './http-section.js';
+import { notifySection } from './notify-section.js';
 import { parseSection } from './parse-section.js';
+import { pipelineSection } from './pipeline-section.js';
 import { renderGroups, summarizeTargets } from './report-table.js';
 import { tailSection } from './tail-section.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every section, in run order. */
-const SECTIONS = [parseSection, tailSection, detectSection];
+const SECTIONS = [parseSection, tailSection, detectSection, baselinesSection, notifySection, httpSection, pipelineSection];
 
 /** Output of a command for the header, or `unknown` when it cannot run. */
 function commandOutput(command, args) {
