@@ -53,13 +53,15 @@ const OVERALL = '{}';
  *   `after` later (so a silence is found even if the watermark only moves with events). Condition
  *   events newer than the watermark wait (late events within the allowed lateness still break a
  *   silence); a condition event older than the group's lastSeen changes nothing.
- * - With `while: <selection>`, a silence is reported only if an event of that selection arrived
- *   at or after `lastSeen + after` (and before the silence ended): the activity kept going when
- *   the silence reached its limit.
+ * - With `while: <selection>`, the silence is measured from the first event of that selection
+ *   after `lastSeen` (the first activity that went unanswered), and reported only if another one
+ *   arrived at or after that event + `after` (and before the silence ended): the activity kept
+ *   going for `after` without a condition event. So a quiet server (no activity) never fires, and
+ *   neither does the first login after a quiet night whose statements are then audited.
  * - The overall group (group_by []) exists from the detector's first watermark or event, so a
  *   silence from the start (no backup since jaga started) is reported too; other groups exist from
  *   their first condition event.
- * - Detection: firstSeen = the start of the silence, lastSeen = `lastSeen + after`, count 1,
+ * - Detection: firstSeen = the start of the silence, lastSeen = its limit (see `silenceDeadline`), count 1,
  *   evidence = the last condition event before the silence, id from the silence's deadline
  *   (deterministic), explanation `{after_ms, after, last_seen, while, while_events}`.
  * Cost: due times are kept in a heap, so `advance` is O(1) when nothing is due.
@@ -263,7 +265,7 @@ export class AbsenceDetector implements Detector {
     while (group.runs.length > 0 && (group.runs[0] as PendingRun).firstMs <= this.watermarkMs) {
       const run = group.runs.shift() as PendingRun;
       if (run.last.t <= group.lastSeenMs) continue;
-      const deadline = group.lastSeenMs + this.afterMs;
+      const deadline = this.silenceDeadline(group);
       if (Number.isFinite(group.lastSeenMs) && group.firedForMs !== group.lastSeenMs && run.firstMs >= deadline && this.whileBetween(group, deadline, run.firstMs)) {
         found.push(this.fire(key, group));
       }
@@ -273,7 +275,7 @@ export class AbsenceDetector implements Detector {
       group.lastContext = null;
       pruneWhiles(group);
     }
-    const deadline = group.lastSeenMs + this.afterMs;
+    const deadline = this.silenceDeadline(group);
     if (Number.isFinite(group.lastSeenMs) && group.firedForMs !== group.lastSeenMs && this.watermarkMs >= deadline && this.whileBetween(group, deadline, Number.POSITIVE_INFINITY)) {
       found.push(this.fire(key, group));
     }
@@ -284,13 +286,23 @@ export class AbsenceDetector implements Detector {
   private reschedule(key: string, group: AbsenceGroup): void {
     let dueMs = group.runs.length > 0 ? (group.runs[0] as PendingRun).firstMs : Number.POSITIVE_INFINITY;
     if (Number.isFinite(group.lastSeenMs) && group.firedForMs !== group.lastSeenMs) {
-      const deadline = group.lastSeenMs + this.afterMs;
+      const deadline = this.silenceDeadline(group);
       if (deadline < dueMs && this.whileBetween(group, deadline, Number.POSITIVE_INFINITY)) dueMs = deadline;
     }
     if (dueMs < group.dueMs) {
       group.dueMs = dueMs;
       this.queue.push(dueMs, key);
     }
+  }
+
+  /**
+   * Where the group's current silence reaches its limit, epoch ms: `lastSeen + after`; with `while`,
+   * `after` past the first `while` event newer than lastSeen (+Infinity while there is none).
+   */
+  private silenceDeadline(group: AbsenceGroup): number {
+    if (this.whilePredicate === null) return group.lastSeenMs + this.afterMs;
+    const first = group.whiles[lowerBound(group.whiles, group.lastSeenMs + 1)];
+    return first === undefined ? Number.POSITIVE_INFINITY : first + this.afterMs;
   }
 
   /** true without `while`; else whether a `while` event arrived in [fromMs, toMs) */
@@ -302,7 +314,7 @@ export class AbsenceDetector implements Detector {
 
   private fire(key: string, group: AbsenceGroup): Detection {
     const startMs = group.lastSeenMs;
-    const deadline = startMs + this.afterMs;
+    const deadline = this.silenceDeadline(group);
     group.firedForMs = startMs;
     const whileEvents = this.whilePredicate === null ? null : lowerBound(group.whiles, deadline + 1) - lowerBound(group.whiles, startMs);
     const last = lastDigest(group);

@@ -34,19 +34,26 @@ describe('AbsenceDetector', () => {
   it('fires once when the audit log stays silent for 15 s while connections continue', () => {
     const engine = auditSilence();
     const events = [auditEvent(0, { user: 'app_web' }), auditEvent(9, { user: 'dba_admin', client: '127.0.0.2' }), connection(15), connection(20), connection(26), connection(29)];
-    const found = run(engine, events);
+    expect(run(engine, events)).toEqual([]);
+    const found = run(engine, [connection(31)]);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({
       firstSeen: at(9),
-      lastSeen: at(24),
+      lastSeen: at(30),
       count: 1,
       group: {},
       entity: { user: 'dba_admin', client_addr: '127.0.0.2' },
-      explanation: { type: 'absence', after_ms: 15_000, last_seen: at(9), while: 'sel_connections', while_events: 2 },
+      explanation: { type: 'absence', after_ms: 15_000, last_seen: at(9), while: 'sel_connections', while_events: 4 },
     });
     expect(found[0]?.summary).toBe(`Test absence: no matching event for 15s since ${at(9)} while sel_connections continued`);
     expect(run(engine, [connection(40), connection(60)])).toEqual([]);
     expect(engine.advance(Date.parse(at(100)))).toEqual([]);
+  });
+
+  it('does not fire for the first connection after a quiet period whose statements are then audited', () => {
+    const engine = auditSilence();
+    expect(run(engine, [auditEvent(0, {}), connection(3600), auditEvent(3601, {}), connection(3700), auditEvent(3701, {})])).toEqual([]);
+    expect(engine.advance(Date.parse(at(7200)))).toEqual([]);
   });
 
   it('does not fire when connections stop with the audit log (quiet period)', () => {
@@ -63,10 +70,10 @@ describe('AbsenceDetector', () => {
 
   it('finds a silence when the next audit record arrives before the watermark reaches the deadline', () => {
     const engine = auditSilence(5_000);
-    const found = run(engine, [auditEvent(9, { user: 'dba_admin' }), connection(16), connection(24.5), auditEvent(30, {}), auditEvent(36, {})]);
+    const found = run(engine, [auditEvent(9, { user: 'dba_admin' }), connection(16), connection(31.5), auditEvent(33, {}), auditEvent(39, {})]);
     expect(found).toHaveLength(1);
     expect(found[0]?.firstSeen).toBe(at(9));
-    expect(found[0]?.lastSeen).toBe(at(24));
+    expect(found[0]?.lastSeen).toBe(at(31));
   });
 
   it('lets a late audit record that arrives before the watermark reaches the deadline fill the gap', () => {
