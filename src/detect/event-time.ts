@@ -38,11 +38,17 @@ export function parseIsoTimeMs(time: string): number {
   const minute = digits(time, 14, 2);
   const second = digits(time, 17, 2);
   const milli = digits(time, 20, 3);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59 || milli < 0 || hour < 0 || minute < 0 || second < 0) {
-    // days 29-31 (month lengths, leap years) and anything odd: Date.parse decides
+  if (year < 0 || month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month)) || hour > 23 || minute > 59 || second > 59 || milli < 0 || hour < 0 || minute < 0 || second < 0) {
+    // a day past the month's end and anything odd: Date.parse decides
     return Date.parse(time);
   }
   return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli;
+}
+
+/** Days in `month` (1-12) of the proleptic Gregorian `year`. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /**

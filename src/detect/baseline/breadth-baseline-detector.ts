@@ -10,7 +10,7 @@ import { GroupTable } from '../group-table.js';
 import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
 import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
 import { breadthParamsSchema, type BreadthParams } from './baseline-params.js';
-import { cachedContextHash } from './context-set.js';
+import { contextPairHash, hasAnyClass } from './context-set.js';
 import { HistoryRing } from './history-ring.js';
 import { robustZ } from './robust-z.js';
 
@@ -55,6 +55,11 @@ export class BreadthBaselineDetector implements Detector {
   private readonly params: BreadthParams;
   private readonly roles: GroupTable<RoleBreadth>;
   private nextSweepMs = Number.NEGATIVE_INFINITY;
+  /** the current event's table hashes (reused: `observe` is not re-entered) */
+  private readonly tables: number[] = [];
+  /** the last session name hashed (session id, or `pid:N`) and its hash */
+  private lastSession = '';
+  private lastSessionHash = contextPairHash('session', '');
 
   constructor(readonly rule: CompiledRule & { params: BreadthParams }) {
     this.params = rule.params;
@@ -69,8 +74,9 @@ export class BreadthBaselineDetector implements Detector {
     const timeMs = eventTimeMs(event);
     const user = event.user;
     if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
-    const tables: number[] = [];
-    for (const relation of eventRelations(event)) if (context.classesOf(relation).some((c) => this.params.table_classes.includes(c))) tables.push(cachedContextHash('table', relation));
+    const tables = this.tables;
+    tables.length = 0;
+    for (const relation of eventRelations(event)) if (hasAnyClass(context.classesOf(relation), this.params.table_classes)) tables.push(contextPairHash('table', relation));
     if (tables.length === 0) return NO_DETECTIONS;
     let role = this.roles.get(user);
     if (role === undefined) {
@@ -84,8 +90,20 @@ export class BreadthBaselineDetector implements Detector {
       this.closeBucket(role);
     }
     role.bucket ??= { id: bucketNo, tables: [], lastMs: timeMs, fired: false, tainted: false };
-    const sessionId = cachedContextHash('session', event.session_id ?? `pid:${event.pid ?? ''}`);
-    let session = role.sessions.find((s) => s.id === sessionId);
+    const sessionName = event.session_id ?? `pid:${event.pid ?? ''}`;
+    if (sessionName !== this.lastSession) {
+      // consecutive events mostly share a session: hashed once for a run of them
+      this.lastSession = sessionName;
+      this.lastSessionHash = contextPairHash('session', sessionName);
+    }
+    const sessionId = this.lastSessionHash;
+    let session: TableSpan | undefined;
+    for (const open of role.sessions) {
+      if (open.id === sessionId) {
+        session = open;
+        break;
+      }
+    }
     if (session === undefined) {
       session = { id: sessionId, tables: [], lastMs: timeMs, fired: false, tainted: false };
       role.sessions.push(session);
@@ -94,23 +112,11 @@ export class BreadthBaselineDetector implements Detector {
         this.closeSession(role, oldest);
       }
     }
-    const out: Detection[] = [];
-    for (const [span, isSession] of [[session, true], [role.bucket, false]] as const) {
-      if (timeMs > span.lastMs) span.lastMs = timeMs;
-      if (!learn) span.tainted = true;
-      let added = false;
-      for (const table of tables) {
-        if (span.tables.length < MAX_DISTINCT_TABLES && !span.tables.includes(table)) {
-          span.tables.push(table);
-          added = true;
-        }
-      }
-      if (added && !span.fired) {
-        const found = this.judge(role, span, isSession, bucketNo, timeMs, event, context);
-        if (found !== null) out.push(found);
-      }
-    }
-    return out.length === 0 ? NO_DETECTIONS : out;
+    // the session first, then the bucket (the order of their detections)
+    const bySession = this.count(role, session, true, tables, bucketNo, timeMs, event, context, learn);
+    const byBucket = this.count(role, role.bucket, false, tables, bucketNo, timeMs, event, context, learn);
+    if (bySession === null) return byBucket === null ? NO_DETECTIONS : [byBucket];
+    return byBucket === null ? [bySession] : [bySession, byBucket];
   }
 
   advance(watermarkMs: number): Detection[] {
@@ -153,6 +159,20 @@ export class BreadthBaselineDetector implements Detector {
     this.roles.clear();
     for (const role of restored) this.roles.set(role.user, role);
     this.nextSweepMs = nextSweepMs;
+  }
+
+  /** adds the event's tables to one span and judges it when that added one; the detection or null */
+  private count(role: RoleBreadth, span: TableSpan, isSession: boolean, tables: readonly number[], bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext, learn: boolean): Detection | null {
+    if (timeMs > span.lastMs) span.lastMs = timeMs;
+    if (!learn) span.tainted = true;
+    let added = false;
+    for (const table of tables) {
+      if (span.tables.length < MAX_DISTINCT_TABLES && !span.tables.includes(table)) {
+        span.tables.push(table);
+        added = true;
+      }
+    }
+    return added && !span.fired ? this.judge(role, span, isSession, bucketNo, timeMs, event, context) : null;
   }
 
   private judge(role: RoleBreadth, span: TableSpan, isSession: boolean, bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext): Detection | null {

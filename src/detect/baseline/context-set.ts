@@ -63,28 +63,25 @@ export class ContextSet {
   }
 }
 
-const MAX_CACHED_HASHES = 50_000;
-
 /**
- * `contextHash(kind + '\0' + value)`, remembered for the 50,000 most recent pairs (values repeat
- * endlessly in a log: clients, applications, tables), so the hot path does a Map lookup per
- * kind and value rather than hashing characters.
+ * `contextHash(kind + '\0' + value)` without building the joined string: FNV-1a runs over `kind`,
+ * a NUL and `value` in turn, which gives the same hash. Allocation-free and as fast as a Map
+ * look-up, so per-event values that rarely repeat (session ids, client addresses of many roles)
+ * cost no more than those that do.
  */
-export function cachedContextHash(kind: string, value: string): number {
-  let byKind = KIND_CACHES.get(kind);
-  if (byKind === undefined) {
-    byKind = new Map();
-    KIND_CACHES.set(kind, byKind);
+export function contextPairHash(kind: string, value: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < kind.length; i++) {
+    hash ^= kind.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
   }
-  let hash = byKind.get(value);
-  if (hash === undefined) {
-    hash = contextHash(`${kind}\u0000${value}`);
-    if (byKind.size >= MAX_CACHED_HASHES) byKind.clear();
-    byKind.set(value, hash);
+  hash = Math.imul(hash, 0x01000193); // hash ^= 0 (the NUL separator), then multiply
+  for (let i = 0; i < value.length; i++) {
+    hash ^= value.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
   }
-  return hash;
+  return hash | 0;
 }
-const KIND_CACHES = new Map<string, Map<string, number>>();
 
 /** 32-bit FNV-1a of `text` as a signed int (what ContextSet holds). */
 export function contextHash(text: string): number {
@@ -96,13 +93,43 @@ export function contextHash(text: string): number {
   return hash | 0;
 }
 
+/** true when `classes` holds one of `wanted` (catalog classes of a relation vs a rule's `table_classes`; a plain loop: called for every relation of every event) */
+export function hasAnyClass(classes: readonly string[], wanted: readonly string[]): boolean {
+  for (const c of classes) if (wanted.includes(c)) return true;
+  return false;
+}
+
 /** The /24 network of an IPv4 address (`10.1.2.3` → `10.1.2.0/24`), the /48 of an IPv6 one, or null for anything else. */
 export function clientNetwork(address: string): string | null {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/.exec(address);
-  if (v4 !== null) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  const prefixEnd = ipv4PrefixEnd(address);
+  if (prefixEnd > 0) return `${address.slice(0, prefixEnd)}.0/24`;
   if (address.includes(':')) {
     const groups = address.split('::')[0]?.split(':') ?? [];
     return `${[...groups, '0', '0', '0'].slice(0, 3).join(':')}::/48`;
   }
   return null;
+}
+
+/**
+ * For a dotted IPv4 address (four runs of 1-3 ASCII digits joined by dots, nothing else: what
+ * `/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/` matches), the index of its third dot; else -1.
+ * A scan without a RegExp: client addresses are read for every event.
+ */
+function ipv4PrefixEnd(address: string): number {
+  let dots = 0;
+  let run = 0;
+  let third = -1;
+  for (let i = 0; i < address.length; i++) {
+    const code = address.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      if (++run > 3) return -1;
+    } else if (code === 46) {
+      if (run === 0 || ++dots > 3) return -1;
+      if (dots === 3) third = i;
+      run = 0;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && run > 0 ? third : -1;
 }

@@ -10,7 +10,7 @@ import { GroupTable } from '../group-table.js';
 import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
 import { type BaselineExplanation, buildBaselineDetection, entityKey, isSevere } from './baseline-detection.js';
 import { newContextParamsSchema, type NewContextParams } from './baseline-params.js';
-import { cachedContextHash, clientNetwork, ContextSet } from './context-set.js';
+import { clientNetwork, ContextSet, contextPairHash, hasAnyClass } from './context-set.js';
 import { HOUR_MS } from './hour-of-week.js';
 
 const NO_DETECTIONS: Detection[] = [];
@@ -54,11 +54,28 @@ export class NewContextBaselineDetector implements Detector {
   private readonly roles: GroupTable<RoleContexts>;
   private readonly watch: ReadonlySet<string>;
   private firstEventMs = Number.NEGATIVE_INFINITY;
+  private readonly watchClient: boolean;
+  private readonly watchNetwork: boolean;
+  private readonly watchApplication: boolean;
+  private readonly watchTable: boolean;
+  /** `hashesOf`'s result array (reused: `observe` is not re-entered) */
+  private readonly scratch: number[] = [];
+  /** the last client address hashed, its hash and its network's (null: no network) */
+  private lastClient = '';
+  private lastClientHash = 0;
+  private lastNetworkHash: number | null = null;
+  /** the last application name hashed and its hash */
+  private lastApplication = '';
+  private lastApplicationHash = 0;
 
   constructor(readonly rule: CompiledRule & { params: NewContextParams }) {
     this.params = rule.params;
     this.roles = new GroupTable<RoleContexts>(this.params.max_entities, (role) => role.lastSeenMs);
     this.watch = new Set(this.params.contexts);
+    this.watchClient = this.watch.has('client');
+    this.watchNetwork = this.watch.has('client_net');
+    this.watchApplication = this.watch.has('application');
+    this.watchTable = this.watch.has('table');
   }
 
   wants(event: AccessEvent, context: MatchContext): boolean {
@@ -71,13 +88,13 @@ export class NewContextBaselineDetector implements Detector {
     if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
     if (!Number.isFinite(this.firstEventMs)) this.firstEventMs = timeMs;
     const hour = Math.floor(timeMs / HOUR_MS);
-    const values = this.contextsOf(event, context);
+    const contextHashes = this.hashesOf(event, context);
     let role = this.roles.get(user);
     if (role === undefined) {
       role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, events: 0, seen: new ContextSet(), reported: [] };
       this.roles.set(user, role);
       const detection = this.watch.has('role') && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
-      this.learnAll(role, values, hour, learn && (detection === null || !isSevere(detection.severity)));
+      if (learn && (detection === null || !isSevere(detection.severity))) for (const hash of contextHashes) role.seen.add(hash, hour);
       role.events++;
       return detection === null ? NO_DETECTIONS : [detection];
     }
@@ -89,10 +106,12 @@ export class NewContextBaselineDetector implements Detector {
     if (warm && this.watch.has('dormant') && silentMs > this.params.dormant_after) {
       detection = this.fire(role, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, role, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
     }
+    if (!hasFresh(role, contextHashes)) return detection === null ? NO_DETECTIONS : [detection];
+    const values = this.contextsOf(event, context);
     const fresh: ContextValue[] = [];
     const hashes: number[] = [];
     for (const value of values) {
-      const hash = cachedContextHash(value.kind, value.value);
+      const hash = contextPairHash(value.kind, value.value);
       if (role.seen.has(hash) || role.reported.includes(hash)) continue;
       fresh.push(value);
       hashes.push(hash);
@@ -162,22 +181,52 @@ export class NewContextBaselineDetector implements Detector {
     const client = event.client_addr;
     if (client !== null && client !== '') {
       if (this.watch.has('client')) values.push({ kind: 'client_addr', value: client });
-      const network = this.watch.has('client_net') ? cachedNetwork(client) : null;
+      const network = this.watch.has('client_net') ? clientNetwork(client) : null;
       if (network !== null) values.push({ kind: 'client_net', value: network });
     }
     const application = event.application_name;
     if (this.watch.has('application') && application !== null && application !== '' && application !== '[unknown]') values.push({ kind: 'application_name', value: application });
     if (this.watch.has('table')) {
       for (const relation of eventRelations(event)) {
-        if (context.classesOf(relation).some((c) => this.params.table_classes.includes(c))) values.push({ kind: 'table', value: relation });
+        if (hasAnyClass(context.classesOf(relation), this.params.table_classes)) values.push({ kind: 'table', value: relation });
       }
     }
     return values;
   }
 
-  private learnAll(role: RoleContexts, values: readonly ContextValue[], hour: number, learn: boolean): void {
-    if (!learn) return;
-    for (const value of values) role.seen.add(cachedContextHash(value.kind, value.value), hour);
+  /**
+   * `contextPairHash` of each of `contextsOf(event)`, in the same order, without building them
+   * (the common case: every context is known). A reused array, valid until the next call.
+   */
+  private hashesOf(event: AccessEvent, context: MatchContext): readonly number[] {
+    const hashes = this.scratch;
+    hashes.length = 0;
+    const client = event.client_addr;
+    if (client !== null && client !== '') {
+      if (client !== this.lastClient) {
+        // consecutive events mostly share a session, hence a client: hashed once for a run of them
+        this.lastClient = client;
+        this.lastClientHash = contextPairHash('client_addr', client);
+        const network = clientNetwork(client);
+        this.lastNetworkHash = network === null ? null : contextPairHash('client_net', network);
+      }
+      if (this.watchClient) hashes.push(this.lastClientHash);
+      if (this.watchNetwork && this.lastNetworkHash !== null) hashes.push(this.lastNetworkHash);
+    }
+    const application = event.application_name;
+    if (this.watchApplication && application !== null && application !== '' && application !== '[unknown]') {
+      if (application !== this.lastApplication) {
+        this.lastApplication = application;
+        this.lastApplicationHash = contextPairHash('application_name', application);
+      }
+      hashes.push(this.lastApplicationHash);
+    }
+    if (this.watchTable) {
+      for (const relation of eventRelations(event)) {
+        if (hasAnyClass(context.classesOf(relation), this.params.table_classes)) hashes.push(contextPairHash('table', relation));
+      }
+    }
+    return hashes;
   }
 
   private fire(role: RoleContexts, event: AccessEvent, context: MatchContext, timeMs: number, explanation: BaselineExplanation, measure: string, token: string): Detection {
@@ -199,17 +248,10 @@ export class NewContextBaselineDetector implements Detector {
   }
 }
 
-const NETWORKS = new Map<string, string | null>();
-
-/** `clientNetwork` remembered for the 50,000 most recent addresses */
-function cachedNetwork(address: string): string | null {
-  let network = NETWORKS.get(address);
-  if (network === undefined) {
-    network = clientNetwork(address);
-    if (NETWORKS.size >= 50_000) NETWORKS.clear();
-    NETWORKS.set(address, network);
-  }
-  return network;
+/** true when one of `hashes` is neither known to the role nor already reported for it */
+function hasFresh(role: RoleContexts, hashes: readonly number[]): boolean {
+  for (const hash of hashes) if (!role.seen.has(hash) && !role.reported.includes(hash)) return true;
+  return false;
 }
 
 function newRoleExplanation(knownRoles: number, detectorHistoryMs: number): BaselineExplanation {

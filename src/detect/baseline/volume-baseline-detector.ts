@@ -9,6 +9,7 @@ import { eventTimeMs } from '../event-time.js';
 import { GroupTable } from '../group-table.js';
 import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
 import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
+import { hasAnyClass } from './context-set.js';
 import { volumeParamsSchema, type VolumeParams } from './baseline-params.js';
 import { HistoryRing, type RobustReference } from './history-ring.js';
 import { robustZ } from './robust-z.js';
@@ -125,7 +126,7 @@ export class VolumeBaselineDetector implements Detector {
     const relation = this.tables ? (event.audit?.object_name ?? event.app?.subject_table ?? null) : null;
     if (relation !== null) {
       const classes = context.classesOf(relation);
-      if (classes.some((c) => this.params.table_classes.includes(c))) {
+      if (hasAnyClass(classes, this.params.table_classes)) {
         const qualified = qualifyRelation(relation);
         let entity = slot.tables.get(qualified);
         if (entity === undefined) {

@@ -1,6 +1,8 @@
 import { median } from 'simple-statistics';
 
 const order: number[] = [];
+/** Up to this many entries `order` is put in order by insertion sort (no comparator calls), beyond by Array#sort. */
+const INSERTION_SORT_MAX = 32;
 
 /**
  * The weighted median of `values[0..n)` with `weights[0..n)` (> 0): the smallest value at which the
@@ -19,7 +21,8 @@ export function weightedMedian(values: Float64Array, weights: Float64Array, n: n
     order[i] = i;
     total += weights[i] as number;
   }
-  order.sort((a, b) => (values[a] as number) - (values[b] as number) || a - b);
+  if (n <= INSERTION_SORT_MAX) insertionSort(values, n);
+  else order.sort((a, b) => (values[a] as number) - (values[b] as number) || a - b);
   let cumulative = 0;
   for (let k = 0; k < n; k++) {
     const i = order[k] as number;
@@ -27,4 +30,23 @@ export function weightedMedian(values: Float64Array, weights: Float64Array, n: n
     if (cumulative >= total / 2) return values[i] as number;
   }
   return values[order[n - 1] as number] as number;
+}
+
+/**
+ * Sorts `order[0..n)` by value, then index: the same total order as the Array#sort comparator,
+ * hence the same result. Histories are short (a few same-hour buckets), where this is faster.
+ */
+function insertionSort(values: Float64Array, n: number): void {
+  for (let k = 1; k < n; k++) {
+    const i = order[k] as number;
+    const value = values[i] as number;
+    let j = k - 1;
+    while (j >= 0) {
+      const other = order[j] as number;
+      if (((values[other] as number) - value || other - i) <= 0) break; // the Array#sort comparator
+      order[j + 1] = other;
+      j--;
+    }
+    order[j + 1] = i;
+  }
 }
