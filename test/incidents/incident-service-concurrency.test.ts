@@ -69,7 +69,7 @@ describe('IncidentService with two agents on one PostgreSQL', () => {
   });
 
   it('two agents running the due jobs at once (with or without the jobs lock) fire the auto-resolve and each escalation step once', async () => {
-    const config = resolveIncidentsConfig({ incidents: { resolve_after: 3 * 3_600_000, regulatory: [] } });
+    const config = resolveIncidentsConfig({ incidents: { resolve_after: 3 * 3_600_000, regulatory: [] } }, { critical: [15 * 60_000, 3_600_000] });
     const critical = detection({ id: 'crit', severity: 'critical', group: { user: 'c' }, groupKey: '{"user":"c"}' });
     const quiet = detection({ id: 'quiet', severity: 'info' });
     await agents[0]!.transaction((tx) => service(agents[0]!, config).applyDetections(tx, [critical, quiet], at(T0, 0)));
