@@ -1,6 +1,6 @@
 import { CliError } from './cli-error.js';
 import { configCommand } from './config-command.js';
-import { runCommand } from './run-command.js';
+import { packageVersion, runCommand } from './run-command.js';
 import { incidentsCommand } from './incidents-command.js';
 import { parseCommand } from './parse-command.js';
 import { replayCommand } from './replay-command.js';
@@ -27,7 +27,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ['usage: jaga <command> [options]', '', 'commands:', ...lines, '', 'jaga <command> --help for its options'].join('\n');
+  return ['usage: jaga <command> [options]', '', 'commands:', ...lines, '', 'jaga <command> --help for its options; jaga --version for the version'].join('\n');
 }
 
 /**
@@ -41,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   });
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`jaga ${await packageVersion()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;

@@ -106,7 +106,7 @@ export async function runCommand(args: string[]): Promise<number> {
 }
 
 /** The `version` of jaga's package.json (for `jaga_build_info`), or `unknown` when it cannot be read. */
-async function packageVersion(): Promise<string> {
+export async function packageVersion(): Promise<string> {
   try {
     const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;

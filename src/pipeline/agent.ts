@@ -197,7 +197,7 @@ export class Agent {
       let planner: NotificationPlanner | null = null;
       const plannerPort: NotificationEnqueuer = { enqueue: (tx, changes, at) => (planner === null ? Promise.resolve(0) : planner.enqueue(tx, changes, at)) };
       const responder = createResponderPorts({ store, incidents, planner: plannerPort, silences: new SilenceRepository(), now, onCommitted: (change) => this.afterAction(change, metrics, refresh) });
-      const health = { ready: () => this.readiness(store, sources.length) };
+      const health = { ready: () => this.readiness(store, sources, watcher.current !== null) };
       const http: HttpServer = await createHttpServer({ store, ...responder, health, registry: this.telemetry.registry, logger, now }, this.config.http);
       closers.push(() => http.close());
       planner = new NotificationPlanner(this.config.notify, http.links, this.telemetry);
@@ -297,8 +297,17 @@ export class Agent {
     refresh.refreshIncidentsSoon();
   }
 
-  /** `/readyz`: the store answers, the pipeline runs. Never throws. */
-  private async readiness(store: Store, sourceCount: number): Promise<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }> {
+  /**
+   * `/readyz`: the store answers, rules are loaded, the pipeline runs, and every source is healthy
+   * (a log folder that cannot be read, or an app-access listener that lost its connection, is not).
+   * Never throws.
+   */
+  private async readiness(
+    store: Store,
+    sources: readonly PipelineSource[],
+    rulesLoaded: boolean,
+  ): Promise<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }> {
+    const sourceCount = sources.length;
     let storeCheck = { name: 'store', ok: true, detail: 'reachable' };
     try {
       await store.query('SELECT 1');
@@ -306,7 +315,15 @@ export class Agent {
       storeCheck = { name: 'store', ok: false, detail: error instanceof Error ? error.message.slice(0, 200) : 'unreachable' };
     }
     const pipelineCheck = { name: 'pipeline', ok: this.pipeline !== null && !this.intake.signal.aborted, detail: `${sourceCount} sources, ${this.queuedEvents} events queued` };
-    return { ok: storeCheck.ok && pipelineCheck.ok, checks: [storeCheck, pipelineCheck] };
+    const checks = [storeCheck, { name: 'rules', ok: rulesLoaded, detail: rulesLoaded ? 'loaded' : 'not loaded' }, pipelineCheck];
+    for (const source of sources) {
+      const health = source.health?.();
+      if (health === undefined) continue;
+      const ok = health.up && health.listenerConnected !== false;
+      const detail = !health.up ? 'not readable' : health.listenerConnected === false ? 'listener disconnected' : `${health.lagBytes} bytes behind`;
+      checks.push({ name: `source:${source.id}`, ok, detail });
+    }
+    return { ok: checks.every((check) => check.ok), checks };
   }
 
   /** Restores the engine from this agent's last committed snapshot; a snapshot that does not fit is logged and dropped. */
