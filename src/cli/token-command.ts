@@ -76,7 +76,9 @@ export async function tokenCommand(args: string[], deps: TokenCommandDeps = {}):
   if ((values.store === undefined) === (values['data-dir'] === undefined)) throw new CliError('give exactly one of --store URL and --data-dir DIR');
   if (sub === 'create') {
     if (values.name === undefined) throw new CliError('create needs --name NAME');
-    if (!HTTP_ROLES.includes(values.role as HttpRole)) throw new CliError('create needs --role viewer, responder or admin');
+    if (!HTTP_ROLES.includes(values.role as HttpRole)) {
+      throw new CliError(values.role === undefined ? 'create needs --role viewer, responder or admin' : `unknown role "${values.role}": --role is viewer, responder or admin`);
+    }
   }
   if (sub === 'revoke' && rest.length !== 1) throw new CliError('revoke needs exactly one NAME');
   if (sub !== 'revoke' && rest.length > 0) throw new CliError(`unexpected argument ${rest[0]}`);

@@ -49,7 +49,8 @@ describe('jaga token', () => {
   });
 
   it('refuses bad usage with a CliError naming the problem', async () => {
-    await expect(token(['create', '--name', 'a', '--role', 'root', '--data-dir', '/tmp/x'])).rejects.toThrow(new CliError('create needs --role viewer, responder or admin'));
+    await expect(token(['create', '--name', 'a', '--role', 'root', '--data-dir', '/tmp/x'])).rejects.toThrow(new CliError('unknown role "root": --role is viewer, responder or admin'));
+    await expect(token(['create', '--name', 'a', '--data-dir', '/tmp/x'])).rejects.toThrow(new CliError('create needs --role viewer, responder or admin'));
     await expect(token(['list'])).rejects.toThrow(new CliError('give exactly one of --store URL and --data-dir DIR'));
     await expect(token(['rotate', '--data-dir', '/tmp/x'])).rejects.toThrow(new CliError('give a subcommand: create, list or revoke (see --help)'));
   });
