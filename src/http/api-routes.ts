@@ -102,7 +102,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get('/api/incidents/:id', async (request, reply) => {
     if ((await ctx.auth.bearer(request, reply, 'viewer')) === null) return reply;
     const id = incidentId(request.params);
-    const incident = id === null ? null : await ctx.queries.get(id);
+    if (id === null) return apiError(reply, 400, 'bad_request', 'an incident id is a positive integer');
+    const incident = await ctx.queries.get(id);
     if (incident === null) return apiError(reply, 404, 'incident_not_found', 'no incident with this id');
     return incident;
   });
@@ -113,7 +114,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
     const action = (request.params as { action: string }).action as IncidentActionName;
     if (!INCIDENT_ACTIONS.includes(action)) return apiError(reply, 404, 'not_found', 'actions are ack, resolve and reopen');
     const id = incidentId(request.params);
-    if (id === null) return apiError(reply, 404, 'incident_not_found', 'no incident with this id');
+    if (id === null) return apiError(reply, 400, 'bad_request', 'an incident id is a positive integer');
     const body = actionBodySchema.safeParse(request.body ?? {});
     if (!body.success) return apiError(reply, 400, 'bad_request', 'body must be {"version": <the incident version you saw>, "note": <optional text up to 2000 chars>}');
     const by = { actor: `responder:${principal.name}`, note: body.data.note ?? null, expectedVersion: body.data.version };

@@ -62,8 +62,11 @@ describe('API auth matrix', () => {
     ]);
   });
 
-  it('answers 404 for an unknown incident, 400 for a body without version, 404 for an unknown action', async () => {
+  it('answers 404 for an unknown incident, 400 for an id that is not one or a body without version, 404 for an unknown action', async () => {
     expect((await get('/api/incidents/999', fx.tokens.viewer)).statusCode).toBe(404);
+    const notAnId = await get('/api/incidents/abc', fx.tokens.viewer);
+    expect([notAnId.statusCode, notAnId.json().error.code]).toEqual([400, 'bad_request']);
+    expect((await post('/api/incidents/0/ack', fx.tokens.responder, { version: 1 })).statusCode).toBe(400);
     const missing = await post('/api/incidents/999/ack', fx.tokens.responder, { version: 1 });
     expect([missing.statusCode, missing.json().error.code]).toEqual([404, 'incident_not_found']);
     expect((await post(`/api/incidents/${incidentId}/ack`, fx.tokens.responder, { note: 'x' })).statusCode).toBe(400);
