@@ -1,16 +1,15 @@
-import { open } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../domain/errors.js';
-import { FINGERPRINT_MAX_BYTES, fileFingerprint } from '../domain/file-fingerprint.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createLogger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
 import { createEventBuilder } from '../parse/event-builder.js';
-import { LOG_FORMATS, type LogFormat, detectLogFormat } from '../parse/log-format.js';
+import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import { type ParseOutput, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
+import { openLogFile } from './open-log-file.js';
 import { createLineWriter } from './write-lines.js';
 
 const HELP = `usage: jaga parse [--format auto|stderr|csvlog|jsonlog] [--log-line-prefix STR] [--timezone IANA]
@@ -116,20 +115,10 @@ interface ParseFileOptions {
 
 /** Reads one file in chunks, parses it, writes its events to stdout. @throws CliError when unreadable. */
 async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
-  let handle;
+  const { handle, format, fingerprint } = await openLogFile(path, o.requested);
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    if (!(await handle.stat()).isFile()) throw new CliError(`cannot read ${path}: not a file`);
-    const head = Buffer.alloc(FINGERPRINT_MAX_BYTES * 4);
-    const { bytesRead: headBytes } = await handle.read(head, 0, head.length, 0);
-    const headBuf = head.subarray(0, headBytes);
-    const format = o.requested === 'auto' ? detectLogFormat(path, headBuf) : o.requested;
     const server = o.server ?? basename(dirname(path));
-    const source = { id: server, file: path, fingerprint: fileFingerprint(headBuf) ?? 'empty' };
+    const source = { id: server, file: path, fingerprint };
     let parser;
     try {
       parser = createLogParser({ format, logLinePrefix: o.logLinePrefix, timezone: o.timezone, maxRecordBytes: o.maxRecordBytes, server, source, builder: createEventBuilder({ server }) });

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config-file.js';
@@ -10,15 +9,15 @@ import type { DataCatalog } from '../detect/data-catalog.js';
 import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
 import { loadRuleSet } from '../detect/rule-loader.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
-import { FINGERPRINT_MAX_BYTES, fileFingerprint } from '../domain/file-fingerprint.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { parseDuration } from '../lib/duration.js';
 import { createLogger } from '../observe/logger.js';
 import { createEventBuilder } from '../parse/event-builder.js';
-import { LOG_FORMATS, type LogFormat, detectLogFormat } from '../parse/log-format.js';
+import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import { type ParseOutput, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { buildAccessReport, renderAccessReportCsv, renderAccessReportMarkdown, reportPeriods } from './access-report.js';
 import { CliError } from './cli-error.js';
+import { openLogFile } from './open-log-file.js';
 
 const HELP = `usage: jaga report access [--since 30d] [--until DAY] [--server NAME] [--format md|csv]
                          (--store URL | --data-dir DIR | --config FILE | --logs FILE... --config FILE)
@@ -220,24 +219,14 @@ async function readLogsIntoLedger(
     },
   };
   for (const path of files) {
-    let handle;
+    const { handle, format, fingerprint } = await openLogFile(path, options.format);
     try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    try {
-      if (!(await handle.stat()).isFile()) throw new CliError(`cannot read ${path}: not a file`);
-      const head = Buffer.alloc(FINGERPRINT_MAX_BYTES * 4);
-      const { bytesRead: headBytes } = await handle.read(head, 0, head.length, 0);
-      const headBuf = head.subarray(0, headBytes);
-      const format = options.format === 'auto' ? detectLogFormat(path, headBuf) : options.format;
       const server = options.server ?? basename(dirname(path));
       const builder = builders.get(server) ?? createEventBuilder({ server });
       builders.set(server, builder);
       let parser;
       try {
-        parser = createLogParser({ format, logLinePrefix: options.logLinePrefix, timezone: options.timezone, server, source: { id: server, file: path, fingerprint: fileFingerprint(headBuf) ?? 'empty' }, builder });
+        parser = createLogParser({ format, logLinePrefix: options.logLinePrefix, timezone: options.timezone, server, source: { id: server, file: path, fingerprint }, builder });
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message);
         throw error;
