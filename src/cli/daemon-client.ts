@@ -44,9 +44,19 @@ export class DaemonClient {
     return this.call('GET', `/api/incidents/${id}`);
   }
 
-  /** `POST /api/incidents/:id/ack|resolve|reopen` with the version seen and an optional note. */
+  /** `POST /api/incidents/:id/ack|resolve|reopen` with the version seen and an optional note, as the token itself. */
   async act(id: number, action: 'ack' | 'resolve' | 'reopen', version: number, note: string | null = null): Promise<IncidentJson> {
-    return (await this.call<{ incident: IncidentJson }>('POST', `/api/incidents/${id}/${action}`, { version, ...(note === null ? {} : { note }) })).incident;
+    return (await this.actFor(id, action, version, note, null)).incident;
+  }
+
+  /**
+   * As `act`, naming the responder an ADMIN token acts for (`onBehalfOf`, e.g. the CLI's `--as`; the
+   * daemon ignores it for other roles).
+   * @returns the incident after the move and the actor the daemon recorded, e.g. `responder:bob`
+   */
+  async actFor(id: number, action: 'ack' | 'resolve' | 'reopen', version: number, note: string | null, onBehalfOf: string | null): Promise<{ incident: IncidentJson; actor: string }> {
+    const body = { version, ...(note === null ? {} : { note }), ...(onBehalfOf === null ? {} : { on_behalf_of: onBehalfOf }) };
+    return this.call<{ incident: IncidentJson; actor: string }>('POST', `/api/incidents/${id}/${action}`, body);
   }
 
   /** `GET /api/silences`. */

@@ -17,6 +17,7 @@ import { durationProblem, parseDuration } from '../lib/duration.js';
 import { readDaemonHandle } from '../pipeline/daemon-handle.js';
 import { openResponderActions } from '../pipeline/responder-actions.js';
 import { CliError } from './cli-error.js';
+import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { DaemonApiError, DaemonClient } from './daemon-client.js';
 import { writeLines } from './write-lines.js';
 
@@ -30,7 +31,9 @@ const HELP = `usage: jaga incidents list    STORE [--status S] [--severity S] [-
 Works the incident queue in jaga's store: a PostgreSQL URL, or the data folder of the embedded store.
 While a jaga daemon holds the embedded store, list, show, ack and resolve go through its HTTP API
 (it leaves its URL and a local admin token in DIR/daemon.json, mode 0600); the actor is then
-responder:local-cli and the daemon notifies the change. export needs the store itself.
+responder:NAME with --as NAME (the daemon's audit log adds that local-cli acted for NAME), else
+responder:local-cli, and the daemon notifies the change. export needs the store itself. A --data-dir (or
+store.data_dir of --config) that holds no store is refused (exit 2): only jaga run and jaga demo create one.
   list     one incident per line (JSON, the list shape), most recent activity first
   show     one incident as pretty JSON: {"incident": detail, "deadlines": [... with left_ms], "timeline": [...]}
   ack      acknowledge an open incident; resolve: resolve a live one. Prints {"change_id","kind","actor","at","incident"}
@@ -101,6 +104,7 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
   }
   const target = storeTarget(values, config);
   const plan = planFor(sub as Subcommand, values, positionals, now, deps.osUser ?? defaultUser, config);
+  if (target.dataDir !== undefined) await requireExistingStoreFolder(target.dataDir, values['data-dir'] !== undefined ? '--data-dir' : `store.data_dir of ${values.config}`);
   let store: Store;
   try {
     store = await openStore(target.url !== undefined ? { url: target.url } : { dataDir: target.dataDir });
@@ -212,8 +216,10 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
     },
     remote: async (client, stdout) => {
       const version = expectedVersion ?? (await client.getIncident(id)).version;
-      const incident = await client.act(id, sub === 'ack' ? 'ack' : 'resolve', version, by.note);
-      const line = { change_id: null, kind: move === 'acknowledge' ? 'acknowledged' : 'resolved', actor: 'responder:local-cli', at: now().toISOString(), incident };
+      // --as goes along (the daemon's local-cli token is an admin: it may act for the responder named)
+      const asked = values.as === undefined ? null : responderName(values.as);
+      const { incident, actor: recorded } = await client.actFor(id, sub === 'ack' ? 'ack' : 'resolve', version, by.note, asked);
+      const line = { change_id: null, kind: move === 'acknowledge' ? 'acknowledged' : 'resolved', actor: recorded, at: now().toISOString(), incident };
       await writeLines(stdout, [JSON.stringify(line)]);
     },
   };

@@ -16,7 +16,9 @@ import { Telemetry } from '../observe/telemetry.js';
 import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline.js';
+import { didYouMean } from '../lib/did-you-mean.js';
 import { CliError } from './cli-error.js';
+import { openLogFile } from './open-log-file.js';
 import { writeLines } from './write-lines.js';
 
 const HELP = `usage: jaga replay [--config FILE] [--rules DIR]... [--format auto|stderr|csvlog|jsonlog]
@@ -73,7 +75,8 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
       },
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    const message = (error as Error).message;
+    throw new CliError(message.includes("'--format") ? `${message} (formats: ${FORMAT_CHOICES.join(', ')})` : message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -81,7 +84,10 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     return 0;
   }
   const format = values.format;
-  if (format !== 'auto' && !LOG_FORMATS.includes(format as LogFormat)) throw new CliError(`--format must be auto, stderr, csvlog or jsonlog, not "${format}"`);
+  if (format !== 'auto' && !LOG_FORMATS.includes(format as LogFormat)) {
+    const close = FORMAT_ALIASES[format.toLowerCase()] ?? didYouMean(format, FORMAT_CHOICES);
+    throw new CliError(`--format must be auto, stderr, csvlog or jsonlog, not "${format}"${close === null ? '' : ` (did you mean "${close}"?)`}`);
+  }
   if (positionals.length === 0) throw new CliError('no FILE given (jaga replay --help)');
   const files = positionals.map((file) => resolve(file));
   for (const file of files) await checkReadable(file);
@@ -131,10 +137,37 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     }
     if (result.incidents.length > 0) await writeLines(stdout, result.incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
     stderr.write(`${JSON.stringify(result.summary)}\n`);
+    if (format !== 'auto') {
+      const hint = await wrongFormatHint(format as LogFormat, files, result.summary);
+      if (hint !== null) stderr.write(`${hint}\n`);
+    }
     return 0;
   } finally {
     await store.close();
   }
+}
+
+/** What --format accepts, in the order messages list them. */
+const FORMAT_CHOICES: readonly string[] = ['auto', ...LOG_FORMATS];
+/** Names people type for a format (PostgreSQL's log_destination and file extensions). */
+const FORMAT_ALIASES: Readonly<Record<string, string>> = { csv: 'csvlog', json: 'jsonlog', log: 'stderr', text: 'stderr' };
+
+/**
+ * A hint when an explicit --format parsed at most half of the records (the usual sign of a wrong
+ * format): the formats `auto` would pick for the files (by extension, then content) and the choices.
+ * @returns e.g. `hint: 1582 of 1582 records did not parse as stderr (--format); by name and content the files look like csvlog: try --format auto (formats: auto, stderr, csvlog, jsonlog)`, or null
+ */
+async function wrongFormatHint(format: LogFormat, files: readonly string[], summary: { records: number; failures: number }): Promise<string | null> {
+  if (summary.records === 0 || summary.failures * 2 < summary.records) return null;
+  const detected = new Set<LogFormat>();
+  for (const file of files) {
+    const opened = await openLogFile(file, 'auto');
+    await opened.handle.close();
+    detected.add(opened.format);
+  }
+  const other = [...detected].filter((f) => f !== format);
+  const looks = other.length === 0 ? '' : `; by name and content the files look like ${[...detected].join(', ')}: try --format auto`;
+  return `hint: ${summary.failures} of ${summary.records} records did not parse as ${format} (--format)${looks} (formats: ${FORMAT_CHOICES.join(', ')})`;
 }
 
 /** @throws CliError when `file` is not a readable regular file */

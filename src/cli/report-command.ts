@@ -17,6 +17,7 @@ import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import { type ParseOutput, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { buildAccessReport, renderAccessReportCsv, renderAccessReportMarkdown, reportPeriods } from './access-report.js';
 import { CliError } from './cli-error.js';
+import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { openLogFile } from './open-log-file.js';
 
 const HELP = `usage: jaga report access [--since 30d] [--until DAY] [--server NAME] [--format md|csv]
@@ -35,7 +36,8 @@ summary line {"files","records","events","failures","ledger_rows"} on stderr.
   --server       only this server (with --logs: the server name for the files; default each file's folder name)
   --format       md (default) or csv (one line per day, role, table, client)
   --store        PostgreSQL URL of jaga's store
-  --data-dir     folder of an embedded (PGlite) store; the daemon must not be running on it
+  --data-dir     folder of an embedded (PGlite) store; the daemon must not be running on it; a folder
+                 that holds no store is refused (exit 2), never created
   --config       jaga.yaml: its catalog (required with --logs) and, without --logs, its store
   --logs         log file(s) to build the ledger from (repeat --logs, or list files after it)
   --log-format   auto (default), stderr, csvlog or jsonlog (with --logs)
@@ -158,6 +160,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
   } else {
     const url = values.store ?? (values['data-dir'] === undefined && config?.daemon.store.kind === 'postgres' ? config.daemon.store.url : undefined);
     const dataDir = values['data-dir'] ?? (url === undefined && config?.daemon.store.kind === 'embedded' ? config.daemon.store.dataDir : undefined);
+    if (url === undefined) await requireExistingStoreFolder(dataDir as string, values['data-dir'] !== undefined ? '--data-dir' : `store.data_dir of ${values.config}`);
     try {
       store = await openStore(url !== undefined ? { url, logger } : { dataDir: resolve(dataDir as string), logger });
     } catch (error) {

@@ -7,6 +7,9 @@ import { isIanaTimeZone } from './detection-config.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a name is 1-63 letters, digits, _ . - (starting with a letter or digit)');
 const nonEmpty = z.string().min(1);
+/** Message of a store or source URL that is not a PostgreSQL URL; never shows the value (it may hold a password). */
+const POSTGRES_URL_MESSAGE = 'expected a PostgreSQL URL postgres://[user[:password]@]host[:port]/database (or postgresql://; value not shown)';
+const postgresUrl = z.string().min(1).refine((text) => isPostgresUrl(text), { message: POSTGRES_URL_MESSAGE });
 const zone = z.string().refine(isIanaTimeZone, { message: 'unknown IANA time zone (e.g. UTC, Europe/Berlin, Asia/Jakarta)' });
 
 const logFolderSourceSchema = z.strictObject({
@@ -24,7 +27,7 @@ const logFolderSourceSchema = z.strictObject({
 const appAccessSourceSchema = z.strictObject({
   name,
   type: z.literal('app_access'),
-  url: nonEmpty.optional(),
+  url: postgresUrl.optional(),
   url_file: nonEmpty.optional(),
   poll_interval: durationSchema.optional(),
 });
@@ -49,7 +52,7 @@ const appAccessSourceSchema = z.strictObject({
 export const daemonConfigShape = {
   agent: z.strictObject({ name: name.optional() }).optional(),
   store: z
-    .strictObject({ url: nonEmpty.optional(), url_file: nonEmpty.optional(), data_dir: nonEmpty.optional() })
+    .strictObject({ url: postgresUrl.optional(), url_file: nonEmpty.optional(), data_dir: nonEmpty.optional() })
     .refine((s) => [s.url, s.url_file, s.data_dir].filter((v) => v !== undefined).length <= 1, { message: 'give one of url, url_file and data_dir' })
     .optional(),
   sources: z.array(z.discriminatedUnion('type', [logFolderSourceSchema, appAccessSourceSchema])).optional(),
@@ -174,14 +177,15 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
   const storeInput = input.store ?? {};
   let store: StoreConfig;
   if (storeInput.url !== undefined) store = { kind: 'postgres', url: storeInput.url };
-  else if (storeInput.url_file !== undefined) store = { kind: 'postgres', url: secret('store.url_file', storeInput.url_file) };
+  else if (storeInput.url_file !== undefined) {
+    store = { kind: 'postgres', url: secret('store.url_file', storeInput.url_file) };
+    if (store.url !== '' && !isPostgresUrl(store.url)) problems.push(`store.url_file: the file's content: ${POSTGRES_URL_MESSAGE}`);
+  }
   else store = { kind: 'embedded', dataDir: resolve(baseDir, storeInput.data_dir ?? DAEMON_DEFAULTS.dataDir) };
 
   const sources: SourceConfig[] = [];
-  const seen = new Set<string>();
+  for (const p of duplicateSourceNameProblems(input)) problems.push(`sources[${p.path[1]}].name: ${p.message}`);
   for (const [index, source] of (input.sources ?? []).entries()) {
-    if (seen.has(source.name)) problems.push(`sources[${index}].name: "${source.name}" is used by another source`);
-    seen.add(source.name);
     if (source.type === 'log_folder') {
       sources.push(
         Object.freeze({
@@ -198,7 +202,10 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
       );
     } else {
       let url = source.url ?? null;
-      if (url === null && source.url_file !== undefined) url = secret(`sources[${index}].url_file`, source.url_file);
+      if (url === null && source.url_file !== undefined) {
+        url = secret(`sources[${index}].url_file`, source.url_file);
+        if (url !== '' && !isPostgresUrl(url)) problems.push(`sources[${index}].url_file: the file's content: ${POSTGRES_URL_MESSAGE}`);
+      }
       if (url === null) problems.push(`sources[${index}]: an app_access source needs url or url_file`);
       if (source.url !== undefined && source.url_file !== undefined) problems.push(`sources[${index}]: give one of url and url_file`);
       sources.push(Object.freeze({ type: 'app_access', name: source.name, url: url ?? '', pollIntervalMs: source.poll_interval ?? DAEMON_DEFAULTS.appPollIntervalMs }));
@@ -224,6 +231,25 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
 }
 
 /**
+ * Source names used twice, on the raw YAML value (validated or not: entries without a string name are
+ * skipped), so `jaga config check` reports them together with schema problems.
+ * @returns one problem per later use, e.g. `{ path: ['sources', 1, 'name'], message: '"pg1" is used by another source' }`
+ */
+export function duplicateSourceNameProblems(value: unknown): { path: (string | number)[]; message: string }[] {
+  const list = typeof value === 'object' && value !== null ? (value as { sources?: unknown }).sources : undefined;
+  if (!Array.isArray(list)) return [];
+  const seen = new Set<string>();
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  list.forEach((source: unknown, index) => {
+    const name = typeof source === 'object' && source !== null ? (source as { name?: unknown }).name : undefined;
+    if (typeof name !== 'string') return;
+    if (seen.has(name)) problems.push({ path: ['sources', index, 'name'], message: `"${name}" is used by another source` });
+    seen.add(name);
+  });
+  return problems;
+}
+
+/**
  * The ignore slice: as configured, else jaga's own traffic (its roles AND its application names) when
  * jaga connects to a monitored server with a known role, else nothing.
  */
@@ -233,6 +259,25 @@ function ignoreOf(input: DaemonConfigInput['ignore'], ownRoles: readonly string[
     roles: Object.freeze([...(input?.roles ?? defaults.roles)]),
     applicationNames: Object.freeze([...(input?.application_names ?? defaults.applicationNames)]),
   };
+}
+
+/**
+ * Whether `text` is a PostgreSQL connection URL as node-postgres reads it (pg-connection-string):
+ * scheme `postgres:` or `postgresql:`, a host (or a `host=` query parameter, e.g. a socket folder),
+ * no spaces, and a user/password that decode.
+ */
+function isPostgresUrl(text: string): boolean {
+  if (!/^postgres(?:ql)?:\/\//i.test(text) || /\s/.test(text)) return false;
+  let url: URL;
+  try {
+    url = new URL(text);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof URIError) return false;
+    throw error;
+  }
+  return url.hostname !== '' || url.searchParams.has('host');
 }
 
 /** The user name of a PostgreSQL URL, or null when it has none or does not parse. */

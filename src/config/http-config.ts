@@ -27,7 +27,7 @@ const listenSchema = z.string().refine((text) => {
  *   tls: { cert: tls/cert.pem, key: tls/key.pem }   # PEM files; both or neither; HTTPS when given
  *   link_ttl: 7d                       # one-click links expire after this (default 7d)
  *   session_ttl: 12h                   # web page sessions end after this (default 12h)
- *   auth_failures: { max: 10, window: 5m }  # per address; more failures → 429 (defaults shown)
+ *   auth_failures: { max: 10, window: 5m }  # per address; beyond it FAILING attempts get 429, valid tokens pass (defaults shown)
  * ```
  * Relative paths are relative to the config file.
  */

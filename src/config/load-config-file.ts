@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { parseYamlDocuments } from '../lib/yaml-documents.js';
 import { formatPath, zodProblems } from '../lib/zod-problems.js';
-import { type DaemonConfig, daemonConfigShape, resolveDaemonConfig } from './daemon-config.js';
+import { type DaemonConfig, daemonConfigShape, duplicateSourceNameProblems, resolveDaemonConfig } from './daemon-config.js';
 import { type DetectionConfig, detectionConfigShape, resolveDetectionConfig } from './detection-config.js';
 import { type HttpConfig, httpConfigShape, resolveHttpConfig } from './http-config.js';
 import { type IncidentsConfig, incidentsConfigShape, resolveIncidentsConfig } from './incidents-config.js';
 import { escalationBoundsMs, type NotifyConfig, notifyConfigShape, resolveNotifyConfig } from './notify-config.js';
+import { receiverReferenceProblems, receiverTypeProblems } from './receiver-references.js';
 
 /**
  * The whole jaga.yaml schema: strict, one shape per section spread in. Unknown top-level keys are
@@ -102,7 +103,15 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   };
   const parsed = configFileSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    for (const p of zodProblems(parsed.error.issues, configFileSchema)) problems.push(`${where(p.path)}: ${p.message}`);
+    // the schema's message for a bad receiver type names neither the receiver nor a close type: replace it
+    const typeProblems = receiverTypeProblems(value);
+    const schemaProblems = zodProblems(parsed.error.issues, configFileSchema).filter((p) => !typeProblems.some((t) => formatPath(t.path) === formatPath(p.path)));
+    // cross-references the structure allows checking now (the resolvers check them once the schema passes)
+    const covered = (path: readonly (string | number)[]): boolean => schemaProblems.some((p) => formatPath(p.path).startsWith(formatPath(path)));
+    const references = [...duplicateSourceNameProblems(value), ...receiverReferenceProblems(value)].filter((p) => !covered(p.path));
+    const lineOf = (p: { path: (string | number)[] }): number => document?.lineOf(p.path) ?? 1;
+    const all = [...schemaProblems, ...typeProblems, ...references].map((p) => ({ ...p, line: lineOf(p) })).sort((a, b) => a.line - b.line);
+    for (const p of all) problems.push(`${where(p.path)}: ${p.message}`);
   }
   let config: JagaConfig | null = null;
   if (parsed.success) {
@@ -113,7 +122,10 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
         return resolveSlice();
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        for (const problem of error.problems) problems.push(`${path}: ${problem}`);
+        for (const problem of error.problems) {
+          const located = locateProblem(problem, value);
+          problems.push(located === null ? `${path}: ${problem}` : `${where(located.path)}: ${located.message}`);
+        }
         return null;
       }
     };
@@ -178,6 +190,42 @@ function applyEnvOverrides(value: Record<string, unknown>, env: Record<string, s
     applied.set(formatPath([...override.path]), override.env);
   }
   return applied;
+}
+
+/**
+ * Splits a resolver's problem `path: message` (path as `formatPath` writes it, e.g.
+ * `receivers.pager.fallback`, `sources[1].name`) into its path and message, or null when it does not
+ * start with a path. Keys holding dots (receiver names may) are matched against `value`'s keys.
+ */
+function locateProblem(problem: string, value: unknown): { path: (string | number)[]; message: string } | null {
+  const match = /^([A-Za-z_][^\s:]*): ([\s\S]*)$/.exec(problem);
+  if (match === null) return null;
+  const tokens: (string | number)[] = [];
+  for (const m of (match[1] as string).matchAll(/([^.[\]]+)|\[(\d+)\]/g)) tokens.push(m[2] === undefined ? (m[1] as string) : Number(m[2]));
+  const path: (string | number)[] = [];
+  let node: unknown = value;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as string | number;
+    if (typeof token === 'string' && isPlainMap(node)) {
+      // the longest run of name tokens that is one key (a receiver named `ops.slack`)
+      let end = i;
+      for (let j = tokens.length - 1; j > i; j--) {
+        const run = tokens.slice(i, j + 1);
+        if (run.every((t) => typeof t === 'string') && run.join('.') in node) {
+          end = j;
+          break;
+        }
+      }
+      const key = tokens.slice(i, end + 1).join('.');
+      path.push(key);
+      node = node[key];
+      i = end;
+    } else {
+      path.push(token);
+      node = Array.isArray(node) && typeof token === 'number' ? node[token] : undefined;
+    }
+  }
+  return { path, message: match[2] as string };
 }
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {

@@ -6,6 +6,8 @@ import { ConfigError } from '../domain/errors.js';
 import { INCIDENT_CHANGE_KINDS, type IncidentChangeKind } from '../domain/incident-change.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../domain/incident.js';
 import { durationSchema } from '../lib/duration.js';
+import { formatPath } from '../lib/zod-problems.js';
+import { RECEIVER_TYPES, receiverReferenceProblems } from './receiver-references.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a receiver name is letters, digits, _ . -');
 const severity = z.enum(SEVERITIES);
@@ -101,8 +103,8 @@ export const notifyConfigShape = {
 /** The notification keys as validated (zod output of `notifyConfigShape`). */
 export type NotifyConfigInput = { [K in keyof typeof notifyConfigShape]?: z.output<(typeof notifyConfigShape)[K]> };
 
-/** Receiver types the notify stage ships (src/notify/receiver-registry.ts). */
-export type ReceiverType = 'slack' | 'email' | 'webhook' | 'console' | 'file';
+/** Receiver types the notify stage ships (src/notify/receiver-registry.ts): one of RECEIVER_TYPES. */
+export type ReceiverType = (typeof RECEIVER_TYPES)[number];
 
 /** One receiver, defaults applied, secrets read. */
 export interface ReceiverConfig {
@@ -256,24 +258,19 @@ export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: R
       fallback: raw.fallback ?? null,
     });
   }
-  const known = (where: string, names: readonly string[]): void => {
-    for (const n of names) if (!(n in receivers)) problems.push(`${where}: unknown receiver "${n}" (receivers: ${Object.keys(receivers).join(', ')})`);
-  };
-  for (const receiver of Object.values(receivers)) if (receiver.fallback !== null) known(`receivers.${receiver.name}.fallback`, [receiver.fallback]);
+  for (const p of receiverReferenceProblems(parsed)) problems.push(`${formatPath(p.path)}: ${p.message}`);
 
-  const routes: RouteConfig[] = (parsed.routes ?? [{ receivers: Object.keys(receivers) }]).map((route, index) => {
-    known(`routes[${index}].receivers`, route.receivers);
-    return Object.freeze({
+  const routes: RouteConfig[] = (parsed.routes ?? [{ receivers: Object.keys(receivers) }]).map((route) =>
+    Object.freeze({
       severityAtLeast: route.match?.severity_at_least ?? null,
       tagsAny: route.match?.tags_any ? Object.freeze([...route.match.tags_any]) : null,
       detectors: route.match?.detectors ? Object.freeze([...route.match.detectors]) : null,
       statuses: route.match?.statuses ? Object.freeze([...route.match.statuses]) : null,
       changes: Object.freeze([...(route.changes ?? DEFAULT_ROUTE_CHANGES)]),
       receivers: Object.freeze([...route.receivers]),
-    });
-  });
+    }),
+  );
   const steps: EscalationStepConfig[] = (parsed.escalation?.steps ?? []).map((step, index) => {
-    known(`escalation.steps[${index}].receivers`, step.receivers);
     const afterMs = {} as Record<Severity, number | null>;
     for (const s of SEVERITIES) afterMs[s] = typeof step.after === 'number' ? step.after : (step.after[s] ?? null);
     return Object.freeze({ step: index + 1, afterMs: Object.freeze(afterMs), receivers: Object.freeze([...step.receivers]) });

@@ -7,7 +7,7 @@ import type { IncidentListQuery } from './incident-queries.js';
 import { apiError } from './request-auth.js';
 import { type RouteContext, sendPortError } from './route-context.js';
 import { silenceRequestSchema, toSilenceRequest } from './silence-request.js';
-import { HTTP_ROLES, TOKEN_NAME_PATTERN, TokenNameTakenError, type TokenRecord } from './token-repository.js';
+import { HTTP_ROLES, roleAllows, TOKEN_NAME_PATTERN, TokenNameTakenError, type TokenRecord } from './token-repository.js';
 
 /** Largest `limit` of `GET /api/incidents` (default 100). */
 export const API_LIST_MAX_LIMIT = 1000;
@@ -15,6 +15,8 @@ export const API_LIST_MAX_LIMIT = 1000;
 const actionBodySchema = z.strictObject({
   note: z.string().max(2000).nullable().optional(),
   version: z.number().int().min(1),
+  /** the responder an admin token acts for (e.g. the local CLI's `--as`); same pattern as token names */
+  on_behalf_of: z.string().regex(TOKEN_NAME_PATTERN).optional(),
 });
 
 const tokenBodySchema = z.strictObject({
@@ -78,7 +80,11 @@ function incidentId(params: unknown): number | null {
  * The JSON API under `/api` (bearer tokens only):
  * - `GET /api/incidents` (viewer) → `{ incidents: IncidentJson[] }`; `GET /api/incidents/:id` (viewer) →
  *   the detail shape plus `timeline`; `POST /api/incidents/:id/ack|resolve|reopen` (responder) with
- *   `{ version, note? }` → `{ incident: IncidentJson }`; 409 for a stale version or a refused move, 404 unknown id.
+ *   `{ version, note?, on_behalf_of? }` → `{ incident: IncidentJson, actor }`; 409 for a stale version or a
+ *   refused move, 404 unknown id. The timeline actor is `responder:<token name>`, or `responder:<on_behalf_of>`
+ *   when an ADMIN token names another responder (the local CLI's `--as` through the daemon's `local-cli`
+ *   token); that relay is also written to the admin audit log (`incident_<action>_on_behalf`, actor the
+ *   token, detail `{ on_behalf_of }`). A non-admin token's `on_behalf_of` is ignored: `actor` says who was recorded.
  * - `GET /api/silences[?expired=true]` (viewer), `POST /api/silences` (responder, 201), `DELETE /api/silences/:id` (responder).
  * - `GET|POST /api/tokens`, `DELETE /api/tokens/:name`, `POST /api/link-keys/rotate`, `GET /api/audit` (admin).
  * Errors: `{ error: { code, message } }`: 400 bad request, 401, 403, 404, 409, 429.
@@ -116,13 +122,23 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
     const id = incidentId(request.params);
     if (id === null) return apiError(reply, 400, 'bad_request', 'an incident id is a positive integer');
     const body = actionBodySchema.safeParse(request.body ?? {});
-    if (!body.success) return apiError(reply, 400, 'bad_request', 'body must be {"version": <the incident version you saw>, "note": <optional text up to 2000 chars>}');
-    const by = { actor: `responder:${principal.name}`, note: body.data.note ?? null, expectedVersion: body.data.version };
+    if (!body.success) {
+      return apiError(reply, 400, 'bad_request', 'body must be {"version": <the incident version you saw>, "note": <optional text up to 2000 chars>, "on_behalf_of": <optional responder name, admin tokens only>}');
+    }
+    // only an admin token may name another responder; any other token acts as itself (the answer says who)
+    const behalf = body.data.on_behalf_of;
+    const actingFor = behalf !== undefined && behalf !== principal.name && roleAllows(principal.role, 'admin') ? behalf : null;
+    const by = { actor: `responder:${actingFor ?? principal.name}`, note: body.data.note ?? null, expectedVersion: body.data.version };
+    let incident: IncidentJson;
     try {
-      return { incident: await ctx.actions[action](id, by) };
+      incident = await ctx.actions[action](id, by);
     } catch (error) {
       return sendPortError(reply, error);
     }
+    if (actingFor !== null) {
+      await ctx.audit.record({ at: ctx.now(), actor: `responder:${principal.name}`, action: `incident_${action}_on_behalf`, target: `incident:${id}`, detail: { on_behalf_of: actingFor } });
+    }
+    return { incident, actor: by.actor };
   });
 
   app.get('/api/silences', async (request, reply) => {

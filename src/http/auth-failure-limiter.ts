@@ -10,10 +10,13 @@ export interface AuthFailureLimits {
 const MAX_ADDRESSES = 10_000;
 
 /**
- * Counts authentication failures (missing or wrong token, bad sign-in, bad link) per client address in
- * a sliding window, in memory. Once an address has `max` failures within `windowMs`, every request
- * from it that needs auth gets 429 until the oldest failure leaves the window. Per process: agents do
- * not share counts.
+ * Counts authentication failures (missing or wrong token, bad sign-in, forged link) per client address
+ * in a sliding window, in memory. Once an address has `max` failures within `windowMs` it is over the
+ * limit: its further FAILING attempts get 429 until the oldest counted failure leaves the window (and
+ * each one still counts, so a script that keeps guessing stays refused). A valid credential is never
+ * refused by this limiter (RequestAuth checks it first): tokens carry 256 random bits, so the limit is
+ * against noise and weak secrets, not a reason to lock the operator's own CLI out of a shared address.
+ * Per process: agents do not share counts. At most `max` times are kept per address.
  */
 export class AuthFailureLimiter {
   private readonly failures = new Map<string, number[]>();
@@ -24,6 +27,7 @@ export class AuthFailureLimiter {
   fail(address: string, nowMs: number): void {
     const times = this.recent(address, nowMs);
     times.push(nowMs);
+    if (times.length > this.limits.max) times.splice(0, times.length - this.limits.max);
     this.failures.delete(address);
     this.failures.set(address, times);
     if (this.failures.size > MAX_ADDRESSES) {
@@ -32,7 +36,7 @@ export class AuthFailureLimiter {
     }
   }
 
-  /** ms until `address` may try again, or 0 when it is not blocked. */
+  /** ms until `address` is under the limit again, or 0 when it is not over it. */
   retryAfterMs(address: string, nowMs: number): number {
     const times = this.recent(address, nowMs);
     if (times.length < this.limits.max) return 0;

@@ -26,15 +26,14 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
  * page (mail scanners and link previews open links, so GET never acts); the page's `POST` (with its
  * CSRF token) acts once: the nonce is claimed first, atomically, then the action runs with actor
  * `responder:link:<notification id>` and no expected version. Expired or used links answer 410,
- * forged or malformed ones 404 (counted as auth failures, so guessing gets 429).
+ * forged or malformed ones 404 (counted as auth failures, so guessing gets 429; a valid link still works).
  */
 export function registerLinkRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/ui/links/:token', async (request, reply) => {
-    if (ctx.auth.blocked(request, reply)) return reply;
     const token = (request.params as { token: string }).token;
     const verdict = await ctx.links.verify(token, ctx.now());
     if (!verdict.ok) {
-      if (REJECTIONS[verdict.reason].status === 404) ctx.auth.failed(request);
+      if (REJECTIONS[verdict.reason].status === 404 && ctx.auth.refuseFailure(request, reply)) return reply;
       const r = REJECTIONS[verdict.reason];
       return page(reply, r.status, 'Link not usable', messageBody('Link not usable', r.text));
     }
@@ -44,12 +43,11 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
 
   app.post('/ui/links/:token', { preHandler: app.csrfProtection }, async (request, reply) => {
-    if (ctx.auth.blocked(request, reply)) return reply;
     const token = (request.params as { token: string }).token;
     const now = ctx.now();
     const verdict = await ctx.links.verify(token, now);
     if (!verdict.ok) {
-      if (REJECTIONS[verdict.reason].status === 404) ctx.auth.failed(request);
+      if (REJECTIONS[verdict.reason].status === 404 && ctx.auth.refuseFailure(request, reply)) return reply;
       const r = REJECTIONS[verdict.reason];
       return page(reply, r.status, 'Link not usable', messageBody('Link not usable', r.text));
     }

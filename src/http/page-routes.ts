@@ -72,11 +72,10 @@ export function registerPageRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.get('/ui/sign-in', async (_request, reply) => sendPage(reply, 200, 'Sign in', signInBody(reply.generateCsrf(), null), null));
 
   app.post('/ui/sign-in', { preHandler: csrf }, async (request, reply) => {
-    if (ctx.auth.blocked(request, reply)) return reply;
     const token = form(request).token ?? '';
     const principal = await ctx.tokens.authenticate(token.trim(), ctx.now());
     if (principal === null) {
-      ctx.auth.failed(request);
+      if (ctx.auth.refuseFailure(request, reply)) return reply;
       return sendPage(reply, 401, 'Sign in', signInBody(reply.generateCsrf(), 'Unknown or revoked token.'), null);
     }
     const session = await ctx.sessions.create(principal.tokenId, ctx.now());

@@ -15,8 +15,10 @@ export function apiError(reply: FastifyReply, status: number, code: string, mess
 /**
  * Authenticates requests: API requests by `Authorization: Bearer jaga_…` only, page requests by the
  * session cookie only (so a cookie never authorises an API call, and the API needs no CSRF token).
- * Failures (no or wrong token, unknown session on a sign-in) count against the client address in the
- * AuthFailureLimiter; a blocked address gets 429 with `Retry-After` (seconds) before any check.
+ * The credential is checked first: a valid one is always let through, whatever the address did before.
+ * Failures (no or wrong token, wrong sign-in token, forged link) count against the client address in
+ * the AuthFailureLimiter; a failure from an address already over the limit gets 429 with `Retry-After`
+ * (seconds) instead of 401/404, and counts too.
  */
 export class RequestAuth {
   constructor(
@@ -27,17 +29,16 @@ export class RequestAuth {
   ) {}
 
   /**
-   * The API caller, or null after sending 429 (address blocked), 401 (no or wrong token,
+   * The API caller, or null after sending 429 (a failure from an address over the limit), 401 (no or wrong token,
    * `WWW-Authenticate: Bearer`) or 403 (role below `needed`).
    * @throws StoreError from the token lookup (the server answers 500)
    */
   async bearer(request: FastifyRequest, reply: FastifyReply, needed: HttpRole): Promise<TokenPrincipal | null> {
-    if (this.blocked(request, reply)) return null;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
     const principal = match === null ? null : await this.tokens.authenticate(match[1] as string, this.now());
     if (principal === null) {
-      this.failed(request);
+      if (this.refuseFailure(request, reply)) return null;
       reply.header('www-authenticate', 'Bearer realm="jaga"');
       apiError(reply, 401, 'unauthorized', match === null ? 'send Authorization: Bearer <token>' : 'unknown or revoked token');
       return null;
@@ -60,17 +61,19 @@ export class RequestAuth {
     return session === null ? null : this.tokens.principalById(session.tokenId);
   }
 
-  /** Sends 429 with Retry-After when the address is blocked; true when it did. */
-  blocked(request: FastifyRequest, reply: FastifyReply): boolean {
-    const waitMs = this.limiter.retryAfterMs(request.ip, this.now().getTime());
-    if (waitMs <= 0) return false;
-    reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+  /**
+   * Counts one failed authentication of the request's address (call it after the credential was
+   * checked and refused). When the address was already over the limit, sends 429 with `Retry-After`
+   * (seconds) and returns true: the caller sends nothing more. Otherwise returns false and the caller
+   * sends its own refusal (401, 404).
+   */
+  refuseFailure(request: FastifyRequest, reply: FastifyReply): boolean {
+    const nowMs = this.now().getTime();
+    const overLimit = this.limiter.retryAfterMs(request.ip, nowMs) > 0;
+    this.limiter.fail(request.ip, nowMs);
+    if (!overLimit) return false;
+    reply.header('retry-after', String(Math.ceil(this.limiter.retryAfterMs(request.ip, nowMs) / 1000)));
     apiError(reply, 429, 'too_many_auth_failures', 'too many failed authentications from this address; retry later');
     return true;
-  }
-
-  /** Counts one authentication failure of the request's address. */
-  failed(request: FastifyRequest): void {
-    this.limiter.fail(request.ip, this.now().getTime());
   }
 }

@@ -70,12 +70,12 @@ describe('loadConfigFile: detection section', () => {
     );
     expect(problems).toEqual([
       '<dir>/jaga.yaml:1: rules: expected a list, got "rules"',
+      '<dir>/jaga.yaml:2: overlay: unknown key "overlay" (did you mean "overlays"?)',
       '<dir>/jaga.yaml:4: lists.etl_roles: expected a list of values or a file path, got 5',
       '<dir>/jaga.yaml:5: lists.bad name: invalid key "bad name": a list name is letters, digits, _ . -',
       '<dir>/jaga.yaml:8: catalog.tables.public.customers.classes: expected a list, got "pii"',
       '<dir>/jaga.yaml:8: catalog.tables.public.customers.colums: unknown key "colums" (did you mean "columns"?)',
       '<dir>/jaga.yaml:9: timezone: unknown IANA time zone (e.g. UTC, Europe/Berlin, Asia/Jakarta)',
-      '<dir>/jaga.yaml:2: overlay: unknown key "overlay" (did you mean "overlays"?)',
     ]);
   });
 

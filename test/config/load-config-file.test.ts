@@ -85,6 +85,7 @@ describe('loadConfigFile: daemon sections', () => {
       '<dir>/jaga.yaml:2: store: give one of url, url_file and data_dir',
       '<dir>/jaga.yaml:4: sources[0].path: missing required key',
       '<dir>/jaga.yaml:5: sources[1].start_at: expected one of beginning, end, got "middle"',
+      '<dir>/jaga.yaml:5: sources[1].name: "pg1" is used by another source',
       expect.stringMatching(/^<dir>\/jaga\.yaml:6: sources\[2\]\.type: /),
       '<dir>/jaga.yaml:7: pipeline.commit_interval: expected string, got 5',
       '<dir>/jaga.yaml:7: pipeline.queue_events: must be >= 1',
@@ -99,7 +100,7 @@ describe('loadConfigFile: daemon sections', () => {
 
   it('two sources with one name, and an unreadable url_file, are problems too', async () => {
     const problems = await problemsOf(['store: { url_file: missing-secret }', 'sources:', '  - { name: a, type: log_folder, path: x }', '  - { name: a, type: app_access, url: "postgres://r@h/d" }', ''].join('\n'));
-    expect(problems).toEqual(['<dir>/jaga.yaml: store.url_file: cannot read missing-secret (ENOENT)', '<dir>/jaga.yaml: sources[1].name: "a" is used by another source']);
+    expect(problems).toEqual(['<dir>/jaga.yaml:1: store.url_file: cannot read missing-secret (ENOENT)', '<dir>/jaga.yaml:4: sources[1].name: "a" is used by another source']);
   });
 });
 

@@ -1,0 +1,43 @@
+/**
+ * `jaga replay --format`: a wrong value names the choices (with a "did you mean" for csv/json), a missing
+ * value lists them, and a format that parses at most half of the records ends with a hint naming the
+ * format `auto` would pick. Fixture: the first 12 records of the pg15-pgaudit corpus csvlog.
+ */
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../../src/cli/cli-error.js';
+import { replayCommand } from '../../src/cli/replay-command.js';
+
+const CSV = fileURLToPath(new URL('../fixtures/cli-fixes/twelve-records.csv', import.meta.url));
+
+async function replay(args: string[]): Promise<{ code: number; stderr: string[] }> {
+  const stderr = Object.assign(new PassThrough(), { isTTY: false });
+  const err: string[] = [];
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const code = await replayCommand(args, { stdout: new PassThrough(), stderr });
+  return { code, stderr: err.join('').split('\n').filter((l) => l !== '') };
+}
+
+describe('jaga replay --format hints', () => {
+  it('suggests the format meant by csv or json, and lists the formats when the value is missing', async () => {
+    await expect(replay(['--format', 'csv', CSV])).rejects.toThrow(new CliError('--format must be auto, stderr, csvlog or jsonlog, not "csv" (did you mean "csvlog"?)'));
+    await expect(replay(['--format', 'JSON', CSV])).rejects.toThrow(new CliError('--format must be auto, stderr, csvlog or jsonlog, not "JSON" (did you mean "jsonlog"?)'));
+    await expect(replay(['--format', 'stdrr', CSV])).rejects.toThrow(new CliError('--format must be auto, stderr, csvlog or jsonlog, not "stdrr" (did you mean "stderr"?)'));
+    await expect(replay([CSV, '--format'])).rejects.toThrow(new CliError("Option '--format <value>' argument missing (formats: auto, stderr, csvlog, jsonlog)"));
+  });
+
+  it('ends a replay whose --format parsed none of the records with a hint naming the detected format', async () => {
+    const run = await replay(['--format', 'stderr', CSV]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.slice(-2)).toEqual([
+      '{"files":1,"records":12,"events":0,"failures":12,"detections":0,"suppressed":0,"incidents":0}',
+      'hint: 12 of 12 records did not parse as stderr (--format); by name and content the files look like csvlog: try --format auto (formats: auto, stderr, csvlog, jsonlog)',
+    ]);
+  });
+
+  it('gives no hint when the format fits', async () => {
+    const run = await replay(['--format', 'csvlog', CSV]);
+    expect(run.stderr).toEqual(['{"files":1,"records":12,"events":12,"failures":0,"detections":0,"suppressed":0,"incidents":0}']);
+  });
+});

@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configCommand } from '../../src/cli/config-command.js';
+import { loadConfigFile } from '../../src/config/load-config-file.js';
+import { receiverReferenceProblems, receiverTypeProblems } from '../../src/config/receiver-references.js';
+import { ConfigError } from '../../src/domain/errors.js';
+import { writeTree } from '../detect/rule-fixtures.js';
+
+async function problemsOf(text: string, env: NodeJS.ProcessEnv = {}, files: Record<string, string> = {}): Promise<string[]> {
+  const dir = await writeTree({ 'jaga.yaml': text, ...files });
+  const error = await loadConfigFile(join(dir, 'jaga.yaml'), env, { requireSources: true }).catch((e: unknown) => e);
+  if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`);
+  return error.problems.map((p) => p.replaceAll(dir, '<dir>'));
+}
+
+const SOURCE = 'sources:\n  - { name: pg1, type: log_folder, path: logs }\n';
+
+describe('jaga config check: cross-references in the same pass as schema problems, with lines', () => {
+  it('reports unknown route, escalation and fallback receivers and a duplicate source name while the schema also fails, in line order', async () => {
+    const problems = await problemsOf(
+      [
+        'sources:', // 1
+        '  - { name: pg1, type: log_folder, path: logs }',
+        '  - { name: pg1, type: log_folder, path: x, start_at: middle }',
+        'receivers:', // 4
+        '  pager:',
+        '    type: slak',
+        '    fallback: mial',
+        '  mail: { type: console }',
+        'routes:', // 9
+        '  - receivers: [pager, ghost]',
+        '  - receivers: [mail]',
+        '    changes: [explode]',
+        'escalation:', // 13
+        '  steps:',
+        '    - { after: 5m, receivers: [nobody] }',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      '<dir>/jaga.yaml:3: sources[1].start_at: expected one of beginning, end, got "middle"',
+      '<dir>/jaga.yaml:3: sources[1].name: "pg1" is used by another source',
+      '<dir>/jaga.yaml:6: receivers.pager.type: receiver "pager" has unknown type "slak" (did you mean "slack"?); types: slack, email, webhook, console, file',
+      '<dir>/jaga.yaml:7: receivers.pager.fallback: unknown receiver "mial" (did you mean "mail"?) (receivers: pager, mail)',
+      '<dir>/jaga.yaml:10: routes[0].receivers: unknown receiver "ghost" (receivers: pager, mail)',
+      '<dir>/jaga.yaml:12: routes[1].changes[0]: expected one of opened, updated, severity_raised, acknowledged, resolved, reopened, escalated, deadline_reminder, got "explode"',
+      '<dir>/jaga.yaml:15: escalation.steps[0].receivers: unknown receiver "nobody" (receivers: pager, mail)',
+    ]);
+  });
+
+  it('gives the line of cross-reference problems of an otherwise valid file, also under a receiver name holding dots', async () => {
+    const problems = await problemsOf(
+      [
+        SOURCE.trimEnd(), // lines 1-2
+        'receivers:',
+        '  ops.pager: { type: console, fallback: ops.pagr }',
+        'routes:',
+        '  - receivers:',
+        '      - ops.pager',
+        '      - ghost',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      '<dir>/jaga.yaml:4: receivers.ops.pager.fallback: unknown receiver "ops.pagr" (did you mean "ops.pager"?) (receivers: ops.pager)',
+      '<dir>/jaga.yaml:6: routes[0].receivers: unknown receiver "ghost" (receivers: ops.pager)',
+    ]);
+  });
+
+  it('does not report a reference the schema already refused, and checks nothing when receivers is not a map', async () => {
+    expect(await problemsOf(`${SOURCE}receivers: { a: { type: console } }\nroutes:\n  - receivers: ["bad name!"]\n`)).toEqual([
+      '<dir>/jaga.yaml:5: routes[0].receivers[0]: invalid "bad name!": a receiver name is letters, digits, _ . -',
+    ]);
+    expect(receiverReferenceProblems({ receivers: [1], routes: [{ receivers: ['x'] }] })).toEqual([]);
+    expect(receiverReferenceProblems({ routes: [{ receivers: ['console', 'pager'] }] })).toEqual([
+      { path: ['routes', 0, 'receivers'], message: 'unknown receiver "pager" (receivers: console)' },
+    ]);
+  });
+});
+
+describe('jaga config check: a receiver of unknown type', () => {
+  it('names the receiver, the bad type, a close type and every type; a missing type says so', async () => {
+    expect(await problemsOf(`${SOURCE}receivers:\n  oncall: { type: e-mail, smtp_url: "smtp://h", from: a@b.c, to: [x@y.z] }\n  hook: { url: "https://x.test" }\n`)).toEqual([
+      '<dir>/jaga.yaml:4: receivers.oncall.type: receiver "oncall" has unknown type "e-mail" (did you mean "email"?); types: slack, email, webhook, console, file',
+      '<dir>/jaga.yaml:5: receivers.hook.type: receiver "hook" has no type; give one of: slack, email, webhook, console, file',
+    ]);
+    expect(receiverTypeProblems({ receivers: { r: { type: 'pagerduty' }, s: { type: 7 } } })).toEqual([
+      { path: ['receivers', 'r', 'type'], message: 'receiver "r" has unknown type "pagerduty"; types: slack, email, webhook, console, file' },
+      { path: ['receivers', 's', 'type'], message: 'receiver "s" has a type that is not a string; give one of: slack, email, webhook, console, file' },
+    ]);
+  });
+});
+
+describe('jaga config check: store and source URLs are PostgreSQL URLs', () => {
+  const URL_MESSAGE = 'expected a PostgreSQL URL postgres://[user[:password]@]host[:port]/database (or postgresql://; value not shown)';
+
+  it('refuses a malformed JAGA_STORE_URL, store.url, app_access url and url_file content without showing the value', async () => {
+    expect(await problemsOf(SOURCE, { JAGA_STORE_URL: 'postgres//jaga:hunter2@db/jaga' })).toEqual([`JAGA_STORE_URL (store.url): ${URL_MESSAGE}`]);
+    expect(await problemsOf(`store: { url: "mysql://u:hunter2@h/d" }\n${SOURCE}`)).toEqual([`<dir>/jaga.yaml:1: store.url: ${URL_MESSAGE}`]);
+    expect(await problemsOf(`${SOURCE}  - { name: app, type: app_access, url: "postgres://u@/crm" }\n`)).toEqual([`<dir>/jaga.yaml:3: sources[1].url: ${URL_MESSAGE}`]);
+    const fromFile = await problemsOf(`store: { url_file: secret.txt }\n${SOURCE}`, {}, { 'secret.txt': 'jaga:hunter2@db:5432/jaga\n' });
+    expect(fromFile).toEqual([`<dir>/jaga.yaml:1: store.url_file: the file's content: ${URL_MESSAGE}`]);
+    expect(fromFile.join('\n')).not.toContain('hunter2');
+  });
+
+  it('accepts postgres://, postgresql:// and a socket folder given as host=', async () => {
+    for (const url of ['postgres://jaga:pw@store:5432/jaga', 'postgresql://store/jaga?sslmode=require', 'postgres:///jaga?host=/var/run/postgresql']) {
+      const dir = await writeTree({ 'jaga.yaml': SOURCE });
+      expect((await loadConfigFile(join(dir, 'jaga.yaml'), { JAGA_STORE_URL: url })).daemon.store).toEqual({ kind: 'postgres', url });
+    }
+  });
+
+  it('jaga config check exits 1 and prints the problem for a malformed JAGA_STORE_URL', async () => {
+    const dir = await writeTree({ 'jaga.yaml': SOURCE });
+    const err: string[] = [];
+    const sink = (lines: string[]) => ({ write: (text: string) => lines.push(text) }) as unknown as NodeJS.WritableStream;
+    expect(await configCommand(['check', '--config', join(dir, 'jaga.yaml')], { stdout: sink([]), stderr: sink(err), env: { JAGA_STORE_URL: 'localhost:5432' } })).toBe(1);
+    expect(err.join('')).toBe(`JAGA_STORE_URL (store.url): ${URL_MESSAGE}\n1 problem\n`);
+  });
+});
