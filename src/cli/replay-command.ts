@@ -135,6 +135,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     } finally {
       progress?.clear();
     }
+    telemetry.flush(); // the `log_suppressed` summary of rate-limited failure lines goes before the summary line
     if (result.incidents.length > 0) await writeLines(stdout, result.incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
     stderr.write(`${JSON.stringify(result.summary)}\n`);
     if (format !== 'auto') {

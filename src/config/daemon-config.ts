@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
+import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { durationSchema } from '../lib/duration.js';
+import type { PathProblem } from '../lib/zod-problems.js';
 import { isIanaTimeZone } from './detection-config.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a name is 1-63 letters, digits, _ . - (starting with a letter or digit)');
@@ -31,6 +33,9 @@ const appAccessSourceSchema = z.strictObject({
   url_file: nonEmpty.optional(),
   poll_interval: durationSchema.optional(),
 });
+
+/** Source types `sources[i].type` accepts (the discriminator of the source schemas), in the order messages list them. */
+export const SOURCE_TYPES: readonly string[] = Object.freeze([logFolderSourceSchema.shape.type.value, appAccessSourceSchema.shape.type.value]);
 
 /**
  * The daemon sections of jaga.yaml (issue 6 minimal `jaga run`, hardened by issue 8), as zod shape
@@ -245,6 +250,34 @@ export function duplicateSourceNameProblems(value: unknown): { path: (string | n
     if (typeof name !== 'string') return;
     if (seen.has(name)) problems.push({ path: ['sources', index, 'name'], message: `"${name}" is used by another source` });
     seen.add(name);
+  });
+  return problems;
+}
+
+/**
+ * The sources whose `type` is missing or not one of SOURCE_TYPES, from the raw YAML value (validated
+ * or not; entries that are not maps are skipped: the schema reports them). The schema's own message
+ * for a bad discriminator names neither the source nor a close type; `loadConfigFile` shows these instead.
+ * @returns e.g. `{ path: ['sources', 0, 'type'], message: 'source "pg1" has unknown type "log_foldr" (did you mean "log_folder"?); types: log_folder, app_access' }`;
+ *   a source without a string name is called `source #2` (1-based position)
+ */
+export function sourceTypeProblems(value: unknown): PathProblem[] {
+  const list = typeof value === 'object' && value !== null ? (value as { sources?: unknown }).sources : undefined;
+  if (!Array.isArray(list)) return [];
+  const types = SOURCE_TYPES.join(', ');
+  const problems: PathProblem[] = [];
+  list.forEach((source: unknown, index) => {
+    if (typeof source !== 'object' || source === null || Array.isArray(source)) return;
+    const { name, type } = source as { name?: unknown; type?: unknown };
+    if (typeof type === 'string' && SOURCE_TYPES.includes(type)) return;
+    const which = typeof name === 'string' ? `source "${name}"` : `source #${index + 1}`;
+    const message =
+      type === undefined
+        ? `${which} has no type; give one of: ${types}`
+        : typeof type === 'string'
+          ? `${which} has unknown type "${type}"${suggestionSuffix(type, SOURCE_TYPES)}; types: ${types}`
+          : `${which} has a type that is not a string; give one of: ${types}`;
+    problems.push({ path: ['sources', index, 'type'], message });
   });
   return problems;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { parseYamlDocuments } from '../lib/yaml-documents.js';
 import { formatPath, zodProblems } from '../lib/zod-problems.js';
-import { type DaemonConfig, daemonConfigShape, duplicateSourceNameProblems, resolveDaemonConfig } from './daemon-config.js';
+import { type DaemonConfig, daemonConfigShape, duplicateSourceNameProblems, resolveDaemonConfig, sourceTypeProblems } from './daemon-config.js';
 import { type DetectionConfig, detectionConfigShape, resolveDetectionConfig } from './detection-config.js';
 import { type HttpConfig, httpConfigShape, resolveHttpConfig } from './http-config.js';
 import { type IncidentsConfig, incidentsConfigShape, resolveIncidentsConfig } from './incidents-config.js';
@@ -103,8 +103,8 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   };
   const parsed = configFileSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    // the schema's message for a bad receiver type names neither the receiver nor a close type: replace it
-    const typeProblems = receiverTypeProblems(value);
+    // the schema's message for a bad source or receiver type names neither the source / receiver nor a close type: replace it
+    const typeProblems = [...sourceTypeProblems(value), ...receiverTypeProblems(value)];
     const schemaProblems = zodProblems(parsed.error.issues, configFileSchema).filter((p) => !typeProblems.some((t) => formatPath(t.path) === formatPath(p.path)));
     // cross-references the structure allows checking now (the resolvers check them once the schema passes)
     const covered = (path: readonly (string | number)[]): boolean => schemaProblems.some((p) => formatPath(p.path).startsWith(formatPath(path)));
