@@ -2,12 +2,18 @@
 // one file, read the way `jaga parse` reads it. Imports dist/ lazily so the floors and pgbadger
 // still run while dist/ is missing.
 import { open } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { READ_CHUNK_BYTES } from './floors.js';
 
+/** The compiled jaga measured: BENCH_DIST_DIR when set (a private build), else the repository's dist/. */
+const DIST = resolve(process.env.BENCH_DIST_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'dist'));
+const distModule = (path) => import(pathToFileURL(join(DIST, path)).href);
+
 /**
- * Parses a whole file with `createLogParser` from dist/parse/log-parser.js, reading 1 MiB chunks
- * with a fresh Buffer per read (the parser may keep references into a chunk), outputs streamed
- * through `pushTo`/`endTo` into a counting sink. With `enrich`, every
+ * Parses a whole file with `createLogParser` from dist/parse/log-parser.js (`dist/` is BENCH_DIST_DIR
+ * when set), reading 1 MiB chunks with a fresh Buffer per read (the parser may keep references into
+ * a chunk), outputs streamed through `pushTo`/`endTo` into a counting sink. With `enrich`, every
  * event goes through `QueryEnricher.enrich` (dist/enrich/query-enricher.js), created before the
  * clock starts. Outputs are counted and dropped.
  * @param {{path: string, format: 'stderr'|'csvlog'|'jsonlog', logLinePrefix?: string, enrich: boolean}} options
@@ -18,8 +24,8 @@ import { READ_CHUNK_BYTES } from './floors.js';
  * @throws when dist/ is missing or the parser/enricher API is not there (the caller reports it)
  */
 export async function measureParse({ path, format, logLinePrefix, enrich }) {
-  const { createLogParser, isParseFailure } = await import('../dist/parse/log-parser.js');
-  const enricher = enrich ? await (await import('../dist/enrich/query-enricher.js')).QueryEnricher.create() : null;
+  const { createLogParser, isParseFailure } = await distModule('parse/log-parser.js');
+  const enricher = enrich ? await (await distModule('enrich/query-enricher.js')).QueryEnricher.create() : null;
   const parser = createLogParser({
     format,
     logLinePrefix,

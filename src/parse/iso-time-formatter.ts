@@ -29,8 +29,9 @@ export function createIsoTimeFormatter(): IsoTimeFormatter {
   return (timeMs: number): string | null => {
     if (timeMs === lastMs) return lastText;
     if (Number.isInteger(timeMs) && timeMs >= 0 && timeMs < YEAR_10000_MS) {
-      const millis = timeMs % 1000;
-      const second = timeMs - millis;
+      // floor division rather than `%`, which on doubles (times past 2^31) is a call out to fmod
+      const second = Math.floor(timeMs / 1000) * 1000;
+      const millis = timeMs - second;
       if (second !== secondMs) {
         secondPrefix = new Date(second).toISOString().slice(0, 20);
         secondMs = second;

@@ -4,11 +4,14 @@
  * "Using JSON-Format Log Output").
  */
 
+/** A JSON number (no leading zeros: RFC 8259, section 6), `true`, `false` or `null` at the start of a text. */
+const JSON_SCALAR = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/;
+
 /**
  * Reads the key/value pairs at the start of a cut JSON object text (`{"a":"x","b":12,"c":"yy...`).
  * Complete pairs are kept; a string value cut by the end of the text is kept up to the cut (a cut
  * escape sequence dropped); a cut key or number is dropped. Reading stops at the first byte that
- * does not fit a flat object.
+ * does not fit a flat object (`"a":011` keeps `a: 0` and stops at the `1`). Never throws.
  * @returns the pairs read, or null when the text does not start with `{`
  */
 export function parseJsonObjectPrefix(text: string): Record<string, unknown> | null {
@@ -32,7 +35,8 @@ export function parseJsonObjectPrefix(text: string): Record<string, unknown> | n
       i = value.end;
       continue;
     }
-    const token = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
+    // JSON_SCALAR only matches valid JSON, so JSON.parse cannot throw (`011` reads as 0, then stops at `1`)
+    const token = JSON_SCALAR.exec(text.slice(i, i + 64));
     if (!token || i + token[0].length >= text.length) return out;
     out[key.value] = JSON.parse(token[0]) as unknown;
     i += token[0].length;

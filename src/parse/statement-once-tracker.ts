@@ -10,14 +10,16 @@
  *
  * Sessions are keys of any string or number (e.g. a session id, or a pid when the format has none);
  * a string and a number are different sessions.
- * Bounded: at most `maxSessions` sessions (least recently used forgotten first) and
+ * Bounded: at most `maxSessions` sessions (least recently remembered forgotten first) and
  * `maxSubstatementsPerSession` substatements each (oldest forgotten first).
  */
 export class StatementOnceTracker {
-  /** insertion order is recency order: the most recently used session is last */
+  /** the sessions remembered, for lookup; recency order is kept by the list below */
   private readonly sessions = new Map<SessionKey, SessionEntry>();
-  /** the session last moved to the end of `sessions` (it needs no move when used again) */
-  private newest: SessionKey | null = null;
+  /** least recently remembered session (evicted first) */
+  private oldest: SessionEntry | null = null;
+  /** most recently remembered session */
+  private newest: SessionEntry | null = null;
 
   constructor(
     /** most sessions remembered (default 10,000) */
@@ -35,9 +37,9 @@ export class StatementOnceTracker {
   remember(session: SessionKey, statementId: number, substatementId: number, carried: CarriedStatement): void {
     let entry = this.sessions.get(session);
     if (entry) {
-      if (session !== this.newest) {
-        this.sessions.delete(session);
-        this.sessions.set(session, entry);
+      if (entry !== this.newest) {
+        this.unlink(entry);
+        this.append(entry);
       }
       if (entry.statementId !== statementId) {
         entry.statementId = statementId;
@@ -45,14 +47,17 @@ export class StatementOnceTracker {
         entry.count = 0;
       }
     } else {
-      entry = { statementId, count: 0, substatementIds: [], carried: [] };
+      entry = { key: session, statementId, count: 0, substatementIds: [], carried: [], older: null, newer: null };
       if (this.sessions.size >= this.maxSessions) {
-        const oldest = this.sessions.keys().next();
-        if (!oldest.done) this.sessions.delete(oldest.value);
+        const oldest = this.oldest;
+        if (oldest !== null) {
+          this.sessions.delete(oldest.key);
+          this.unlink(oldest);
+        }
       }
       this.sessions.set(session, entry);
+      this.append(entry);
     }
-    this.newest = session;
     const ids = entry.substatementIds;
     const carriedList = entry.carried;
     // Remove the substatement if held, else the oldest one when full; then append it (newest last).
@@ -88,8 +93,28 @@ export class StatementOnceTracker {
 
   /** Forgets a session (on its disconnection). */
   forget(session: SessionKey): void {
+    const entry = this.sessions.get(session);
+    if (entry === undefined) return;
     this.sessions.delete(session);
-    if (session === this.newest) this.newest = null;
+    this.unlink(entry);
+  }
+
+  /** Takes `entry` out of the recency list. */
+  private unlink(entry: SessionEntry): void {
+    if (entry.older === null) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === null) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = null;
+    entry.newer = null;
+  }
+
+  /** Puts `entry` (not in the list) at the most recent end. */
+  private append(entry: SessionEntry): void {
+    entry.older = this.newest;
+    if (this.newest === null) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
   }
 }
 
@@ -99,8 +124,13 @@ export type SessionKey = string | number;
 /**
  * One session's substatements of its latest statement id, oldest first: the first `count` slots of
  * two parallel arrays, reused from statement to statement (slots past `count` are null or stale ids).
+ * `older`/`newer` link the sessions in the order they were last remembered (a Map lookup plus two
+ * relinks per entry, instead of a Map delete and re-insert to move a session to the end).
  */
 interface SessionEntry {
+  key: SessionKey;
+  older: SessionEntry | null;
+  newer: SessionEntry | null;
   statementId: number;
   count: number;
   substatementIds: number[];
