@@ -117,14 +117,16 @@ export class ArrivalReceiver {
  * @param {string} o.commitInterval jaga duration, e.g. `1s`
  * @param {string[]} o.receivers YAML lines under `receivers:` (two-space indented entries)
  * @param {boolean} o.markerRule add the marker rule to the shipped pack
+ * @param {'shipped' | 'none'} [o.ruleSet] `none`: no rule at all (an empty rule folder instead of the
+ *   shipped pack, the marker rule alone when `markerRule`): the floor row that leaves detection out
  * @returns {Promise<string>} the config path
  */
 export async function writeBenchConfig(o) {
   const { shippedRulesDir } = await importDist('config/detection-config.js');
   const rulesDir = join(o.dir, 'bench-rules');
   await mkdir(rulesDir, { recursive: true });
-  await writeFile(join(rulesDir, 'marker.yaml'), MARKER_RULE);
-  const rules = o.markerRule ? [shippedRulesDir(), rulesDir] : [shippedRulesDir()];
+  if (o.markerRule) await writeFile(join(rulesDir, 'marker.yaml'), MARKER_RULE);
+  const rules = o.ruleSet === 'none' ? [rulesDir] : o.markerRule ? [shippedRulesDir(), rulesDir] : [shippedRulesDir()];
   const path = join(o.dir, 'jaga.yaml');
   await writeFile(
     path,

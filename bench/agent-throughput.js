@@ -5,6 +5,7 @@
 //   line (store opened and migrated, rules loaded) to the `pipeline_commit` line whose events bring the
 //   committed total to `spec.records` (or the last commit before 20 s without one). After the stop the
 //   store is opened again to read the checkpoint (must be the file size) and count incidents.
+//   `spec.ruleSet: 'none'` runs it with no rule at all (the engine floor: everything but detection).
 // mode `readline`: the same file through `readlineLines` (bench/floors.js), timed in this child.
 // Prints `{events, elapsedMs, cpuMs, maxRssKb, ...}`.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ const IDLE_END_MS = 20_000;
 
 async function measureDaemon(spec) {
   const dir = await mkdtemp(join(tmpdir(), 'jaga-bench-pipeline-'));
-  const config = await writeBenchConfig({ dir, logDir: spec.dir, commitInterval: '1s', markerRule: false, receivers: [`  sink: { type: file, path: ${JSON.stringify(join(dir, 'notifications.jsonl'))} }`] });
+  const config = await writeBenchConfig({ dir, logDir: spec.dir, commitInterval: '1s', markerRule: false, ruleSet: spec.ruleSet ?? 'shipped', receivers: [`  sink: { type: file, path: ${JSON.stringify(join(dir, 'notifications.jsonl'))} }`] });
   let committed = 0;
   let commits = 0;
   let changes = 0;
