@@ -381,5 +381,6 @@ export const ABSENCE_DETECTOR: DetectorModule<AbsenceParams> = {
   type: 'absence',
   paramsSchema: absenceParamsSchema,
   windowed: false,
+  wants: 'selections',
   create: (rule, deps) => new AbsenceDetector(rule, deps),
 };

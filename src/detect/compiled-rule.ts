@@ -47,6 +47,26 @@ export interface CompiledRule {
    * from plain `kind:` equalities; absent when it may want any kind. The engine indexes rules by it.
    */
   kinds?: ReadonlySet<string>;
+  /**
+   * what the rule's detector can want (its condition, sequence steps and `while`) specialised to an
+   * event's kind and dispatch fields (`DISPATCH_PATHS`: audit.class, audit.command,
+   * audit.object_type, query.flags): false → the detector never wants events with those values,
+   * true → their dispatch values do not rule them out, a test → only events passing it may be wanted.
+   * `condition` is the same for the rule's condition alone (`matches`).
+   * The engine computes them once per combination of those values (per kind when `refined` is
+   * false: no selection has a condition on a dispatch field besides `kind`) and calls the
+   * detector's `wants` only for events the residual passes. Absent: every event of the rule's
+   * kinds is offered. Built for the rule's own `matches`, `selections` and `params` (kept here):
+   * the engine ignores it on a rule where one of them is another (a copy with a replaced predicate).
+   */
+  dispatch?: {
+    matches: EventPredicate;
+    selections: ReadonlyMap<string, EventPredicate>;
+    params: Record<string, unknown>;
+    refined: boolean;
+    residual(event: AccessEvent): boolean | ((event: AccessEvent) => boolean);
+    condition(event: AccessEvent): boolean | ((event: AccessEvent) => boolean);
+  };
 }
 
 /** A compiled exception: events matching it never contribute to the rule. */

@@ -1,5 +1,10 @@
+import type { AccessEvent } from '../domain/access-event.js';
 import type { EventPredicate } from './compiled-rule.js';
 import type { ConditionNode } from './condition-parser.js';
+import type { Residual } from './dispatch-table.js';
+
+/** A pure test of one event. */
+type Test = (event: AccessEvent) => boolean;
 
 /**
  * Compiles a parsed condition to one predicate over the rule's selection predicates (closures only,
@@ -36,6 +41,48 @@ export function conditionKinds(node: ConditionNode, kindsOf: (selection: string)
     default:
       return merge(node.type, node.operands.map((operand) => conditionKinds(operand, kindsOf)));
   }
+}
+
+/**
+ * A condition specialised to an event's dispatch values, from its selections' residuals (see
+ * `CompiledSelection.residual`): constants fold (`a and false` → false, `a or true` → true,
+ * `not true` → false), a single remaining test is returned as is, several are combined.
+ */
+export function conditionResidual(node: ConditionNode, residualOf: (selection: string) => Residual): Residual {
+  switch (node.type) {
+    case 'ref':
+      return residualOf(node.name);
+    case 'not': {
+      const operand = conditionResidual(node.operand, residualOf);
+      return typeof operand === 'boolean' ? !operand : (event) => !operand(event);
+    }
+    case 'quantifier':
+      return foldResiduals(node.quantifier === 'all' ? 'and' : 'or', node.names.map(residualOf));
+    default:
+      return foldResiduals(node.type, node.operands.map((operand) => conditionResidual(operand, residualOf)));
+  }
+}
+
+/** AND / OR of residuals with constants folded. */
+export function foldResiduals(type: 'and' | 'or', parts: Residual[]): Residual {
+  const absorbing = type === 'or';
+  const tests: Test[] = [];
+  for (const part of parts) {
+    if (part === absorbing) return absorbing;
+    if (typeof part !== 'boolean') tests.push(part);
+  }
+  if (tests.length === 0) return !absorbing;
+  if (tests.length === 1) return tests[0] as Test;
+  if (type === 'and') {
+    return (event) => {
+      for (const test of tests) if (!test(event)) return false;
+      return true;
+    };
+  }
+  return (event) => {
+    for (const test of tests) if (test(event)) return true;
+    return false;
+  };
 }
 
 function merge(type: 'and' | 'or', sets: (ReadonlySet<string> | null)[]): ReadonlySet<string> | null {

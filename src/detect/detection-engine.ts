@@ -3,6 +3,7 @@ import type { Detection } from '../domain/detection.js';
 import type { CompiledRule, EventPredicate, MatchContext } from './compiled-rule.js';
 import { type BuildGate, HIDDEN_DETECTION, setBuildGate } from './detection-builder.js';
 import type { Detector, DetectorDeps, DetectorModule } from './detector.js';
+import { DispatchTable } from './dispatch-table.js';
 import { DETECTOR_REGISTRY } from './detector-registry.js';
 import { eventTimeMs } from './event-time.js';
 import { asRecord, timeFromJson, timeToJson } from './snapshot-codec.js';
@@ -48,11 +49,24 @@ export interface DetectionEngineStats {
   stateResets: number;
 }
 
+/** A slot offered an event, with what remains of its rule's condition for the event's dispatch values. */
+interface Candidate {
+  slot: Slot;
+  /** the rule's residual (CompiledRule.dispatch) when not decided true; null = nothing to test */
+  residual: ((event: AccessEvent) => boolean) | null;
+  /** the detector's `wants` must still be called (the residual does not decide it) */
+  ask: boolean;
+}
+
 interface Slot {
   rule: CompiledRule;
   detector: Detector;
   /** a baseline detector: runs after the rule detectors, learning only from untainted events */
   baseline: boolean;
+  /** what the detector's `wants` is exactly (DetectorModule.wants), undefined when unknown */
+  wantsBy: DetectorModule['wants'];
+  /** the rule's dispatch when it was built for the rule's own `matches` and `selections` */
+  dispatch: CompiledRule['dispatch'];
   exceptions: { matches: EventPredicate; expiresMs: number }[];
 }
 
@@ -64,16 +78,23 @@ interface Slot {
  */
 export const ADVANCE_STEP_MS = 1_000;
 
+/** What `process` and `advance` return when nothing is raised (shared: callers never mutate it). */
+const NO_DETECTIONS: Detection[] = [];
+
 /** Default allowed lateness of events behind the newest one, ms. */
 export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
 
 /**
  * Runs the enabled rules over events (issue 4, "detection engine"). For each event:
- * 1. the rules whose `kinds` include the event's kind (all rules without `kinds`), in rule order,
+ * 1. the rules whose `kinds` include the event's kind (all rules without `kinds`) and whose
+ *    residual for the event's dispatch fields (audit class, command and object type, query flags;
+ *    computed once per combination of kind and their values: CompiledRule.dispatch) is not false
+ *    and, when it is a test, passes the event; in rule order,
  *    baseline detectors (module `phase: 'baseline'`) after every rule detector; a baseline's
  *    `observe` gets `learn = false` when an earlier detector raised a high or critical
  *    detection for the event (issue 5: such events do not teach the baseline);
- * 2. a rule's detector `wants` the event, and none of the rule's exceptions in force at the
+ * 2. a rule's detector `wants` the event (decided by the residual alone when the detector's
+ *    module declares what `wants` is: DetectorModule.wants), and none of the rule's exceptions in force at the
  *    event's time matches it → `observe`;
  * 3. detections pass the rule's per-group suppression (`suppressMs`): hidden ones are counted and
  *    reported by `takeSuppressionReports` when their window ends;
@@ -92,7 +113,11 @@ export class DetectionEngine {
   private readonly registry: ReadonlyMap<string, DetectorModule>;
   private readonly suppression = new Suppression();
   private slots: Slot[] = [];
-  private byKind = new Map<string, Slot[]>();
+  /** candidate slots per combination of the event's kind and dispatch fields (see `candidates`) */
+  private readonly dispatch = new DispatchTable<Candidate[]>(
+    (event) => this.candidates(event),
+    (kind) => this.slots.some((slot) => slot.dispatch?.refined === true && (slot.rule.kinds === undefined || slot.rule.kinds.has(kind as string))),
+  );
   private context: MatchContext;
   private watermark = Number.NEGATIVE_INFINITY;
   /** the watermark last handed to the detectors (see ADVANCE_STEP_MS) */
@@ -129,7 +154,8 @@ export class DetectionEngine {
     this.deps = options.deps ?? {};
     this.registry = options.registry ?? DETECTOR_REGISTRY;
     this.context = context;
-    this.install(rules.filter((rule) => rule.enabled).map((rule) => this.slotFor(rule)));
+    const deps = this.installDeps();
+    this.install(rules.filter((rule) => rule.enabled).map((rule) => this.slotFor(rule, deps)));
   }
 
   /** the watermark, epoch ms (-Infinity before any event or `advance`) */
@@ -147,7 +173,10 @@ export class DetectionEngine {
     return { ...this.counters };
   }
 
-  /** Feeds one event; returns the detections it (and the watermark it moves) raises, oldest rule first. */
+  /**
+   * Feeds one event; returns the detections it (and the watermark it moves) raises, oldest rule
+   * first. The array is the caller's when not empty; an empty result is a shared array: never mutate it.
+   */
   process(event: AccessEvent): Detection[] {
     this.counters.events++;
     const timeMs = eventTimeMs(event);
@@ -157,15 +186,17 @@ export class DetectionEngine {
     }
     let out: Detection[] | null = this.carried.length > 0 ? this.takeCarried() : null;
     const context = this.context;
-    const slots = this.byKind.get(event.kind) ?? this.slotsOfKind(event.kind);
+    const candidates = this.dispatch.get(event);
     // true once a detector raised a high or critical detection for this event (hidden ones count
     // by their rule's severity): later baseline detectors then judge the event without learning it
     let learn = true;
     setBuildGate(this.gate);
     try {
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i] as Slot;
-        if (!slot.detector.wants(event, context)) continue;
+      for (let i = 0; i < candidates.length; i++) {
+        const candidate = candidates[i] as Candidate;
+        if (candidate.residual !== null && !candidate.residual(event)) continue;
+        const slot = candidate.slot;
+        if (candidate.ask && !slot.detector.wants(event, context)) continue;
         if (slot.exceptions.length > 0 && this.excepted(slot, event, timeMs)) continue;
         this.armGate(slot.rule);
         const found = slot.baseline ? slot.detector.observe(event, context, learn) : slot.detector.observe(event, context);
@@ -184,19 +215,20 @@ export class DetectionEngine {
       if (watermarkMs - this.advancedMs >= ADVANCE_STEP_MS) out = this.moveWatermark(watermarkMs, out);
     }
     if (out !== null) this.counters.detections += out.length;
-    return out ?? [];
+    return out ?? NO_DETECTIONS;
   }
 
   /**
    * Moves the watermark (live mode: from the wall clock, so `absence` fires without events).
-   * A watermark not ahead of the current one changes nothing. Returns the detections due.
+   * A watermark not ahead of the current one changes nothing. Returns the detections due (an
+   * empty result is a shared array, as for `process`).
    */
   advance(watermarkMs: number): Detection[] {
     let out: Detection[] | null = this.carried.length > 0 ? this.takeCarried() : null;
     if (watermarkMs > this.watermark) this.watermark = watermarkMs;
     if (this.watermark > this.advancedMs) out = this.moveWatermark(this.watermark, out);
     if (out !== null) this.counters.detections += out.length;
-    return out ?? [];
+    return out ?? NO_DETECTIONS;
   }
 
   /**
@@ -207,11 +239,12 @@ export class DetectionEngine {
    */
   swap(rules: CompiledRule[], context: MatchContext): void {
     const previous = new Map(this.slots.map((slot) => [slot.rule.id, slot]));
-    const next = rules.filter((rule) => rule.enabled).map((rule) => this.slotFor(rule));
+    const deps = this.installDeps();
+    const next = rules.filter((rule) => rule.enabled).map((rule) => this.slotFor(rule, deps));
     for (const slot of next) {
       const old = previous.get(slot.rule.id);
       if (old !== undefined && old.rule.type === slot.rule.type && old.rule.stateKey === slot.rule.stateKey) {
-        this.carryState(slot, old.detector.snapshot());
+        this.carryState(slot, old.detector.snapshot(), deps);
       } else {
         this.startFresh(slot);
       }
@@ -240,7 +273,8 @@ export class DetectionEngine {
     const watermarkMs = timeFromJson(record.watermarkMs, 'engine snapshot.watermarkMs');
     const advancedMs = record.advancedMs === undefined ? watermarkMs : timeFromJson(record.advancedMs, 'engine snapshot.advancedMs');
     const entries = asRecord(record.detectors, 'engine snapshot.detectors');
-    const fresh = this.slots.map((slot) => ({ ...slot, detector: this.create(slot.rule) }));
+    const deps = this.installDeps();
+    const fresh = this.slots.map((slot) => ({ ...slot, detector: this.create(slot.rule, deps) }));
     let resets = 0;
     for (const slot of fresh) {
       const entry = entries[slot.rule.id] as EngineState['detectors'][string] | undefined;
@@ -274,11 +308,18 @@ export class DetectionEngine {
     return this.suppression.takeReports();
   }
 
-  private slotFor(rule: CompiledRule): Slot {
+  /** the deps of one batch of detectors installed together: a fresh shared `installation` object */
+  private installDeps(): DetectorDeps {
+    return { ...this.deps, installation: {} };
+  }
+
+  private slotFor(rule: CompiledRule, deps: DetectorDeps): Slot {
     return {
       rule,
-      detector: this.create(rule),
+      detector: this.create(rule, deps),
       baseline: this.registry.get(rule.type)?.phase === 'baseline',
+      wantsBy: this.registry.get(rule.type)?.wants,
+      dispatch: rule.dispatch !== undefined && rule.dispatch.matches === rule.matches && rule.dispatch.selections === rule.selections && rule.dispatch.params === rule.params ? rule.dispatch : undefined,
       exceptions: rule.exceptions.map((exception) => ({
         matches: exception.matches,
         expiresMs: exception.expires === null ? Number.POSITIVE_INFINITY : Date.parse(exception.expires),
@@ -286,23 +327,36 @@ export class DetectionEngine {
     };
   }
 
-  private create(rule: CompiledRule): Detector {
+  private create(rule: CompiledRule, deps: DetectorDeps): Detector {
     const module = this.registry.get(rule.type);
     if (module === undefined) throw new Error(`rule ${rule.id}: unknown detector type ${rule.type}`);
-    return module.create(rule, this.deps);
+    return module.create(rule, deps);
   }
 
   private install(slots: Slot[]): void {
     this.slots = slots;
-    this.byKind = new Map();
+    this.dispatch.clear();
   }
 
-  /** the slots of rules that may want `kind`, in rule order, baseline detectors last (computed once per kind) */
-  private slotsOfKind(kind: string): Slot[] {
-    const wanting = this.slots.filter((slot) => slot.rule.kinds === undefined || slot.rule.kinds.has(kind));
-    const slots = [...wanting.filter((slot) => !slot.baseline), ...wanting.filter((slot) => slot.baseline)];
-    this.byKind.set(kind, slots);
-    return slots;
+  /**
+   * the slots of rules that may want `event`, with what remains to decide it (the residual, and
+   * `wants` unless the detector's module says what `wants` is exactly): its kind in the rule's `kinds` and the rule's
+   * residual for its dispatch fields not false; in rule order, baseline detectors last. Depends on
+   * the kind and dispatch fields only (on the kind only when no rule of it is `refined`), so the
+   * DispatchTable computes it once per combination of their values.
+   */
+  private candidates(event: AccessEvent): Candidate[] {
+    const kind = event.kind;
+    const wanting: Candidate[] = [];
+    for (const slot of this.slots) {
+      if (slot.rule.kinds !== undefined && !slot.rule.kinds.has(kind)) continue;
+      const dispatch = slot.dispatch;
+      // the residual decides `wants` when the module says what `wants` is exactly
+      const residual = dispatch === undefined ? true : slot.wantsBy === 'condition' ? dispatch.condition(event) : dispatch.residual(event);
+      const ask = dispatch === undefined || slot.wantsBy === undefined;
+      if (residual !== false) wanting.push({ slot, residual: residual === true ? null : residual, ask });
+    }
+    return [...wanting.filter((c) => !c.slot.baseline), ...wanting.filter((c) => c.slot.baseline)];
   }
 
   /** readies the gate for one call of `rule`'s detector */
@@ -348,14 +402,14 @@ export class DetectionEngine {
     return out;
   }
 
-  private carryState(slot: Slot, state: unknown): void {
+  private carryState(slot: Slot, state: unknown, deps: DetectorDeps): void {
     try {
       slot.detector.restore(JSON.parse(JSON.stringify(state)) as unknown);
     } catch {
       // reported, not swallowed: a detector that cannot take its predecessor's state starts fresh
       // and the reset is counted in stats().stateResets (a hot reload is never fatal)
       this.counters.stateResets++;
-      slot.detector = this.create(slot.rule);
+      slot.detector = this.create(slot.rule, deps);
       this.startFresh(slot);
     }
   }

@@ -11,7 +11,11 @@ import type { CompiledRule, MatchContext } from './compiled-rule.js';
  */
 export interface Detector {
   readonly rule: CompiledRule;
-  /** true when the event concerns this detector (its condition, a sequence step, an absence's `while`) */
+  /**
+   * true when the event concerns this detector (its condition, a sequence step, an absence's
+   * `while`). Must imply the rule's condition or one of its selections named by its params: the
+   * engine offers a detector only events its rule's `dispatch` residual passes.
+   */
   wants(event: AccessEvent, context: MatchContext): boolean;
   /**
    * feeds one wanted event (exceptions already applied); returns the detections it raises now.
@@ -34,6 +38,13 @@ export interface DetectorDeps {
   maxEventsPerGroup?: number;
   /** max groups per detector before the least recently seen is dropped; default 100,000 */
   maxGroups?: number;
+  /**
+   * One object per set of detectors the engine installs together (constructor, `swap`, `restore`):
+   * detectors of that set may share per-event and per-role state through it (the baseline
+   * detectors keep one role directory there, so an event's role is looked up once, not once per
+   * baseline). Absent: nothing is shared.
+   */
+  installation?: object;
 }
 
 /**
@@ -51,5 +62,11 @@ export interface DetectorModule<P extends Record<string, unknown> = Record<strin
    * `learn`) whether one of those raised a high or critical detection; default `rule`.
    */
   phase?: 'rule' | 'baseline';
+  /**
+   * what the detector's `wants` is exactly, when the engine may decide it without calling it:
+   * `condition` = `rule.matches`; `selections` = `rule.matches` or a selection its params name
+   * (steps, `while`). Absent: the engine calls `wants` (after the rule's dispatch residual).
+   */
+  wants?: 'condition' | 'selections';
   create(rule: CompiledRule & { params: P }, deps: DetectorDeps): Detector;
 }

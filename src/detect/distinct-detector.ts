@@ -83,5 +83,6 @@ export const DISTINCT_DETECTOR: DetectorModule<DistinctParams> = {
   type: 'distinct',
   paramsSchema: distinctParamsSchema,
   windowed: true,
+  wants: 'condition',
   create: (rule, deps) => new DistinctDetector(rule, deps),
 };

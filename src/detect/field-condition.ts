@@ -17,10 +17,23 @@ export interface ConditionEnv {
 
 /** A compiled field condition: a plain closure over the event, plus the `kind`s it restricts to. */
 export interface CompiledFieldCondition {
+  /** pure: its result depends only on the value of `path` in the event (and the lists and catalog) */
   test: (event: AccessEvent) => boolean;
   /** event kinds this condition can match (from a plain `kind:` equality), null = any kind */
   kinds: ReadonlySet<string> | null;
+  /** the field path the condition reads (`audit.command`) */
+  path: string;
 }
+
+/**
+ * Operators whose test costs more than a Set look-up (regular expressions, substring scans over
+ * list values, CIDR checks, catalog look-ups): their result is remembered per string value.
+ */
+const VALUE_CACHED_OPERATORS: ReadonlySet<string> = new Set(['contains', 'startswith', 'endswith', 're', 'cidr', 'object_class']);
+/** Most values remembered per condition before its cache starts over. */
+export const MAX_CACHED_VALUES = 1024;
+/** Longer string values are tested every time (bounds the memory a cache holds, chars). */
+export const MAX_CACHED_VALUE_LENGTH = 512;
 
 type Scalar = string | number | boolean | null;
 type ElementTest = (element: unknown) => boolean;
@@ -48,7 +61,28 @@ export function compileFieldCondition(key: string, value: unknown, env: Conditio
   const accessor = env.accessors.get(parsed.path);
   const result = compileOperator(parsed, scalars, accessor, env, Array.isArray(value));
   if ('problems' in result) return result;
-  return { test: result.test, kinds: kindsOf(parsed, scalars) };
+  const test = VALUE_CACHED_OPERATORS.has(parsed.operator) ? cachedByValue(accessor.read, result.test) : result.test;
+  return { test, kinds: kindsOf(parsed, scalars), path: parsed.path };
+}
+
+/**
+ * `test` with its result remembered per string value of the field (`read`): a field condition is a
+ * pure function of that value, and values such as application names, client addresses and
+ * normalised statements repeat endlessly in a log. Non-string values and strings longer than
+ * MAX_CACHED_VALUE_LENGTH are tested every time; the cache starts over past MAX_CACHED_VALUES.
+ */
+function cachedByValue(read: (event: AccessEvent) => unknown, test: (event: AccessEvent) => boolean): (event: AccessEvent) => boolean {
+  const cache = new Map<string, boolean>();
+  return (event) => {
+    const value = read(event);
+    if (typeof value !== 'string' || value.length > MAX_CACHED_VALUE_LENGTH) return test(event);
+    const known = cache.get(value);
+    if (known !== undefined) return known;
+    const result = test(event);
+    if (cache.size >= MAX_CACHED_VALUES) cache.clear();
+    cache.set(value, result);
+    return result;
+  };
 }
 
 function compileOperator(key: FieldKey, values: Scalar[], accessor: FieldAccessor, env: ConditionEnv, listed: boolean): { test: (event: AccessEvent) => boolean } | { problems: PathProblem[] } {

@@ -65,5 +65,6 @@ export const MATCH_DETECTOR: DetectorModule<MatchParams> = {
   type: 'match',
   paramsSchema: matchParamsSchema,
   windowed: false,
+  wants: 'condition',
   create: (rule) => new MatchDetector(rule),
 };

@@ -158,5 +158,6 @@ export const NEW_VALUE_DETECTOR: DetectorModule<NewValueParams> = {
   type: 'new_value',
   paramsSchema: newValueParamsSchema,
   windowed: false,
+  wants: 'condition',
   create: (rule, deps) => new NewValueDetector(rule, deps),
 };

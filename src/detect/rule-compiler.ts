@@ -3,9 +3,10 @@ import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { describe, type PathProblem, zodProblems } from '../lib/zod-problems.js';
 import type { CompiledException, CompiledRule, EventPredicate } from './compiled-rule.js';
 import { canonicalJson } from './canonical-json.js';
-import { compileCondition, conditionKinds } from './condition-compiler.js';
+import { compileCondition, conditionKinds, conditionResidual, foldResiduals } from './condition-compiler.js';
 import { CONDITION_KEYWORDS, type ConditionNode, conditionSelections, parseCondition } from './condition-parser.js';
 import type { DetectorModule } from './detector.js';
+import type { Residual } from './dispatch-table.js';
 import { fieldPathType, unknownFieldProblem } from './field-paths.js';
 import { validateRuleParams } from './rule-params.js';
 import { type RuleDocument, ruleDocumentSchema } from './rule-schema.js';
@@ -212,5 +213,16 @@ function assemble(
     tests,
   };
   if (kinds !== null) rule.kinds = kinds;
+  rule.dispatch = {
+    matches: rule.matches,
+    selections: rule.selections,
+    params: rule.params,
+    refined: [...selections.values()].some((selection) => selection.refined),
+    residual: (event) => {
+      const residualOf = (name: string): Residual => (selections.get(name) as CompiledSelection).residual(event);
+      return foldResiduals('or', [conditionResidual(condition.node, residualOf), ...referenced.map(residualOf)]);
+    },
+    condition: (event) => conditionResidual(condition.node, (name) => (selections.get(name) as CompiledSelection).residual(event)),
+  };
   return rule;
 }

@@ -100,8 +100,8 @@ export class RuleWatcher {
     const help = 'Rule set reloads by outcome (ok: swapped in; error: the last good set kept running).';
     this.reloadOk = telemetry.declare({ name: 'rules_reload', help, level: 'info', labels: ['outcome'] });
     this.reloadError = telemetry.declare({ name: 'rules_reload', help, level: 'error', labels: ['outcome'] });
-    this.problemLine = telemetry.declare({ name: 'rules_reload_problem', help: 'Problems of rule set reloads that failed, one per problem.', level: 'error', labels: [] });
-    this.warningLine = telemetry.declare({ name: 'rules_reload_warning', help: 'Warnings of rule set reloads that succeeded (expired exceptions, missing tests, ...).', level: 'warn', labels: [] });
+    this.problemLine = telemetry.declare({ name: 'rules_reload_problem', help: 'Problems of rule set reloads that failed, one per problem.', level: 'error', labels: [], maxLinesPerInterval: Number.POSITIVE_INFINITY });
+    this.warningLine = telemetry.declare({ name: 'rules_reload_warning', help: 'Warnings of rule set reloads that succeeded (expired exceptions, missing tests, ...).', level: 'warn', labels: [], maxLinesPerInterval: Number.POSITIVE_INFINITY });
     this.watchError = telemetry.declare({ name: 'rules_watch_error', help: 'File watcher errors on the rule folders (the periodic check goes on).', level: 'warn', labels: [] });
   }
 

@@ -2,17 +2,28 @@ import type { AccessEvent } from '../domain/access-event.js';
 import { describe, type PathProblem } from '../lib/zod-problems.js';
 import type { EventPredicate } from './compiled-rule.js';
 import { canonicalJson } from './canonical-json.js';
-import { type ConditionEnv, compileFieldCondition } from './field-condition.js';
+import { DISPATCH_PATHS, type Residual } from './dispatch-table.js';
+import { type CompiledFieldCondition, type ConditionEnv, compileFieldCondition } from './field-condition.js';
+import { EVENT_KINDS } from './field-paths.js';
 
 /** A compiled selection: its predicate, the event kinds it can match (null = any) and its canonical text. */
 export interface CompiledSelection {
   predicate: EventPredicate;
   kinds: ReadonlySet<string> | null;
+  /**
+   * `predicate` specialised to the kind and dispatch field values (`DISPATCH_PATHS`) of `event`:
+   * false or true when those values decide it, else a test of the remaining conditions, equal to
+   * `predicate` on every event with the same values. Reads only those fields of `event`.
+   */
+  residual: (event: AccessEvent) => Residual;
+  /** true when the selection has a condition on a dispatch field other than `kind` */
+  refined: boolean;
   /** canonical JSON of the definition: identical selections across rules share one predicate */
   canonical: string;
 }
 
-type Test = (event: AccessEvent) => boolean;
+/** A pure test of one event. */
+export type Test = (event: AccessEvent) => boolean;
 
 /**
  * Compiles Sigma-style selections (rules-design.md "Rule YAML"): a map is the AND of its field
@@ -22,6 +33,8 @@ type Test = (event: AccessEvent) => boolean;
  */
 export class SelectionCompiler {
   private readonly shared = new Map<string, CompiledSelection>();
+  /** field conditions by canonical `[key, value]`: one closure (memoised per event) across selections */
+  private readonly conditions = new Map<string, CompiledFieldCondition>();
 
   constructor(private readonly env: ConditionEnv) {}
 
@@ -41,16 +54,17 @@ export class SelectionCompiler {
     if (existing) return existing;
     const built = this.build(definition);
     if ('problems' in built) return built;
-    const selection: CompiledSelection = { predicate: memoise(built.test), kinds: built.kinds, canonical };
+    const predicate = memoise(built.test);
+    const selection: CompiledSelection = { predicate, kinds: built.kinds, residual: residualOf(built.maps, predicate), refined: built.maps.some((map) => map.refined), canonical };
     this.shared.set(canonical, selection);
     return selection;
   }
 
-  private build(definition: unknown): { test: Test; kinds: ReadonlySet<string> | null } | { problems: PathProblem[] } {
+  private build(definition: unknown): Built | { problems: PathProblem[] } {
     if (Array.isArray(definition)) {
       if (definition.length === 0) return { problems: [{ path: [], message: 'a selection list needs at least one map' }] };
       const problems: PathProblem[] = [];
-      const parts: { test: Test; kinds: ReadonlySet<string> | null }[] = [];
+      const parts: Built[] = [];
       definition.forEach((item, index) => {
         const part = this.buildMap(item);
         if ('problems' in part) problems.push(...part.problems.map((p) => ({ path: [index, ...p.path], message: p.message })));
@@ -59,12 +73,12 @@ export class SelectionCompiler {
       if (problems.length > 0) return { problems };
       const tests = parts.map((p) => p.test);
       const kinds = parts.some((p) => p.kinds === null) ? null : new Set(parts.flatMap((p) => [...(p.kinds as ReadonlySet<string>)]));
-      return { test: tests.length === 1 ? (tests[0] as Test) : (event) => tests.some((t) => t(event)), kinds };
+      return { test: tests.length === 1 ? (tests[0] as Test) : (event) => tests.some((t) => t(event)), kinds, maps: parts.flatMap((p) => p.maps) };
     }
     return this.buildMap(definition);
   }
 
-  private buildMap(definition: unknown): { test: Test; kinds: ReadonlySet<string> | null } | { problems: PathProblem[] } {
+  private buildMap(definition: unknown): Built | { problems: PathProblem[] } {
     if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) {
       return { problems: [{ path: [], message: `expected a map of field conditions or a list of maps, got ${describe(definition)}` }] };
     }
@@ -73,9 +87,12 @@ export class SelectionCompiler {
     const problems: PathProblem[] = [];
     const kindTests: Test[] = [];
     const tests: Test[] = [];
+    const dispatch: Test[] = [];
+    const rest: Test[] = [];
+    let refined = false;
     let kinds: ReadonlySet<string> | null = null;
     for (const [key, value] of entries) {
-      const condition = compileFieldCondition(key, value, this.env);
+      const condition = this.condition(key, value);
       if ('problems' in condition) {
         problems.push(...condition.problems.map((p) => ({ path: [key, ...p.path], message: p.message })));
         continue;
@@ -86,11 +103,74 @@ export class SelectionCompiler {
         kinds = intersect(kinds, restricted);
         kindTests.push(kindFirst(restricted, condition.test));
       }
+      if (condition.path === 'kind') dispatch.push(condition.test);
+      else if (DISPATCH_PATHS.includes(condition.path)) {
+        dispatch.push(condition.test);
+        refined = true;
+      } else rest.push(condition.test);
     }
     if (problems.length > 0) return { problems };
     // conditions are pure, so their order is free: the cheap, selective `kind` ones run first
-    return { test: allOf([...kindTests, ...tests]), kinds };
+    const map: MapParts = { dispatch, rest: rest.length === 0 ? null : memoise(allOf(rest)), refined };
+    return { test: allOf([...kindTests, ...tests]), kinds, maps: [map] };
   }
+
+  /** one field condition, shared (and memoised per event) with every identical one of the set */
+  private condition(key: string, value: unknown): CompiledFieldCondition | { problems: PathProblem[] } {
+    const canonical = canonicalJson([key, value]);
+    const existing = this.conditions.get(canonical);
+    if (existing) return existing;
+    const compiled = compileFieldCondition(key, value, this.env);
+    if ('problems' in compiled) return compiled;
+    const shared: CompiledFieldCondition = { ...compiled, test: memoise(compiled.test) };
+    this.conditions.set(canonical, shared);
+    return shared;
+  }
+}
+
+/** What building a selection (or one of its maps) gives before memoising. */
+interface Built {
+  test: Test;
+  kinds: ReadonlySet<string> | null;
+  /** the maps of the selection (one for a map), split for `residualOf` */
+  maps: MapParts[];
+}
+
+/** One map (AND of conditions) split into its conditions on the dispatch fields and the others. */
+interface MapParts {
+  /** conditions on `kind` and DISPATCH_PATHS */
+  dispatch: Test[];
+  /** AND of the other conditions (memoised per event), null when there are none */
+  rest: Test | null;
+  /** a condition on a DISPATCH_PATHS field (not only `kind`) */
+  refined: boolean;
+}
+
+/**
+ * The residual of a selection (OR of `maps`) for an event's dispatch values: a map whose dispatch
+ * conditions fail drops out, one whose conditions are all dispatch conditions and pass decides
+ * true; what remains is the OR of the maps' other conditions (`whole` when every map remains).
+ */
+function residualOf(maps: MapParts[], whole: Test): (event: AccessEvent) => Residual {
+  if (maps.length === 1) {
+    const { dispatch, rest } = maps[0] as MapParts;
+    return (event) => {
+      for (const test of dispatch) if (!test(event)) return false;
+      return rest ?? true;
+    };
+  }
+  return (event) => {
+    const live: Test[] = [];
+    for (const map of maps) {
+      if (!map.dispatch.every((test) => test(event))) continue;
+      if (map.rest === null) return true;
+      live.push(map.rest);
+    }
+    if (live.length === 0) return false;
+    if (live.length === 1) return live[0] as Test;
+    if (live.length === maps.length) return whole;
+    return (event) => live.some((test) => test(event));
+  };
 }
 
 /** `current` ∩ `restricted`, where null means "any kind". */
@@ -101,12 +181,18 @@ function intersect(current: ReadonlySet<string> | null, restricted: ReadonlySet<
 }
 
 /**
- * A plain `kind:` equality with a direct look-up in front: an event whose `kind` is one of
- * `kinds` as is matches without the (lower-casing, memoised) field read; any other goes through
- * `test`, so the result is always `test`'s.
+ * A plain `kind:` equality with direct look-ups in front: an event whose `kind` is one of `kinds`
+ * as is matches, one whose `kind` is another event kind as is (lower-case, `EVENT_KINDS`) does
+ * not, both without the (lower-casing, memoised) field read; any other goes through `test`, so the
+ * result is always `test`'s (`kinds` holds every value of the equality, all strings).
  */
 function kindFirst(kinds: ReadonlySet<string>, test: Test): Test {
-  return (event) => kinds.has(event.kind) || test(event);
+  const others = new Set(EVENT_KINDS.filter((kind) => !kinds.has(kind)));
+  return (event) => {
+    const kind = event.kind;
+    if (kinds.has(kind)) return true;
+    return others.has(kind) ? false : test(event);
+  };
 }
 
 /** AND of tests, unrolled for the common small cases. */
@@ -122,7 +208,7 @@ function allOf(tests: Test[]): Test {
 }
 
 /** One-slot memo of the last event's result (events are immutable and evaluated by all rules in turn). */
-function memoise(test: Test): EventPredicate {
+function memoise(test: Test): Test {
   let lastEvent: AccessEvent | null = null;
   let lastResult = false;
   return (event) => {

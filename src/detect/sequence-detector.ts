@@ -201,5 +201,6 @@ export const SEQUENCE_DETECTOR: DetectorModule<SequenceParams> = {
   type: 'sequence',
   paramsSchema: sequenceParamsSchema,
   windowed: true,
+  wants: 'condition',
   create: (rule, deps) => new SequenceDetector(rule, deps),
 };

@@ -59,5 +59,6 @@ export const SUM_DETECTOR: DetectorModule<SumParams> = {
   type: 'sum',
   paramsSchema: sumParamsSchema,
   windowed: true,
+  wants: 'condition',
   create: (rule, deps) => new SumDetector(rule, deps),
 };

@@ -44,5 +44,6 @@ export const THRESHOLD_DETECTOR: DetectorModule<ThresholdParams> = {
   type: 'threshold',
   paramsSchema: thresholdParamsSchema,
   windowed: true,
+  wants: 'condition',
   create: (rule, deps) => new ThresholdDetector(rule, deps),
 };

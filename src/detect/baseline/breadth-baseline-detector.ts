@@ -2,23 +2,26 @@ import type { AccessEvent } from '../../domain/access-event.js';
 import type { Detection } from '../../domain/detection.js';
 import type { CompiledRule, MatchContext } from '../compiled-rule.js';
 import { durationText } from '../detection-builder.js';
-import type { Detector, DetectorModule } from '../detector.js';
+import type { Detector, DetectorDeps, DetectorModule } from '../detector.js';
 import { digestEvent } from '../event-digest.js';
 import { eventTimeMs } from '../event-time.js';
-import { eventRelations } from '../field-reader.js';
-import { GroupTable } from '../group-table.js';
 import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
 import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
 import { breadthParamsSchema, type BreadthParams } from './baseline-params.js';
-import { contextPairHash, hasAnyClass } from './context-set.js';
+import { classedTables, tableClassesKey } from './classed-tables.js';
+import { contextPairHash } from './context-set.js';
 import { HistoryRing } from './history-ring.js';
-import { robustZ } from './robust-z.js';
+import { RoleDirectory } from './role-directory.js';
+import { RoleTable } from './role-table.js';
+import { cannotReach, robustZ } from './robust-z.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** Sessions open per role at once (the least recently active is closed when another opens). */
 export const MAX_OPEN_SESSIONS = 8;
 /** Distinct tables counted per session or bucket (more still count as this many). */
 export const MAX_DISTINCT_TABLES = 64;
+/** Closed spans a detector keeps for reuse. */
+const MAX_SPARE_SPANS = 1024;
 
 /** A set of distinct table hashes (session or bucket) being counted. */
 interface TableSpan {
@@ -53,17 +56,20 @@ interface RoleBreadth {
  */
 export class BreadthBaselineDetector implements Detector {
   private readonly params: BreadthParams;
-  private readonly roles: GroupTable<RoleBreadth>;
+  private readonly roles: RoleTable<RoleBreadth>;
   private nextSweepMs = Number.NEGATIVE_INFINITY;
-  /** the current event's table hashes (reused: `observe` is not re-entered) */
-  private readonly tables: number[] = [];
+  private readonly tableClassesKey: string;
+  /** closed spans kept for reuse (a span a session or bucket opens then allocates nothing) */
+  private readonly spare: TableSpan[] = [];
   /** the last session name hashed (session id, or `pid:N`) and its hash */
   private lastSession = '';
   private lastSessionHash = contextPairHash('session', '');
 
-  constructor(readonly rule: CompiledRule & { params: BreadthParams }) {
+  /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
+  constructor(readonly rule: CompiledRule & { params: BreadthParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new GroupTable<RoleBreadth>(this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = new RoleTable<RoleBreadth>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
+    this.tableClassesKey = tableClassesKey(this.params.table_classes);
   }
 
   wants(event: AccessEvent, context: MatchContext): boolean {
@@ -74,11 +80,9 @@ export class BreadthBaselineDetector implements Detector {
     const timeMs = eventTimeMs(event);
     const user = event.user;
     if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
-    const tables = this.tables;
-    tables.length = 0;
-    for (const relation of eventRelations(event)) if (hasAnyClass(context.classesOf(relation), this.params.table_classes)) tables.push(contextPairHash('table', relation));
+    const tables = classedTables(event, context, this.params.table_classes, this.tableClassesKey).hashes;
     if (tables.length === 0) return NO_DETECTIONS;
-    let role = this.roles.get(user);
+    let role = this.roles.of(event);
     if (role === undefined) {
       role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], hours: new HistoryRing(1), sessionHistory: new HistoryRing(1) };
       this.roles.set(user, role);
@@ -89,7 +93,7 @@ export class BreadthBaselineDetector implements Detector {
       if (bucketNo < role.bucket.id) return NO_DETECTIONS;
       this.closeBucket(role);
     }
-    role.bucket ??= { id: bucketNo, tables: [], lastMs: timeMs, fired: false, tainted: false };
+    role.bucket ??= this.openSpan(bucketNo, timeMs);
     const sessionName = event.session_id ?? `pid:${event.pid ?? ''}`;
     if (sessionName !== this.lastSession) {
       // consecutive events mostly share a session: hashed once for a run of them
@@ -105,7 +109,7 @@ export class BreadthBaselineDetector implements Detector {
       }
     }
     if (session === undefined) {
-      session = { id: sessionId, tables: [], lastMs: timeMs, fired: false, tainted: false };
+      session = this.openSpan(sessionId, timeMs);
       role.sessions.push(session);
       if (role.sessions.length > MAX_OPEN_SESSIONS) {
         const oldest = role.sessions.reduce((a, b) => (b.lastMs < a.lastMs ? b : a));
@@ -124,7 +128,12 @@ export class BreadthBaselineDetector implements Detector {
     const closing = Math.floor(watermarkMs / this.params.bucket);
     for (const [, role] of this.roles.entries()) {
       if (role.bucket !== null && role.bucket.id < closing) this.closeBucket(role);
-      for (const session of [...role.sessions]) if (session.lastMs < watermarkMs - this.params.bucket) this.closeSession(role, session);
+      // in order, as over a copy of the list: closing one removes it
+      for (let i = 0; i < role.sessions.length; ) {
+        const session = role.sessions[i] as TableSpan;
+        if (session.lastMs < watermarkMs - this.params.bucket) this.closeSession(role, session);
+        else i++;
+      }
     }
     this.nextSweepMs = (closing + 1) * this.params.bucket;
     return NO_DETECTIONS;
@@ -178,6 +187,7 @@ export class BreadthBaselineDetector implements Detector {
   private judge(role: RoleBreadth, span: TableSpan, isSession: boolean, bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext): Detection | null {
     const history = isSession ? role.sessionHistory : role.hours;
     if (timeMs - role.firstSeenMs < this.params.min_history || history.size < this.params.min_samples) return null;
+    if (cannotReach(span.tables.length, history.lowest(0), this.params.mad_floor, this.params.threshold)) return null;
     const ref = history.reference(0, isSession ? Math.floor(timeMs / this.params.bucket) : bucketNo, this.params.bucket, this.params.half_life);
     if (ref === null) return null;
     const observed = span.tables.length;
@@ -223,11 +233,32 @@ export class BreadthBaselineDetector implements Detector {
     if (bucket === null) return;
     if (!bucket.tainted) role.hours.push(bucket.id, [bucket.tables.length]);
     role.bucket = null;
+    this.release(bucket);
   }
 
   private closeSession(role: RoleBreadth, session: TableSpan): void {
     if (!session.tainted) role.sessionHistory.push(Math.floor(session.lastMs / this.params.bucket), [session.tables.length]);
-    role.sessions.splice(role.sessions.indexOf(session), 1);
+    const sessions = role.sessions;
+    const at = sessions.indexOf(session);
+    for (let i = at; i < sessions.length - 1; i++) sessions[i] = sessions[i + 1] as TableSpan;
+    sessions.length--;
+    this.release(session);
+  }
+
+  /** a span with no tables yet, reused from `spare` when one is there */
+  private openSpan(id: number, timeMs: number): TableSpan {
+    const span = this.spare.pop();
+    if (span === undefined) return { id, tables: [], lastMs: timeMs, fired: false, tainted: false };
+    span.id = id;
+    span.lastMs = timeMs;
+    span.fired = span.tainted = false;
+    span.tables.length = 0;
+    return span;
+  }
+
+  /** keeps a closed span for reuse (up to MAX_SPARE_SPANS) */
+  private release(span: TableSpan): void {
+    if (this.spare.length < MAX_SPARE_SPANS) this.spare.push(span);
   }
 }
 
@@ -244,5 +275,5 @@ export const BREADTH_BASELINE_DETECTOR: DetectorModule<BreadthParams> = {
   paramsSchema: breadthParamsSchema,
   windowed: false,
   phase: 'baseline',
-  create: (rule) => new BreadthBaselineDetector(rule),
+  create: (rule, deps) => new BreadthBaselineDetector(rule, deps),
 };

@@ -1,14 +1,20 @@
 /** Contexts (client, network, application, table) a role's set holds; the least recently seen is dropped when full. */
 export const CONTEXT_SLOTS = 48;
 
+/** Slots a set holds before its first growth (it doubles from here up to CONTEXT_SLOTS). */
+const FIRST_CAPACITY = 4;
+const NO_SLOTS = new Int32Array(0);
+
 /**
- * A fixed-size set of 32-bit FNV-1a hashes of `kind\0value` strings with the hour each was last
- * seen (Int32Arrays, 384 bytes), so a role's known contexts take bounded memory and serialise
- * as two number arrays. A hash collision (about 1 in 4 billion per pair) hides a new context.
+ * A bounded set of 32-bit FNV-1a hashes of `kind\0value` strings with the hour each was last
+ * seen (Int32Arrays, at most 384 bytes), so a role's known contexts take bounded memory and
+ * serialise as two number arrays. Storage grows by doubling (4, 8, ... CONTEXT_SLOTS) as contexts
+ * are added, in the slot order a full-size set would have. A hash collision (about 1 in 4 billion
+ * per pair) hides a new context.
  */
 export class ContextSet {
-  private readonly hashes = new Int32Array(CONTEXT_SLOTS);
-  private readonly hours = new Int32Array(CONTEXT_SLOTS);
+  private hashes: Int32Array = NO_SLOTS;
+  private hours: Int32Array = NO_SLOTS;
   size = 0;
   /** contexts dropped because the set was full */
   dropped = 0;
@@ -39,6 +45,7 @@ export class ContextSet {
       for (let i = 1; i < CONTEXT_SLOTS; i++) if ((this.hours[i] as number) < (this.hours[slot] as number)) slot = i;
       this.dropped++;
     } else {
+      if (slot === this.hashes.length) this.grow(Math.min(CONTEXT_SLOTS, Math.max(FIRST_CAPACITY, slot * 2)));
       this.size++;
     }
     this.hashes[slot] = hash;
@@ -56,10 +63,21 @@ export class ContextSet {
     if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1])) throw new Error(`${where}: expected [hashes, hours]`);
     const [hashes, hours] = value as [unknown[], unknown[]];
     if (hashes.length !== hours.length || hashes.length > CONTEXT_SLOTS || ![...hashes, ...hours].every((n) => Number.isInteger(n))) throw new Error(`${where}: malformed context set`);
+    if (hashes.length > 0) set.grow(Math.min(CONTEXT_SLOTS, Math.max(FIRST_CAPACITY, hashes.length)));
     set.hashes.set(hashes as number[]);
     set.hours.set(hours as number[]);
     set.size = hashes.length;
     return set;
+  }
+
+  /** replaces the storage by one of `capacity` slots holding the current ones */
+  private grow(capacity: number): void {
+    const hashes = new Int32Array(capacity);
+    const hours = new Int32Array(capacity);
+    hashes.set(this.hashes);
+    hours.set(this.hours);
+    this.hashes = hashes;
+    this.hours = hours;
   }
 }
 

@@ -24,30 +24,69 @@ const scratchValues = new Float64Array(HISTORY_SLOTS);
 const scratchWeights = new Float64Array(HISTORY_SLOTS);
 const scratchDeviations = new Float64Array(HISTORY_SLOTS);
 
+/** Entries a ring holds before its first growth (it doubles from here up to HISTORY_SLOTS). */
+const FIRST_CAPACITY = 4;
+const NO_BUCKETS = new Int32Array(0);
+const NO_VALUES = new Float32Array(0);
+/** `lowest` not computed since the last push */
+const UNKNOWN_LOWEST = Number.NaN;
+
 /**
- * A fixed-size ring of an entity's closed buckets: the bucket number (bucket start / bucket ms,
+ * A bounded ring of an entity's closed buckets: the bucket number (bucket start / bucket ms,
  * Int32) and `width` measures per bucket as log1p values (Float32), never raw events. Compact and
  * JSON-serialisable (`toJson` / `fromJson`: plain number arrays), so a restore gives bit-identical
- * references and hence identical scores.
+ * references and hence identical scores. Storage grows by doubling (4, 8, ... HISTORY_SLOTS
+ * entries) while the ring fills, so a new entity costs no typed arrays until its first bucket
+ * closes; the layout (slot order, `next`) is that of a ring allocated at full size.
  */
 export class HistoryRing {
-  private readonly buckets = new Int32Array(HISTORY_SLOTS);
-  private readonly values: Float32Array;
+  private buckets: Int32Array = NO_BUCKETS;
+  private values: Float32Array = NO_VALUES;
   /** entries held (<= HISTORY_SLOTS) */
   size = 0;
   private next = 0;
+  /** the smallest held value of measures 0 and 1 (NaN: not computed since the last push) */
+  private lowest0 = UNKNOWN_LOWEST;
+  private lowest1 = UNKNOWN_LOWEST;
 
   /** @param width measures per bucket (e.g. 2: rows and statements) */
-  constructor(readonly width: number) {
-    this.values = new Float32Array(HISTORY_SLOTS * width);
-  }
+  constructor(readonly width: number) {}
 
   /** adds a closed bucket; `measures` are raw values (>= 0), stored as log1p */
   push(bucket: number, measures: readonly number[]): void {
+    if (this.next >= this.buckets.length) this.grow(Math.min(HISTORY_SLOTS, Math.max(FIRST_CAPACITY, this.buckets.length * 2)));
     this.buckets[this.next] = bucket;
     for (let m = 0; m < this.width; m++) this.values[this.next * this.width + m] = Math.log1p(Math.max(0, measures[m] ?? 0));
     this.next = (this.next + 1) % HISTORY_SLOTS;
     if (this.size < HISTORY_SLOTS) this.size++;
+    this.lowest0 = this.lowest1 = UNKNOWN_LOWEST;
+  }
+
+  /**
+   * The smallest held log1p value of measure `m` (-Infinity for an empty ring or a measure past
+   * the first two, which are all the baselines use). Every
+   * reference's median is at least this, so `(log1p(x) - lowest(m)) / (1.4826 x mad_floor)` bounds
+   * the robust z of any reference of the ring from above: callers skip `reference` when that bound
+   * is below their threshold. Computed once per push (O(size)).
+   */
+  lowest(m: number): number {
+    if (m > 1 || this.size === 0) return Number.NEGATIVE_INFINITY;
+    if (Number.isNaN(this.lowest0)) {
+      let low0 = Number.POSITIVE_INFINITY;
+      let low1 = Number.POSITIVE_INFINITY;
+      const width = this.width;
+      for (let i = 0; i < this.size; i++) {
+        const v0 = this.values[i * width] as number;
+        if (v0 < low0) low0 = v0;
+        if (width > 1) {
+          const v1 = this.values[i * width + 1] as number;
+          if (v1 < low1) low1 = v1;
+        }
+      }
+      this.lowest0 = low0;
+      this.lowest1 = width > 1 ? low1 : Number.NEGATIVE_INFINITY;
+    }
+    return m === 0 ? this.lowest0 : this.lowest1;
   }
 
   /**
@@ -94,10 +133,23 @@ export class HistoryRing {
       throw new Error(`${where}: malformed history ring`);
     }
     if (![...buckets, ...values].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${where}: history ring values must be finite numbers`);
+    // a ring that is not full has next = size; any other shape keeps the full-size layout
+    const capacity = buckets.length === 0 && next === 0 ? 0 : next === buckets.length ? Math.min(HISTORY_SLOTS, Math.max(FIRST_CAPACITY, buckets.length)) : HISTORY_SLOTS;
+    if (capacity > 0) ring.grow(capacity);
     ring.buckets.set(buckets as number[]);
     ring.values.set(values as number[]);
     ring.size = buckets.length;
     ring.next = next;
     return ring;
+  }
+
+  /** replaces the storage by one of `capacity` entries holding the current ones (slot for slot) */
+  private grow(capacity: number): void {
+    const buckets = new Int32Array(capacity);
+    const values = new Float32Array(capacity * this.width);
+    buckets.set(this.buckets);
+    values.set(this.values);
+    this.buckets = buckets;
+    this.values = values;
   }
 }

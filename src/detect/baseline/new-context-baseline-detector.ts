@@ -2,16 +2,17 @@ import type { AccessEvent } from '../../domain/access-event.js';
 import type { Detection } from '../../domain/detection.js';
 import type { CompiledRule, MatchContext } from '../compiled-rule.js';
 import { durationText } from '../detection-builder.js';
-import type { Detector, DetectorModule } from '../detector.js';
+import type { Detector, DetectorDeps, DetectorModule } from '../detector.js';
 import { digestEvent } from '../event-digest.js';
 import { eventTimeMs } from '../event-time.js';
-import { eventRelations } from '../field-reader.js';
-import { GroupTable } from '../group-table.js';
 import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
 import { type BaselineExplanation, buildBaselineDetection, entityKey, isSevere } from './baseline-detection.js';
 import { newContextParamsSchema, type NewContextParams } from './baseline-params.js';
-import { clientNetwork, ContextSet, contextPairHash, hasAnyClass } from './context-set.js';
+import { classedTables, tableClassesKey } from './classed-tables.js';
+import { clientNetwork, ContextSet, contextPairHash } from './context-set.js';
 import { HOUR_MS } from './hour-of-week.js';
+import { RoleDirectory } from './role-directory.js';
+import { RoleTable } from './role-table.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** New contexts reported while they could not be learned (tainted events), per role: each fires once. */
@@ -51,7 +52,7 @@ interface ContextValue {
  */
 export class NewContextBaselineDetector implements Detector {
   private readonly params: NewContextParams;
-  private readonly roles: GroupTable<RoleContexts>;
+  private readonly roles: RoleTable<RoleContexts>;
   private readonly watch: ReadonlySet<string>;
   private firstEventMs = Number.NEGATIVE_INFINITY;
   private readonly watchClient: boolean;
@@ -67,15 +68,18 @@ export class NewContextBaselineDetector implements Detector {
   /** the last application name hashed and its hash */
   private lastApplication = '';
   private lastApplicationHash = 0;
+  private readonly tableClassesKey: string;
 
-  constructor(readonly rule: CompiledRule & { params: NewContextParams }) {
+  /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
+  constructor(readonly rule: CompiledRule & { params: NewContextParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new GroupTable<RoleContexts>(this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = new RoleTable<RoleContexts>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
     this.watch = new Set(this.params.contexts);
     this.watchClient = this.watch.has('client');
     this.watchNetwork = this.watch.has('client_net');
     this.watchApplication = this.watch.has('application');
     this.watchTable = this.watch.has('table');
+    this.tableClassesKey = tableClassesKey(this.params.table_classes);
   }
 
   wants(event: AccessEvent, context: MatchContext): boolean {
@@ -89,7 +93,7 @@ export class NewContextBaselineDetector implements Detector {
     if (!Number.isFinite(this.firstEventMs)) this.firstEventMs = timeMs;
     const hour = Math.floor(timeMs / HOUR_MS);
     const contextHashes = this.hashesOf(event, context);
-    let role = this.roles.get(user);
+    let role = this.roles.of(event);
     if (role === undefined) {
       role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, events: 0, seen: new ContextSet(), reported: [] };
       this.roles.set(user, role);
@@ -186,11 +190,7 @@ export class NewContextBaselineDetector implements Detector {
     }
     const application = event.application_name;
     if (this.watch.has('application') && application !== null && application !== '' && application !== '[unknown]') values.push({ kind: 'application_name', value: application });
-    if (this.watch.has('table')) {
-      for (const relation of eventRelations(event)) {
-        if (hasAnyClass(context.classesOf(relation), this.params.table_classes)) values.push({ kind: 'table', value: relation });
-      }
-    }
+    if (this.watch.has('table')) for (const relation of classedTables(event, context, this.params.table_classes, this.tableClassesKey).relations) values.push({ kind: 'table', value: relation });
     return values;
   }
 
@@ -222,9 +222,8 @@ export class NewContextBaselineDetector implements Detector {
       hashes.push(this.lastApplicationHash);
     }
     if (this.watchTable) {
-      for (const relation of eventRelations(event)) {
-        if (hasAnyClass(context.classesOf(relation), this.params.table_classes)) hashes.push(contextPairHash('table', relation));
-      }
+      const tables = classedTables(event, context, this.params.table_classes, this.tableClassesKey).hashes;
+      for (let i = 0; i < tables.length; i++) hashes.push(tables[i] as number);
     }
     return hashes;
   }
@@ -279,5 +278,5 @@ export const NEW_CONTEXT_BASELINE_DETECTOR: DetectorModule<NewContextParams> = {
   paramsSchema: newContextParamsSchema,
   windowed: false,
   phase: 'baseline',
-  create: (rule) => new NewContextBaselineDetector(rule),
+  create: (rule, deps) => new NewContextBaselineDetector(rule, deps),
 };

@@ -2,14 +2,15 @@ import { standardDeviation } from 'simple-statistics';
 import type { AccessEvent } from '../../domain/access-event.js';
 import type { Detection } from '../../domain/detection.js';
 import type { CompiledRule, MatchContext } from '../compiled-rule.js';
-import type { Detector, DetectorModule } from '../detector.js';
+import type { Detector, DetectorDeps, DetectorModule } from '../detector.js';
 import { digestEvent } from '../event-digest.js';
 import { eventTimeMs } from '../event-time.js';
-import { GroupTable } from '../group-table.js';
 import { asArray, asRecord } from '../snapshot-codec.js';
 import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
 import { timeOfWeekParamsSchema, type TimeOfWeekParams } from './baseline-params.js';
 import { HOUR_MS, hourOfWeek, hourOfWeekLabel } from './hour-of-week.js';
+import { RoleDirectory } from './role-directory.js';
+import { RoleTable } from './role-table.js';
 
 const NO_DETECTIONS: Detection[] = [];
 const BINS = 168;
@@ -48,11 +49,12 @@ interface RoleProfile {
  */
 export class TimeOfWeekBaselineDetector implements Detector {
   private readonly params: TimeOfWeekParams;
-  private readonly roles: GroupTable<RoleProfile>;
+  private readonly roles: RoleTable<RoleProfile>;
 
-  constructor(readonly rule: CompiledRule & { params: TimeOfWeekParams }) {
+  /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
+  constructor(readonly rule: CompiledRule & { params: TimeOfWeekParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new GroupTable<RoleProfile>(this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = new RoleTable<RoleProfile>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
   }
 
   wants(event: AccessEvent, context: MatchContext): boolean {
@@ -63,7 +65,7 @@ export class TimeOfWeekBaselineDetector implements Detector {
     const timeMs = eventTimeMs(event);
     const user = event.user;
     if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
-    let role = this.roles.get(user);
+    let role = this.roles.of(event);
     if (role === undefined) {
       role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bins: new Float32Array(BINS), decayedMs: timeMs, lastUnitHour: -1, firedHour: -1 };
       this.roles.set(user, role);
@@ -174,5 +176,5 @@ export const TIME_OF_WEEK_BASELINE_DETECTOR: DetectorModule<TimeOfWeekParams> = 
   paramsSchema: timeOfWeekParamsSchema,
   windowed: false,
   phase: 'baseline',
-  create: (rule) => new TimeOfWeekBaselineDetector(rule),
+  create: (rule, deps) => new TimeOfWeekBaselineDetector(rule, deps),
 };

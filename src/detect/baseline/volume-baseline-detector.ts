@@ -2,17 +2,18 @@ import type { AccessEvent } from '../../domain/access-event.js';
 import type { Detection } from '../../domain/detection.js';
 import type { CompiledRule, MatchContext } from '../compiled-rule.js';
 import { durationText } from '../detection-builder.js';
-import type { Detector, DetectorModule } from '../detector.js';
+import type { Detector, DetectorDeps, DetectorModule } from '../detector.js';
 import { qualifyRelation } from '../data-catalog.js';
 import { digestEvent } from '../event-digest.js';
 import { eventTimeMs } from '../event-time.js';
-import { GroupTable } from '../group-table.js';
 import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.js';
 import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
 import { hasAnyClass } from './context-set.js';
 import { volumeParamsSchema, type VolumeParams } from './baseline-params.js';
 import { HistoryRing, type RobustReference } from './history-ring.js';
-import { robustZ } from './robust-z.js';
+import { RoleDirectory } from './role-directory.js';
+import { RoleTable } from './role-table.js';
+import { cannotReach, robustZ } from './robust-z.js';
 
 const NONE = -2_147_483_648;
 const NO_DETECTIONS: Detection[] = [];
@@ -52,9 +53,13 @@ interface VolumeEntity {
   lastSession: string;
   lastStatement: number;
   history: HistoryRing;
-  /** references of the running bucket, computed once per bucket (the ring changes only when one closes) */
+  /**
+   * references of the running bucket per measure, computed at most once per bucket (the ring
+   * changes only when one closes) and only when the measure may reach the threshold; undefined
+   * until then
+   */
   refBucket: number;
-  refs: (RobustReference | null)[];
+  refs: (RobustReference | null | undefined)[];
 }
 
 /**
@@ -78,14 +83,15 @@ interface VolumeEntity {
  */
 export class VolumeBaselineDetector implements Detector {
   private readonly params: VolumeParams;
-  private readonly entities: GroupTable<VolumeRole>;
+  private readonly entities: RoleTable<VolumeRole>;
   private readonly roles: boolean;
   private readonly tables: boolean;
   private nextSweepMs = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly rule: CompiledRule & { params: VolumeParams }) {
+  /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
+  constructor(readonly rule: CompiledRule & { params: VolumeParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.entities = new GroupTable<VolumeRole>(this.params.max_entities, (role) => role.lastSeenMs);
+    this.entities = new RoleTable<VolumeRole>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
     this.roles = this.params.entities.includes('role');
     this.tables = this.params.entities.includes('role_table');
   }
@@ -107,7 +113,7 @@ export class VolumeBaselineDetector implements Detector {
     const rows = Number.isFinite(raw) && raw > 0 ? raw : 0;
     const bucket = Math.floor(timeMs / this.params.bucket);
     let out: Detection[] | null = null;
-    let slot = this.entities.get(user);
+    let slot = this.entities.of(event);
     if (slot === undefined) {
       slot = { lastSeenMs: timeMs, role: null, tables: new Map() };
       this.entities.set(user, slot);
@@ -199,7 +205,7 @@ export class VolumeBaselineDetector implements Detector {
         lastStatement: last[2] as number,
         history: HistoryRing.fromJson(a[15], 2, `${at}.history`),
         refBucket: NONE,
-        refs: [null, null],
+        refs: [undefined, undefined],
       };
       restored.push([user, entity]);
     }
@@ -230,15 +236,20 @@ export class VolumeBaselineDetector implements Detector {
       entity.learnStatements += statements;
     }
     if (entity.fired || statements === 0 || timeMs - entity.firstSeenMs < this.params.min_history || entity.history.size < this.params.min_samples) return null;
+    // a measure whose bound stays below the threshold cannot be the one that fires: its reference is not needed
+    const skipRows = cannotReach(entity.rows, entity.history.lowest(0), this.params.mad_floor, this.params.threshold);
+    const skipStatements = cannotReach(entity.statements, entity.history.lowest(1), this.params.mad_floor, this.params.threshold);
+    if (skipRows && skipStatements) return null;
     if (entity.refBucket !== bucket) {
       entity.refBucket = bucket;
-      entity.refs = [entity.history.reference(0, bucket, this.params.bucket, this.params.half_life), entity.history.reference(1, bucket, this.params.bucket, this.params.half_life)];
+      entity.refs[0] = entity.refs[1] = undefined;
     }
     let best = -1;
     let bestZ = Number.NEGATIVE_INFINITY;
     for (let m = 0; m < 2; m++) {
-      const ref = entity.refs[m];
-      if (ref == null) continue;
+      if (m === 0 ? skipRows : skipStatements) continue;
+      const ref = (entity.refs[m] ??= entity.history.reference(m, bucket, this.params.bucket, this.params.half_life));
+      if (ref === null) continue;
       const z = robustZ(m === 0 ? entity.rows : entity.statements, ref, this.params.mad_floor);
       if (z > bestZ) {
         bestZ = z;
@@ -297,7 +308,7 @@ function newEntity(table: boolean, user: string, relation: string | null, classe
   return {
     table, user, relation, classes, server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: NONE, closed: NONE,
     rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
-    history: new HistoryRing(2), refBucket: NONE, refs: [null, null],
+    history: new HistoryRing(2), refBucket: NONE, refs: [undefined, undefined],
   };
 }
 
@@ -320,5 +331,5 @@ export const VOLUME_BASELINE_DETECTOR: DetectorModule<VolumeParams> = {
   paramsSchema: volumeParamsSchema,
   windowed: false,
   phase: 'baseline',
-  create: (rule) => new VolumeBaselineDetector(rule),
+  create: (rule, deps) => new VolumeBaselineDetector(rule, deps),
 };

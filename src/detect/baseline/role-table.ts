@@ -1,0 +1,74 @@
+import type { AccessEvent } from '../../domain/access-event.js';
+import { RoleDirectory } from './role-directory.js';
+
+/**
+ * A baseline detector's per-role state, keyed by user name, with GroupTable's memory bound and
+ * order: when more than `maxRoles` are held, the least recently seen tenth (by `recencyOf`, event
+ * time ms; ties in insertion order) is dropped and counted in `evicted`; iteration is in insertion
+ * order (snapshots list roles in it). The state also sits in this table's slot of the shared
+ * RoleDirectory, so `of(event)` costs no look-up once another baseline detector of the same
+ * installation looked the event's role up.
+ */
+export class RoleTable<S> {
+  private readonly roles = new Map<string, S>();
+  private readonly slot: number;
+  /** roles dropped by the bound since creation */
+  evicted = 0;
+
+  /**
+   * @param directory the installation's RoleDirectory (`RoleDirectory.of(deps)`)
+   * @param maxRoles most roles held (>= 1)
+   * @param recencyOf when a role was last seen, epoch ms (event time)
+   */
+  constructor(
+    private readonly directory: RoleDirectory,
+    private readonly maxRoles: number,
+    private readonly recencyOf: (state: S) => number,
+  ) {
+    this.slot = directory.register();
+  }
+
+  get size(): number {
+    return this.roles.size;
+  }
+
+  /** the state of `event.user`, undefined when none is held (or the event has no user) */
+  of(event: AccessEvent): S | undefined {
+    const card = this.directory.cardOf(event);
+    return card === undefined ? undefined : (card.states[this.slot] as S | undefined);
+  }
+
+  get(user: string): S | undefined {
+    return this.roles.get(user);
+  }
+
+  /** adds or replaces a role's state, then applies the bound (never drops the role just set) */
+  set(user: string, state: S): void {
+    this.roles.set(user, state);
+    this.directory.put(user, this.slot, state);
+    if (this.roles.size > this.maxRoles) this.shed(user);
+  }
+
+  clear(): void {
+    for (const user of this.roles.keys()) this.directory.remove(user, this.slot);
+    this.roles.clear();
+  }
+
+  entries(): IterableIterator<[string, S]> {
+    return this.roles.entries();
+  }
+
+  values(): IterableIterator<S> {
+    return this.roles.values();
+  }
+
+  private shed(keep: string): void {
+    const drop = Math.max(1, Math.ceil(this.maxRoles / 10));
+    const byAge = [...this.roles.entries()].filter(([user]) => user !== keep).sort((a, b) => this.recencyOf(a[1]) - this.recencyOf(b[1]));
+    for (const [user] of byAge.slice(0, drop)) {
+      this.roles.delete(user);
+      this.directory.remove(user, this.slot);
+      this.evicted++;
+    }
+  }
+}
