@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { createLogger } from '../observe/logger.js';
 import { Agent } from '../pipeline/agent.js';
 import { CliError } from './cli-error.js';
+import { packageVersion } from './package-version.js';
 
 const HELP = `usage: jaga run --config FILE [--log-level error|warn|info|debug] [--shutdown-deadline-ms N]
 
@@ -102,16 +102,5 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-  }
-}
-
-/** The `version` of jaga's package.json (for `jaga_build_info`), or `unknown` when it cannot be read. */
-export async function packageVersion(): Promise<string> {
-  try {
-    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : 'unknown';
-  } catch {
-    return 'unknown';
   }
 }
