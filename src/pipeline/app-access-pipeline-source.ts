@@ -4,7 +4,7 @@ import type { Store } from '../db/store.js';
 import type { Telemetry } from '../observe/telemetry.js';
 import { type AppAccessBatchParser, createAppAccessBatchParser } from '../parse/app-access-parser.js';
 import { AppAccessSource } from '../sources/app-access-source.js';
-import { APP_ACCESS_CHANNEL } from '../sources/app-access-row.js';
+import { APP_ACCESS_CHANNEL, type AppAccessRow } from '../sources/app-access-row.js';
 import type { PipelineSource, SourceBatch, SourceCheckpoints, SourceHealth } from './pipeline-source.js';
 
 /**
@@ -37,7 +37,7 @@ export class AppAccessPipelineSource implements PipelineSource {
   async *batches(signal: AbortSignal): AsyncGenerator<SourceBatch> {
     for await (const batch of this.source.batches(signal)) {
       const parsed = this.parse({ sourceId: batch.sourceId, rows: batch.rows });
-      yield { source: this, events: parsed.events, failures: parsed.failures.length, position: batch.cursor };
+      yield { source: this, events: parsed.events, failures: parsed.failures.length, position: batch.cursor, bytesRead: rowBytes(batch.rows) };
     }
   }
 
@@ -60,4 +60,13 @@ export class AppAccessPipelineSource implements PipelineSource {
   stop(): Promise<void> {
     return this.source.stop();
   }
+}
+
+/** UTF-8 bytes of the rows' text values (what the source read from the monitored database), bytes. */
+function rowBytes(rows: readonly AppAccessRow[]): number {
+  let bytes = 0;
+  for (const row of rows) {
+    for (const value of Object.values(row) as (string | null)[]) if (value !== null) bytes += Buffer.byteLength(value, 'utf8');
+  }
+  return bytes;
 }

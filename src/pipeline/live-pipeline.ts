@@ -190,6 +190,7 @@ export class LivePipeline {
       this.collect(engine.process(event));
       for (const observer of observers) observer.observe(event);
     }
+    if (metrics !== null && batch.bytesRead !== undefined && batch.bytesRead > 0) metrics.sourceReadBytesTotal.inc({ source: batch.source.id }, batch.bytesRead);
     if (metrics !== null && kinds !== null) for (const [kind, count] of kinds) metrics.eventsTotal.inc({ source: batch.source.id, kind }, count);
     if (batch.events.length > 0 && !this.oldestReadMs.has(batch.source)) this.oldestReadMs.set(batch.source, this.readAtMs.get(batch) ?? this.nowMs());
     if (metrics !== null && batch.events.length > 0) metrics.sourceLastRecordTimestampSeconds.set({ source: batch.source.id }, (this.readAtMs.get(batch) ?? this.nowMs()) / 1000);

@@ -27,6 +27,8 @@ export interface LogEventBatch {
   failures: ParseFailure[];
   /** file fingerprint and byte offset after the last record of this batch (null: nothing to acknowledge) */
   position: { fingerprint: string; offset: number } | null;
+  /** bytes of the file chunk this batch was parsed from (0 for a flush of held records) */
+  bytesRead: number;
 }
 
 /**
@@ -77,7 +79,7 @@ export class LogEventReader {
     const format = this.source.destination;
     if (!parser || !format) return null;
     const outputs = parser.flush();
-    return outputs.length === 0 ? null : this.toBatch(outputs, format, fingerprint, parser);
+    return outputs.length === 0 ? null : this.toBatch(outputs, format, fingerprint, parser, 0);
   }
 
   private consume(chunk: FileChunk): LogEventBatch | null {
@@ -96,10 +98,10 @@ export class LogEventReader {
       outputs = chunk.bytes.length > 0 ? [...parser.push(chunk.bytes), ...parser.end()] : parser.end();
       this.parsers.delete(chunk.fingerprint);
     }
-    return this.toBatch(outputs, format, chunk.fingerprint, parser);
+    return this.toBatch(outputs, format, chunk.fingerprint, parser, chunk.type === 'idle' ? 0 : chunk.bytes.length);
   }
 
-  private toBatch(outputs: ReturnType<LogParser['push']>, format: LogFormat, fingerprint: string, parser: LogParser): LogEventBatch {
+  private toBatch(outputs: ReturnType<LogParser['push']>, format: LogFormat, fingerprint: string, parser: LogParser, bytesRead: number): LogEventBatch {
     const events: AccessEvent[] = [];
     const failures: ParseFailure[] = [];
     for (const out of outputs) {
@@ -111,7 +113,7 @@ export class LogEventReader {
         events.push(out);
       }
     }
-    return { events, failures, position: { fingerprint, offset: parser.safeOffset } };
+    return { events, failures, position: { fingerprint, offset: parser.safeOffset }, bytesRead };
   }
 
   private createParser(format: LogFormat, chunk: FileChunk & { type: 'data' | 'end' }): LogParser {

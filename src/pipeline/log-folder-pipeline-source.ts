@@ -68,7 +68,7 @@ export class LogFolderPipelineSource implements PipelineSource {
 
   async *batches(signal: AbortSignal): AsyncGenerator<SourceBatch> {
     for await (const batch of this.reader.batches(signal)) {
-      yield { source: this, events: batch.events, failures: batch.failures.length, position: batch.position };
+      yield { source: this, events: batch.events, failures: batch.failures.length, position: batch.position, bytesRead: batch.bytesRead };
     }
   }
 

@@ -9,6 +9,11 @@ export interface SourceBatch {
   failures: number;
   /** where reading resumes after this batch once it is committed; null: nothing to acknowledge */
   position: unknown;
+  /**
+   * bytes read from the source for this batch (log file bytes; app-access rows' text values as UTF-8),
+   * for `jaga_source_read_bytes_total`; absent = 0
+   */
+  bytesRead?: number;
 }
 
 /** Checkpoint rows for the store at a commit. */

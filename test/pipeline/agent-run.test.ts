@@ -162,6 +162,8 @@ describe('Agent (embedded store, in process)', () => {
     expect(sample(gauges, 'jaga_source_lag_bytes{source="pg"}')).toBe(0);
     expect(sample(gauges, 'jaga_events_total{source="pg",kind="audit"}')).toBe(5);
     expect(sample(gauges, 'jaga_events_total{source="pg",kind="error"}')).toBe(0);
+    // every byte of the log file was read once
+    expect(sample(gauges, 'jaga_source_read_bytes_total{source="pg"}')).toBe((await stat(join(dir, 'logs', 'postgresql.log'))).size);
     expect(sample(gauges, 'jaga_build_info{version="9.9.9-test"}')).toBe(1);
     expect(sample(gauges, 'jaga_rules_loaded')).toBe(1);
 
