@@ -38,6 +38,12 @@ export interface LineWriter {
   /** Appends one line (without its newline; `\n` is added). Synchronous: nothing is written yet. */
   add(line: string): void;
   /**
+   * Appends lines that are already UTF-8 bytes, each ending in `\n` (e.g. from another thread's
+   * `LineWriter`), after everything added so far. Synchronous; `bytes` is kept, not copied, until
+   * written, so the caller must not change it.
+   */
+  addBytes(bytes: Uint8Array): void;
+  /**
    * Writes every byte added so far, one `write` per buffer, waiting for `drain` whenever the stream
    * says its buffer is full. @throws the stream's error (e.g. EPIPE) as a rejected promise
    */
@@ -65,6 +71,15 @@ export function createLineWriter(stream: NodeJS.WritableStream, bufferBytes = LI
       }
       used += buffer.write(line, used);
       buffer[used++] = 10;
+    },
+    addBytes(bytes) {
+      if (bytes.byteLength === 0) return;
+      if (used > 0) {
+        full.push(buffer.subarray(0, used));
+        buffer = buffer.subarray(used);
+        used = 0;
+      }
+      full.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
     async flush() {
       if (used > 0) {
