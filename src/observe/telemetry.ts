@@ -16,8 +16,9 @@ export interface InternalEventSpec<L extends string> {
   level: EventLevel;
   labels: readonly L[];
   /**
-   * log lines of this declaration per interval, overriding `TelemetryOptions.maxLinesPerInterval`
-   * (e.g. `Infinity` for a bounded list every line of which matters); the budget is per event name
+   * log lines of this declaration per interval, overriding the default (`TelemetryOptions.maxLinesPerInterval`
+   * for `warn` and `error`, no limit for `info` and `debug`), e.g. `Infinity` for a bounded list of
+   * problems every line of which matters; the budget is per event name
    */
   maxLinesPerInterval?: number;
 }
@@ -31,7 +32,7 @@ export type InternalEventReporter<L extends string> = (
 
 /** Options of `Telemetry`: the log-line rate limit (see `LogRateLimiter`). */
 export interface TelemetryOptions {
-  /** log lines per event name per interval, default 10 (`Infinity`: no limit) */
+  /** warn and error log lines per event name per interval, default 10 (`Infinity`: no limit); info and debug lines are not limited unless their declaration says so */
   maxLinesPerInterval?: number;
   /** rate-limit interval, ms, default 60,000 */
   intervalMs?: number;
@@ -46,7 +47,8 @@ export const LOG_SUPPRESSED_EVENT = 'log_suppressed';
 
 /**
  * The one helper every stage uses to report an internal event: each report increments the counter
- * `jaga_<name>_total` and writes one structured log line (`{"event": name, ...labels, ...fields}`),
+ * `jaga_<name>_total` and writes one structured log line (`{"event": name, ...labels, ...fields}`).
+ * Warnings and errors (the lines bad input or a failing dependency can flood) are limited to
  * at most `maxLinesPerInterval` (10) lines per event name per `intervalMs` (60 s): past that, reports
  * are only counted, and when the interval ends (or at `flush()` / `close()`, or when the process is
  * about to exit) one line at the same level says how many were not logged:
@@ -99,7 +101,8 @@ export class Telemetry {
       this.declared.set(spec.name, counter);
     }
     const metric = counter;
-    const maxLines = spec.maxLinesPerInterval ?? this.limiter.maxLinesPerInterval;
+    // info/debug lines (commits, deliveries, files found) are bounded by design; floods are of warnings and errors
+    const maxLines = spec.maxLinesPerInterval ?? (spec.level === 'warn' || spec.level === 'error' ? this.limiter.maxLinesPerInterval : Number.POSITIVE_INFINITY);
     return (labels, fields, count = 1) => {
       metric.inc(labels, count);
       if (!this.logger.isLevelEnabled(spec.level)) return;

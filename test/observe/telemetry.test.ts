@@ -73,7 +73,7 @@ describe('Telemetry: log lines rate-limited per event name, metrics never', () =
   it('keeps a separate budget per event name and gives the summary the level of the event', async () => {
     const { telemetry, settled } = harness({ maxLinesPerInterval: 1 });
     const failed = telemetry.declare(PARSE_FAILURE);
-    const connected = telemetry.declare({ name: 'app_access_listener_connected', help: 'listens', level: 'info', labels: ['source'] });
+    const connected = telemetry.declare({ name: 'app_access_listener_lost', help: 'lost', level: 'error', labels: ['source'] });
     failed({ format: 'csvlog', reason: 'bad_csv' });
     connected({ source: 'app' });
     failed({ format: 'csvlog', reason: 'bad_csv' });
@@ -83,36 +83,46 @@ describe('Telemetry: log lines rate-limited per event name, metrics never', () =
     const lines = await settled();
     expect(lines.map((l) => [l.level, l.event, l.name ?? l.event, l.suppressed ?? null])).toEqual([
       ['warn', 'parse_failure', 'parse_failure', null],
-      ['info', 'app_access_listener_connected', 'app_access_listener_connected', null],
+      ['error', 'app_access_listener_lost', 'app_access_listener_lost', null],
       ['warn', 'log_suppressed', 'parse_failure', 1],
-      ['info', 'log_suppressed', 'app_access_listener_connected', 2],
+      ['error', 'log_suppressed', 'app_access_listener_lost', 2],
     ]);
   });
 
   it('reports with a count: the line keeps `count`, the summary adds `occurrences` when it differs from the lines', async () => {
     const { telemetry, settled } = harness({ maxLinesPerInterval: 1 });
-    const rows = telemetry.declare({ name: 'app_access_rows_read', help: 'rows', level: 'info', labels: ['source'] });
+    const rows = telemetry.declare({ name: 'app_access_rows_read', help: 'rows', level: 'warn', labels: ['source'] });
     rows({ source: 'app' }, undefined, 50);
     rows({ source: 'app' }, undefined, 20);
     rows({ source: 'app' }, undefined, 30);
     telemetry.flush();
     const lines = await settled();
     expect(lines).toEqual([
-      { level: 'info', message: 'app_access_rows_read', event: 'app_access_rows_read', source: 'app', count: 50 },
-      { level: 'info', message: 'log_suppressed', event: 'log_suppressed', name: 'app_access_rows_read', suppressed: 2, occurrences: 50, since: '2026-11-30T00:00:00.000Z', max_lines: 1, interval_ms: 60_000 },
+      { level: 'warn', message: 'app_access_rows_read', event: 'app_access_rows_read', source: 'app', count: 50 },
+      { level: 'warn', message: 'log_suppressed', event: 'log_suppressed', name: 'app_access_rows_read', suppressed: 2, occurrences: 50, since: '2026-11-30T00:00:00.000Z', max_lines: 1, interval_ms: 60_000 },
     ]);
     expect(await counterValues(telemetry, 'jaga_app_access_rows_read_total')).toEqual([[{ source: 'app' }, 100]]);
   });
 
+  it('never limits info and debug lines by default (commits, deliveries): only warnings and errors', async () => {
+    const { telemetry, settled } = harness({ maxLinesPerInterval: 1 }, 'info');
+    const committed = telemetry.declare({ name: 'pipeline_commit', help: 'commits', level: 'info', labels: [] });
+    for (let i = 0; i < 25; i++) committed({}, { events: i });
+    telemetry.flush();
+    const lines = await settled();
+    expect(lines.map((l) => l.events)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(await counterValues(telemetry, 'jaga_log_suppressed_total')).toEqual([]);
+  });
+
   it('does not spend the budget on a level the logger drops', async () => {
     const { telemetry, settled } = harness({ maxLinesPerInterval: 1 }, 'info');
-    const committedDebug = telemetry.declare({ name: 'pipeline_commit', help: 'commits', level: 'debug', labels: [] });
-    const committedInfo = telemetry.declare({ name: 'pipeline_commit', help: 'commits', level: 'info', labels: [] });
-    for (let i = 0; i < 5; i++) committedDebug({}, { events: i });
-    committedInfo({}, { events: 9 });
+    const failedDebug = telemetry.declare({ name: 'pipeline_commit_failed', help: 'failures', level: 'debug', labels: [], maxLinesPerInterval: 1 });
+    const failedWarn = telemetry.declare({ name: 'pipeline_commit_failed', help: 'failures', level: 'warn', labels: [] });
+    for (let i = 0; i < 5; i++) failedDebug({}, { attempt: i });
+    failedWarn({}, { attempt: 9 });
     telemetry.flush();
-    expect(await settled()).toEqual([{ level: 'info', message: 'pipeline_commit', event: 'pipeline_commit', events: 9 }]);
-    expect(await counterValues(telemetry, 'jaga_pipeline_commit_total')).toEqual([[{}, 6]]);
+    expect(await settled()).toEqual([{ level: 'warn', message: 'pipeline_commit_failed', event: 'pipeline_commit_failed', attempt: 9 }]);
+    expect(await counterValues(telemetry, 'jaga_pipeline_commit_failed_total')).toEqual([[{}, 6]]);
     expect(await counterValues(telemetry, 'jaga_log_suppressed_total')).toEqual([]);
   });
 
