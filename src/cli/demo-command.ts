@@ -111,7 +111,11 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
   const keepData = options.dataDir !== null;
   const dataDir = options.dataDir !== null ? resolve(options.dataDir) : await mkdtemp(join(tmpdir(), 'jaga-demo-'));
-  await mkdir(dataDir, { recursive: true });
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    throw new CliError(`--data-dir ${dataDir}: cannot create the folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
   const logDir = await mkdtemp(join(tmpdir(), 'jaga-demo-logs-'));
   const logger = createLogger({ level: options.level });
   const stopIntake = new AbortController();

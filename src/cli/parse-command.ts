@@ -9,7 +9,7 @@ import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createEventBuilder } from '../parse/event-builder.js';
 import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import type { ParseFailure } from '../domain/access-event.js';
-import type { InternalEventReporter } from '../observe/telemetry.js';
+import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
@@ -125,6 +125,7 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
       failureLog,
     });
   }
+  failureLog.flush(); // the `log_suppressed` line of rate-limited failure lines goes before the summary line
   process.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;
 }
@@ -151,11 +152,14 @@ interface FailureLog {
   add(format: LogFormat, failure: ParseFailure): void;
   /** Logs the failures added so far: one `parse_failure` warn line each (no record content). */
   report(): Promise<void>;
+  /** Writes the pending `log_suppressed` summary of rate-limited failure lines, if any. */
+  flush(): void;
 }
 
 function createFailureLog(): FailureLog {
   const pending: { format: LogFormat; failure: ParseFailure }[] = [];
   let reportFailure: InternalEventReporter<'format' | 'reason'> | null = null;
+  let telemetry: Telemetry | null = null;
   return {
     add(format, failure) {
       pending.push({ format, failure });
@@ -164,10 +168,13 @@ function createFailureLog(): FailureLog {
       if (pending.length === 0) return;
       if (reportFailure === null) {
         const [{ createLogger }, { Telemetry }] = await Promise.all([import('../observe/logger.js'), import('../observe/telemetry.js')]);
-        const telemetry = new Telemetry(createLogger({ level: 'warn' }));
+        telemetry = new Telemetry(createLogger({ level: 'warn' }));
         reportFailure = telemetry.declare({ name: 'parse_failure', help: 'Log records that could not be parsed, by format and reason.', level: 'warn', labels: ['format', 'reason'] });
       }
       for (const { format, failure } of pending.splice(0)) reportFailure({ format, reason: failure.reason }, { file: failure.source.file, offset: failure.source.offset, byte_length: failure.byteLength });
+    },
+    flush() {
+      telemetry?.flush();
     },
   };
 }
