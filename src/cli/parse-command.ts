@@ -7,12 +7,13 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../domain/errors.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createEventBuilder } from '../parse/event-builder.js';
-import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
+import type { LogFormat } from '../parse/log-format.js';
 import type { ParseFailure } from '../domain/access-event.js';
 import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
+import { checkFormatOption } from './format-option.js';
 import { type QueryMemo, createQueryMemo } from './event-json-query-memo.js';
 import type { EventJsonChunkMessage, EventJsonLinesMessage, EventJsonWorkerData } from './event-json-worker.js';
 import { openLogFile } from './open-log-file.js';
@@ -95,7 +96,7 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
     return 0;
   }
   const format = values.format;
-  if (format !== 'auto' && !LOG_FORMATS.includes(format as LogFormat)) throw new CliError(`--format must be auto, stderr, csvlog or jsonlog, not "${format}"`);
+  checkFormatOption(format);
   if (positionals.length === 0) throw new CliError('no FILE given (jaga parse --help)');
   try {
     createTimestampParser(values.timezone);

@@ -13,11 +13,11 @@ import { toIncidentJson } from '../domain/incident.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createLogger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
-import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
+import type { LogFormat } from '../parse/log-format.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline.js';
-import { didYouMean } from '../lib/did-you-mean.js';
 import { CliError } from './cli-error.js';
+import { checkFormatOption, FORMAT_CHOICES } from './format-option.js';
 import { openLogFile } from './open-log-file.js';
 import { writeLines } from './write-lines.js';
 
@@ -84,10 +84,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     return 0;
   }
   const format = values.format;
-  if (format !== 'auto' && !LOG_FORMATS.includes(format as LogFormat)) {
-    const close = FORMAT_ALIASES[format.toLowerCase()] ?? didYouMean(format, FORMAT_CHOICES);
-    throw new CliError(`--format must be auto, stderr, csvlog or jsonlog, not "${format}"${close === null ? '' : ` (did you mean "${close}"?)`}`);
-  }
+  checkFormatOption(format);
   if (positionals.length === 0) throw new CliError('no FILE given (jaga replay --help)');
   const files = positionals.map((file) => resolve(file));
   for (const file of files) await checkReadable(file);
@@ -149,9 +146,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
 }
 
 /** What --format accepts, in the order messages list them. */
-const FORMAT_CHOICES: readonly string[] = ['auto', ...LOG_FORMATS];
 /** Names people type for a format (PostgreSQL's log_destination and file extensions). */
-const FORMAT_ALIASES: Readonly<Record<string, string>> = { csv: 'csvlog', json: 'jsonlog', log: 'stderr', text: 'stderr' };
 
 /**
  * A hint when an explicit --format parsed at most half of the records (the usual sign of a wrong
