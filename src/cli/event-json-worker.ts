@@ -4,7 +4,6 @@ import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createEventBuilder } from '../parse/event-builder.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
-import { createQueryMemo } from './event-json-query-memo.js';
 import { createLineWriter } from './write-lines.js';
 
 /** What the worker needs to parse one file exactly as `jaga parse` does (`workerData`). */
@@ -50,7 +49,7 @@ export interface EventJsonLinesMessage {
  */
 export async function serveEventJsonWorker(port: MessagePort, data: EventJsonWorkerData): Promise<void> {
   const parser = createLogParser({ format: data.format, logLinePrefix: data.logLinePrefix, timezone: data.timezone, maxRecordBytes: data.maxRecordBytes, server: data.server, source: data.source, builder: createEventBuilder({ server: data.server }) });
-  const enricher = data.enrich ? createQueryMemo(await QueryEnricher.create()) : null;
+  const enricher = data.enrich ? await QueryEnricher.create() : null;
   const collected: Uint8Array[] = [];
   const writer = createLineWriter({ write: (bytes: Uint8Array) => collected.push(bytes) > 0 } as unknown as NodeJS.WritableStream);
   const serializing: ParseOutputSink = {

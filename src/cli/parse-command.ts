@@ -14,7 +14,6 @@ import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure }
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
 import { checkFormatOption } from './format-option.js';
-import { type QueryMemo, createQueryMemo } from './event-json-query-memo.js';
 import type { EventJsonChunkMessage, EventJsonLinesMessage, EventJsonWorkerData } from './event-json-worker.js';
 import { openLogFile } from './open-log-file.js';
 import { type LineWriter, createLineWriter } from './write-lines.js';
@@ -110,7 +109,7 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
   }
 
   const failureLog = createFailureLog();
-  const enricher = values['no-enrich'] ? null : createQueryMemo(await QueryEnricher.create());
+  const enricher = values['no-enrich'] ? null : await QueryEnricher.create();
   const summary: ParseSummary = { records: 0, events: 0, failures: 0 };
 
   for (const file of positionals) {
@@ -137,8 +136,8 @@ interface ParseFileOptions {
   timezone: string;
   server: string | undefined;
   maxRecordBytes: number | undefined;
-  /** the enricher behind a memo of audited statements (events are serialised and dropped), or null for --no-enrich */
-  enricher: QueryMemo | null;
+  /** the SQL enricher (its exact-text index answers repeated statements), or null for --no-enrich */
+  enricher: QueryEnricher | null;
   summary: ParseSummary;
   threads: ParseCommandThreads;
   failureLog: FailureLog;
