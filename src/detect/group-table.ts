@@ -16,10 +16,12 @@ export class GroupTable<S> {
   /**
    * @param maxGroups most groups held (>= 1)
    * @param recencyOf when a group was last seen, epoch ms (event time)
+   * @param onEvict called with each key the bound drops (after it is removed)
    */
   constructor(
     private readonly maxGroups: number,
     private readonly recencyOf: (state: S) => number,
+    private readonly onEvict?: (key: string) => void,
   ) {}
 
   get size(): number {
@@ -54,6 +56,7 @@ export class GroupTable<S> {
     for (const [key] of byAge.slice(0, drop)) {
       this.groups.delete(key);
       this.evicted++;
+      this.onEvict?.(key);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { AccessEvent } from '../../domain/access-event.js';
+import { GroupTable } from '../group-table.js';
 import { RoleDirectory } from './role-directory.js';
 
 /**
@@ -10,10 +11,8 @@ import { RoleDirectory } from './role-directory.js';
  * installation looked the event's role up.
  */
 export class RoleTable<S> {
-  private readonly roles = new Map<string, S>();
+  private readonly roles: GroupTable<S>;
   private readonly slot: number;
-  /** roles dropped by the bound since creation */
-  evicted = 0;
 
   /**
    * @param directory the installation's RoleDirectory (`RoleDirectory.of(deps)`)
@@ -22,14 +21,20 @@ export class RoleTable<S> {
    */
   constructor(
     private readonly directory: RoleDirectory,
-    private readonly maxRoles: number,
-    private readonly recencyOf: (state: S) => number,
+    maxRoles: number,
+    recencyOf: (state: S) => number,
   ) {
     this.slot = directory.register();
+    this.roles = new GroupTable(maxRoles, recencyOf, (user) => directory.remove(user, this.slot));
   }
 
   get size(): number {
     return this.roles.size;
+  }
+
+  /** roles dropped by the bound since creation */
+  get evicted(): number {
+    return this.roles.evicted;
   }
 
   /** the state of `event.user`, undefined when none is held (or the event has no user) */
@@ -44,31 +49,16 @@ export class RoleTable<S> {
 
   /** adds or replaces a role's state, then applies the bound (never drops the role just set) */
   set(user: string, state: S): void {
-    this.roles.set(user, state);
     this.directory.put(user, this.slot, state);
-    if (this.roles.size > this.maxRoles) this.shed(user);
+    this.roles.set(user, state);
   }
 
   clear(): void {
-    for (const user of this.roles.keys()) this.directory.remove(user, this.slot);
+    for (const [user] of this.roles.entries()) this.directory.remove(user, this.slot);
     this.roles.clear();
   }
 
   entries(): IterableIterator<[string, S]> {
     return this.roles.entries();
-  }
-
-  values(): IterableIterator<S> {
-    return this.roles.values();
-  }
-
-  private shed(keep: string): void {
-    const drop = Math.max(1, Math.ceil(this.maxRoles / 10));
-    const byAge = [...this.roles.entries()].filter(([user]) => user !== keep).sort((a, b) => this.recencyOf(a[1]) - this.recencyOf(b[1]));
-    for (const [user] of byAge.slice(0, drop)) {
-      this.roles.delete(user);
-      this.directory.remove(user, this.slot);
-      this.evicted++;
-    }
   }
 }
