@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,10 +10,12 @@ import { DemoLogAppender } from '../demo/demo-log-appender.js';
 import { seedDemoEngine } from '../demo/demo-seeder.js';
 import { DEMO_TOKEN, prepareDemoStore } from '../demo/demo-store.js';
 import { DemoTimeShift } from '../demo/demo-time-shift.js';
-import { ConfigError, RuleLoadError } from '../domain/errors.js';
+import { StoreLock } from '../db/store-lock.js';
+import { ConfigError, RuleLoadError, StoreError } from '../domain/errors.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createLogger } from '../observe/logger.js';
 import { Agent } from '../pipeline/agent.js';
+import { makeFolder } from '../lib/make-folder.js';
 import { CliError } from './cli-error.js';
 
 const HELP = `usage: jaga demo [--speed 4] [--data-dir DIR] [--listen HOST:PORT] [--weeks 3] [--log-level warn]
@@ -112,7 +114,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   const keepData = options.dataDir !== null;
   const dataDir = options.dataDir !== null ? resolve(options.dataDir) : await mkdtemp(join(tmpdir(), 'jaga-demo-'));
   try {
-    await mkdir(dataDir, { recursive: true });
+    await makeFolder(dataDir);
   } catch (error) {
     throw new CliError(`--data-dir ${dataDir}: cannot create the folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
@@ -154,6 +156,12 @@ export async function demoCommand(args: string[]): Promise<number> {
       process.stderr.write(`${listenMessage(config, problem)}\n`);
       return 2;
     }
+    // a kept folder another jaga holds would fail only after ~15 s of seeding: ask its lock first
+    const held = keepData ? await storeLockProblem(dataDir) : null;
+    if (held !== null) {
+      process.stderr.write(`jaga demo: --data-dir ${dataDir}: ${held}\n`);
+      return 1;
+    }
     const paths = demoPaths();
     const corpus = await loadCorpusTemplates(paths.corpusDir);
     // one offset for the history and the run: the run's first record lands at the demo's start (whole seconds)
@@ -181,6 +189,10 @@ export async function demoCommand(args: string[]): Promise<number> {
       say(`jaga demo: baselines learned ${seeded.events} events (${fmtTime(seeded.firstTimeMs)} to ${fmtTime(seeded.lastTimeMs)}) in ${((Date.now() - seedStartMs) / 1000).toFixed(1)} s`);
       ({ token } = await prepareDemoStore({ dataDir, agent: config.daemon.agentName, state: seeded.state, logger }));
     } catch (error) {
+      if (error instanceof StoreError) {
+        process.stderr.write(`jaga demo: ${error.message}\n`);
+        return 1;
+      }
       if (!(error instanceof ConfigError || error instanceof RuleLoadError)) throw error;
       for (const problem of error.problems.length > 0 ? error.problems : [error.message]) process.stderr.write(`jaga demo: ${problem}\n`);
       return 2;
@@ -267,4 +279,21 @@ function fmtTime(ms: number): string {
 function fileStamp(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 10)}_${iso.slice(11, 19).replaceAll(':', '')}`;
+}
+
+/**
+ * Why the embedded store in `dataDir` cannot be opened by this process now (another live jaga holds
+ * its lock: the message names that process), or null when the lock was free (it is released again).
+ * @throws whatever `StoreLock.acquire` throws besides a held lock (e.g. EACCES)
+ */
+async function storeLockProblem(dataDir: string): Promise<string | null> {
+  let lock: StoreLock;
+  try {
+    lock = await StoreLock.acquire(dataDir);
+  } catch (error) {
+    if (error instanceof StoreError) return error.message;
+    throw error;
+  }
+  await lock.release();
+  return null;
 }

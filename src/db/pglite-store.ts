@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StoreError } from '../domain/errors.js';
 import type { Logger } from '../observe/logger.js';
@@ -8,6 +8,7 @@ import { PgliteTemplate } from './pglite-template.js';
 import type { Store, StoreTransaction } from './store.js';
 import { StoreLock } from './store-lock.js';
 import { toStoreError } from './to-store-error.js';
+import { makeFolder } from '../lib/make-folder.js';
 
 /** Sub-folder of the data folder holding PGlite's PostgreSQL data directory (next to `store.lock`). */
 export const PGLITE_SUBDIR = 'pglite';
@@ -65,7 +66,7 @@ export class PgliteStore implements Store {
    */
   static async open(options: PgliteStoreOptions): Promise<PgliteStore> {
     const dataDir = resolve(options.dataDir);
-    await mkdir(dataDir, { recursive: true });
+    await makeFolder(dataDir);
     const lock = await StoreLock.acquire(dataDir, { logger: options.logger, command: options.command });
     try {
       const pgliteDir = join(dataDir, PGLITE_SUBDIR);

@@ -1,11 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../observe/logger.js';
+import { makeFolder } from '../lib/make-folder.js';
 
 /** First line of a template cache file; the number changes whenever the file layout does. */
 export const TEMPLATE_MAGIC = 'jaga-pglite-template 1';
@@ -263,7 +264,7 @@ async function readTemplateFile(path: string, version: string, logger: Logger | 
 
 /** Writes `bytes` to `<path>.<pid>.<random>.tmp`, fsyncs it and renames it to `path`. */
 async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeFolder(dirname(path));
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx', 0o644);
   try {
@@ -286,7 +287,7 @@ async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
 /** Creates the build lock exclusively: `acquired`, `held` by another process, or `unavailable` (folder not writable). */
 async function createBuildLock(lockPath: string): Promise<'acquired' | 'held' | 'unavailable'> {
   try {
-    await mkdir(dirname(lockPath), { recursive: true });
+    await makeFolder(dirname(lockPath));
     const handle = await open(lockPath, 'wx', 0o644);
     try {
       await handle.writeFile(`${process.pid} ${hostname()}\n`);

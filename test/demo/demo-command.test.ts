@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoLogAppender } from '../../src/demo/demo-log-appender.js';
 import { DemoTimeShift, type ShiftedCsvRecord } from '../../src/demo/demo-time-shift.js';
-import { JagaProcess } from '../helpers/jaga-cli.js';
+import { JagaProcess, runJaga } from '../helpers/jaga-cli.js';
 
 /** The notified change kinds of the default route (notify-config DEFAULT_ROUTE_CHANGES). */
 const NOTIFIED_KINDS = new Set(['opened', 'severity_raised', 'deadline_reminder', 'resolved']);
@@ -225,6 +225,14 @@ describe('jaga demo --speed 16 --listen 127.0.0.1:0 --data-dir DIR', () => {
     expect(html).toContain(`/ui/incidents/${bruteForce?.id}`);
   }, 20_000);
 
+  it('refuses a second demo on the same --data-dir at once (exit 1, naming the running one), before seeding', async () => {
+    const second = await runJaga(['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], { timeoutMs: 30_000 });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`jaga demo: --data-dir ${dir}: the embedded store ${dir} is in use by pid ${demo.pid} `);
+    expect(second.stdout).not.toContain('seeding');
+    expect(demo.running).toBe(true);
+  }, 40_000);
+
   it('stops on SIGINT with exit 0 within 15 s, keeping the data folder it was given', async () => {
     const startedMs = Date.now();
     const exit = await demo.kill('SIGINT');
@@ -234,4 +242,12 @@ describe('jaga demo --speed 16 --listen 127.0.0.1:0 --data-dir DIR', () => {
     expect((await stat(join(dir, 'jaga.yaml'))).isFile()).toBe(true);
     await expect(stat(join(dir, 'store.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   }, 20_000);
+});
+
+describe('jaga demo --data-dir that cannot be made', () => {
+  it.runIf(process.platform === 'linux')('exits 2 at once naming the folder and the error (a folder under /proc)', async () => {
+    const run = await runJaga(['demo', '--listen', '127.0.0.1:0', '--data-dir', '/proc/jaga-demo-test'], { timeoutMs: 20_000 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--data-dir /proc/jaga-demo-test: cannot create the folder (ENOENT)');
+  }, 30_000);
 });
