@@ -94,13 +94,15 @@ export class IncidentService {
       resolveAfterMs: this.resolveAfterMs,
       deadlines: (incident) => regulatoryDeadlines(clocks, incident),
     });
-    const changes: IncidentChange[] = [];
+    const entries: { change: IncidentChange; detail: TimelineDetail }[] = [];
     for (const [index, result] of results.entries()) {
       if (result.outcome === 'duplicate') continue;
       const detection = detections[index]!;
-      changes.push(await this.record(tx, result.outcome, result.incident, detection.id, actorOf(detection.detectorId), now, null, detectionDetail(result, detection), { previousSeverity: result.previousSeverity ?? null }));
+      const change = changeOf(result.outcome, result.incident, detection.id, actorOf(detection.detectorId), now, null, { previousSeverity: result.previousSeverity ?? null });
+      entries.push({ change, detail: detectionDetail(result, detection) });
     }
-    return changes;
+    await this.timelines.appendMany(tx, entries);
+    return entries.map((entry) => entry.change);
   }
 
   /**
@@ -250,20 +252,33 @@ export class IncidentService {
     detail: TimelineDetail,
     extra: Partial<Pick<IncidentChange, 'previousSeverity' | 'escalationStep' | 'deadline'>> = {},
   ): Promise<IncidentChange> {
-    const change: IncidentChange = {
-      id: incidentChangeId(DETECTION_KINDS.has(kind) ? incident.fingerprint : incident.id, kind, discriminator),
-      kind,
-      incident,
-      previousSeverity: extra.previousSeverity ?? null,
-      actor,
-      at,
-      note,
-      escalationStep: extra.escalationStep ?? null,
-      deadline: extra.deadline ?? null,
-    };
+    const change = changeOf(kind, incident, discriminator, actor, at, note, extra);
     await this.timelines.append(tx, change, detail);
     return change;
   }
+}
+
+/** A change with its deterministic id (see incidentChangeId): detection kinds key on the fingerprint, the others on the incident id. */
+function changeOf(
+  kind: IncidentChangeKind,
+  incident: Incident,
+  discriminator: string,
+  actor: string,
+  at: Date,
+  note: string | null,
+  extra: Partial<Pick<IncidentChange, 'previousSeverity' | 'escalationStep' | 'deadline'>>,
+): IncidentChange {
+  return {
+    id: incidentChangeId(DETECTION_KINDS.has(kind) ? incident.fingerprint : incident.id, kind, discriminator),
+    kind,
+    incident,
+    previousSeverity: extra.previousSeverity ?? null,
+    actor,
+    at,
+    note,
+    escalationStep: extra.escalationStep ?? null,
+    deadline: extra.deadline ?? null,
+  };
 }
 
 /** Change kinds made by a detection: their ids key on the fingerprint (see incidentChangeId). */

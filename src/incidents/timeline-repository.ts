@@ -38,6 +38,34 @@ export class TimelineRepository {
     return rows.length === 1;
   }
 
+  /**
+   * `append` for several changes in one INSERT, rows written in the order given (ids ascending); change
+   * ids written before are left as they were.
+   * @returns how many rows were written
+   * @throws StoreError
+   */
+  async appendMany(tx: SqlQueryable, entries: readonly { change: IncidentChange; detail: TimelineDetail }[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const rows = await tx.query(
+      `INSERT INTO jaga_incident_timeline (incident_id, change_id, kind, actor, at, note, detail)
+       SELECT incident_id, change_id, kind, actor, at::timestamptz, note, detail::jsonb
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY
+              AS given (incident_id, change_id, kind, actor, at, note, detail, position)
+        ORDER BY position
+       ON CONFLICT (change_id) DO NOTHING RETURNING change_id`,
+      [
+        entries.map((e) => e.change.incident.id),
+        entries.map((e) => e.change.id),
+        entries.map((e) => e.change.kind),
+        entries.map((e) => e.change.actor),
+        entries.map((e) => e.change.at.toISOString()),
+        entries.map((e) => e.change.note),
+        entries.map((e) => JSON.stringify(e.detail)),
+      ],
+    );
+    return rows.length;
+  }
+
   /** The timeline of one incident, oldest first (in the order written). @throws StoreError */
   async list(incidentId: number, on: SqlQueryable = this.store): Promise<TimelineEntry[]> {
     const rows = await on.query<TimelineRow>(`SELECT ${COLUMNS} FROM jaga_incident_timeline WHERE incident_id = $1 ORDER BY id`, [incidentId]);

@@ -229,6 +229,36 @@ describe.each(DRIVERS)('IncidentRepository on %s', (driver) => {
     await expect(repo.list({ status: 'closed' as never })).rejects.toThrow('unknown incident status "closed"');
   });
 
+  it('upsertMany gives the same incidents, outcomes and detection records as one upsert per detection in fingerprint order', async () => {
+    const batch = [
+      detection({ id: 'a1', count: 3 }),
+      detection({ id: 'b1', group: { user: 'app_web' }, groupKey: '{"user":"app_web"}', severity: 'medium' }),
+      detection({ id: 'a2', count: 4, severity: 'critical', firstSeen: '2025-12-31T23:59:00.000Z', evidence: [evidenceItem('e9', '2026-01-01T00:00:30.000Z')] }),
+      detection({ id: 'a1', count: 3 }),
+      detection({ id: 'b2', group: { user: 'app_web' }, groupKey: '{"user":"app_web"}', tags: ['gdpr.art32'], dataClasses: ['pii'] }),
+    ];
+    const manyResults = await store.transaction((tx) => repo.upsertMany(tx, batch));
+    const strip = (incident: { id: number; createdAt: Date; updatedAt: Date; lastDetectedAt?: Date | null }): unknown => ({ ...incident, id: 0, createdAt: 0, updatedAt: 0, lastDetectedAt: 0 });
+    const many = manyResults.map((r) => ({ outcome: r.outcome, previousSeverity: r.previousSeverity, incident: strip(r.incident) }));
+    const manyLinks = await store.query<{ detection_id: string }>('SELECT detection_id FROM jaga_incident_detection ORDER BY detection_id');
+    await store.query('DELETE FROM jaga_incident_detection');
+    await store.query('DELETE FROM jaga_incident');
+    const order = batch.map((d, index) => ({ index, fingerprint: incidentFingerprint(d) })).sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index));
+    const singles = new Array<(typeof many)[number]>(batch.length);
+    await store.transaction(async (tx) => {
+      for (const { index } of order) {
+        const r = await repo.upsert(tx, batch[index]!);
+        singles[index] = { outcome: r.outcome, previousSeverity: r.previousSeverity, incident: strip(r.incident) };
+      }
+    });
+    expect(many).toEqual(singles);
+    expect(many.map((r) => r.outcome)).toEqual(['opened', 'opened', 'severity_raised', 'duplicate', 'severity_raised']);
+    expect(manyLinks.map((row) => row.detection_id)).toEqual(['a1', 'a2', 'b1', 'b2']);
+    const a = manyResults[2]!.incident;
+    expect([a.version, a.count, a.severity, a.firstSeen.toISOString()]).toEqual([2, 7, 'critical', '2025-12-31T23:59:00.000Z']);
+    expect(manyResults[3]!.incident).toEqual(a);
+  });
+
   it('rejects a malformed detection before touching the store', async () => {
     const upsert = (overrides: Parameters<typeof detection>[0]): Promise<unknown> => store.transaction((tx) => repo.upsert(tx, detection(overrides)));
     await expect(upsert({ count: -1 })).rejects.toThrow('detection det-1: count must be a safe non-negative integer, got -1');
