@@ -21,7 +21,8 @@ const HELP = `usage: jaga rules validate [DIR...] [--config FILE]
   validate   loads every rule, list, overlay and the catalog, and lists EVERY problem (file:line:
              rule: path: message); a rule without a firing and a non-firing test is a problem.
              DIR (default: the config's rules, else the shipped rules/) replaces the rule folders.
-             Exit 0 when the set is valid, 1 with problems, 2 for a bad option or config.
+             Exit 0 when the set is valid, 1 with problems (a folder without any rule is
+             one), 2 for a bad option or config.
   test       runs every rule's inline tests through the production detection engine in virtual
              time (event times drive the windows; advance_to moves the watermark); prints each
              failing test with expected vs got (detection count and group values) and a summary.
@@ -83,6 +84,7 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     const ruleDirs = parsed.positionals.length > 0 ? parsed.positionals : (parsed.values.rules ?? detection.ruleDirs);
     const loaded = await load(detection, ruleDirs, registry, true, deps.now, stderr);
     if (loaded === null) return 1;
+    if (loaded.rules.length === 0) return noRules(ruleDirs, stderr);
     for (const warning of loaded.warnings) stderr.write(`warning: ${warning}\n`);
     const enabled = loaded.rules.filter((rule) => rule.enabled).length;
     stdout.write(`ok: ${loaded.rules.length} rules (${enabled} enabled) from ${loaded.files.length} files\n`);
@@ -94,6 +96,7 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     if (testCatalog !== undefined) stderr.write(`using the pack's test catalog ${testCatalog} (no catalog configured)\n`);
     const loaded = await load(testCatalog === undefined ? detection : { ...detection, catalog: testCatalog }, ruleDirs, registry, false, deps.now, stderr);
     if (loaded === null) return 1;
+    if (loaded.rules.length === 0) return noRules(ruleDirs, stderr);
     const enricher = await QueryEnricher.create();
     const report = runRuleTests(loaded.rules, loaded.context, { registry, enrich: (event) => enricher.enrich(event) });
     stdout.write(formatRuleTestReport(report, parsed.values.verbose));
@@ -111,6 +114,12 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
   }
   stdout.write(showRule(effective, { type: rule.type, enabled: rule.enabled, kinds: rule.kinds, stateKey: rule.stateKey, exceptions: rule.exceptions.map((e) => e.name) }));
   return 0;
+}
+
+/** An empty rule set is almost always a wrong folder: says so (exit 1) rather than "ok: 0 rules". */
+function noRules(ruleDirs: readonly string[], stderr: NodeJS.WritableStream): number {
+  stderr.write(`no rule in ${ruleDirs.join(', ')} (rule files are *.yaml / *.yml directly in the folder): nothing to check\n1 problem\n`);
+  return 1;
 }
 
 async function load(detection: DetectionConfig, ruleDirs: readonly string[], registry: ReadonlyMap<string, DetectorModule>, requireTests: boolean, now: Date | undefined, stderr: NodeJS.WritableStream): Promise<LoadedRuleSet | null> {

@@ -49,6 +49,13 @@ describe('jaga rules validate', () => {
     );
   });
 
+  it('exits 1 for a folder without rules instead of "ok: 0 rules" (validate and test)', async () => {
+    const dir = await writeTree({ 'README.md': 'not a rule\n' });
+    const expected = { code: 1, stdout: '', stderr: `no rule in ${dir} (rule files are *.yaml / *.yml directly in the folder): nothing to check\n1 problem\n` };
+    expect(await run(['validate', dir])).toEqual(expected);
+    expect(await run(['test', dir])).toEqual(expected);
+  });
+
   it('uses the config file\'s rules, lists and catalog, and exits 2 for a bad config', async () => {
     const dir = await writeTree({ 'jaga.yaml': `rules: [${PACK}]\ncatalog: ${CATALOG}\nlists:\n  etl_roles: [app_batch, app_etl]\n`, 'bad.yaml': 'rule: [x]\n' });
     const ok = await run(['validate', '--config', join(dir, 'jaga.yaml')]);
