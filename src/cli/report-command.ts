@@ -31,7 +31,7 @@ with --logs, builds the ledger from log files first (parse + enrich with the con
 detection) in an in-memory store, so it works without a daemon. Report on stdout; with --logs a
 summary line {"files","records","events","failures","ledger_rows"} on stderr.
 
-  --since        length of the period, whole UTC days (default 30d)
+  --since        length of the period in whole UTC days, e.g. 7d or 2w (default 30d)
   --until        last UTC day of the period, YYYY-MM-DD (default: today; with --logs the newest event's day)
   --server       only this server (with --logs: the server name for the files; default each file's folder name)
   --format       md (default) or csv (one line per day, role, table, client)
@@ -99,12 +99,17 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
     return 0;
   }
   if (values.format !== 'md' && values.format !== 'csv') throw new CliError(`--format must be md or csv, not "${values.format}"`);
-  let periodDays: number;
+  let periodMs: number;
   try {
-    periodDays = Math.max(1, Math.ceil(parseDuration(values.since, '--since') / DAY_MS));
+    periodMs = parseDuration(values.since, '--since');
   } catch (error) {
     throw new CliError((error as Error).message);
   }
+  // the access ledger counts per UTC day: a shorter or partial-day period cannot be honoured, so say so
+  if (periodMs < DAY_MS || periodMs % DAY_MS !== 0) {
+    throw new CliError(`--since must be whole days (the access ledger counts per UTC day), not "${values.since}": e.g. --since ${Math.max(1, Math.ceil(periodMs / DAY_MS))}d`);
+  }
+  const periodDays = periodMs / DAY_MS;
   if (values.until !== undefined && !isDay(values.until)) throw new CliError(`--until must be a day YYYY-MM-DD, not "${values.until}"`);
   const logs = values.logs === undefined ? [] : [...values.logs, ...positionals].map((file) => resolve(file));
   if (values.logs === undefined && positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}" (log files go after --logs)`);
