@@ -132,6 +132,7 @@ export interface AccessEvent {
   /** true when the record was longer than the configured limit and was cut */
   truncated: boolean;
   audit: AuditFields | null;
+  /** set by the enrich stage; frozen and shared by the events of one statement shape: read-only */
   query: QueryFacts | null;
   app: AppAccessFields | null;
 }

@@ -109,12 +109,31 @@ export class QueryEnricher {
    * flags: ['parse_error']}`. Returns a fresh object the caller may keep or modify.
    */
   analyze(statement: string): QueryFacts {
+    return copyFacts(this.sharedFacts(statement));
+  }
+
+  /**
+   * Sets `event.query` from the statement the event carries: `event.audit.statement` for audit
+   * events (unless it is the placeholder `<previously logged>` or `<not logged>`), otherwise
+   * `event.statement` (an error's STATEMENT). Leaves `event.query` untouched when there is no
+   * statement text. Never throws. The facts are frozen and shared by every event of the same
+   * statement shape (no copy per event): `event.query` must be treated as read-only.
+   */
+  enrich(event: AccessEvent): void {
+    const audited = event.audit?.statement;
+    const text = audited !== undefined && !isStatementPlaceholder(audited) ? audited : event.statement;
+    if (typeof text !== 'string' || isBlank(text)) return;
+    event.query = this.sharedFacts(text);
+  }
+
+  /** `analyze` without the copy: the cached facts (frozen), or frozen facts made for this call. */
+  private sharedFacts(statement: string): QueryFacts {
     const known = this.exact.get(statement);
     if (known !== undefined) {
       const cached = this.cache.get(known);
       if (cached) {
         this.hits++;
-        return copyFacts(cached);
+        return cached;
       }
     }
     let facts: QueryFacts;
@@ -126,34 +145,21 @@ export class QueryEnricher {
       if (cached) {
         this.hits++;
         this.remember(statement, key);
-        return copyFacts(cached);
+        return cached;
       }
       this.misses++;
       counted = true;
       const computed = this.compute(literalFree, statement);
-      if (computed.cacheable && this.cache.set(key, computed.facts)) this.remember(statement, key);
+      facts = frozenFacts(computed.facts);
+      if (computed.cacheable && this.cache.set(key, facts)) this.remember(statement, key);
       else this.uncached++;
-      facts = computed.facts;
     } catch {
       // Unreachable unless a bug: bad input must never stop the pipeline.
       if (!counted) this.misses++;
       this.uncached++;
-      facts = { fingerprint: null, normalized: null, relations: [], flags: ['parse_error'] };
+      facts = frozenFacts({ fingerprint: null, normalized: null, relations: [], flags: ['parse_error'] });
     }
-    return copyFacts(facts);
-  }
-
-  /**
-   * Sets `event.query` from the statement the event carries: `event.audit.statement` for audit
-   * events (unless it is the placeholder `<previously logged>` or `<not logged>`), otherwise
-   * `event.statement` (an error's STATEMENT). Leaves `event.query` untouched when there is no
-   * statement text. Never throws.
-   */
-  enrich(event: AccessEvent): void {
-    const audited = event.audit?.statement;
-    const text = audited !== undefined && !isStatementPlaceholder(audited) ? audited : event.statement;
-    if (typeof text !== 'string' || isBlank(text)) return;
-    event.query = this.analyze(text);
+    return facts;
   }
 
   /** Cache counters; hit rate is `hits / (hits + misses)`. */
@@ -216,6 +222,13 @@ function tryParse(text: string): ParseResult | null {
   } catch {
     return null;
   }
+}
+
+/** `facts` with it and its arrays frozen (typed as QueryFacts: what `enrich` hands out is shared, read-only). */
+function frozenFacts(facts: QueryFacts): QueryFacts {
+  Object.freeze(facts.relations);
+  Object.freeze(facts.flags);
+  return Object.freeze(facts);
 }
 
 function copyFacts(facts: QueryFacts): QueryFacts {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AccessEvent } from '../../src/domain/access-event.js';
 import { QueryEnricher } from '../../src/enrich/query-enricher.js';
 
 const STATEMENT = 'SELECT id, full_name, email FROM customers WHERE id = $1';
@@ -62,5 +63,23 @@ describe('QueryEnricher exact-text index', () => {
       own.enrich(e);
       expect(e.query).toBeNull();
     }
+  });
+
+  it('enrich hands every event of one statement shape the same frozen facts (analyze still copies)', async () => {
+    const own = await QueryEnricher.create();
+    const event = (statement: string): AccessEvent => ({ statement, audit: null, query: null }) as unknown as AccessEvent;
+    const a = event('SELECT id FROM customers WHERE id = 1');
+    const b = event('SELECT id FROM customers WHERE id = 2');
+    own.enrich(a);
+    own.enrich(b);
+    expect(b.query).toBe(a.query);
+    expect(a.query).toEqual({ fingerprint: a.query?.fingerprint, normalized: 'SELECT id FROM customers WHERE id = $1', relations: ['customers'], flags: ['has_where'] });
+    expect(Object.isFrozen(a.query) && Object.isFrozen(a.query?.relations) && Object.isFrozen(a.query?.flags)).toBe(true);
+    const copy = own.analyze('SELECT id FROM customers WHERE id = 3');
+    expect(copy).toEqual(a.query);
+    expect(Object.isFrozen(copy)).toBe(false);
+    copy.relations.push('x');
+    expect(a.query?.relations).toEqual(['customers']);
+    expect(own.stats()).toEqual({ hits: 2, misses: 1, entries: 1, uncached: 0 });
   });
 });
