@@ -24,7 +24,7 @@ export interface LogFolderSourceOptions {
   startAt?: 'beginning' | 'end';
   /** period of the folder re-scan, the truth behind the watch hints, ms (default 1000) */
   rescanIntervalMs?: number;
-  /** largest read and largest data chunk, bytes (default 64 KiB) */
+  /** largest read and largest data chunk, bytes (default 1 MiB) */
   chunkBytes?: number;
   /** positions saved by a previous run (`checkpoints()`): known files resume there */
   checkpoints?: FileCheckpoint[];
@@ -34,8 +34,8 @@ export interface LogFolderSourceOptions {
 
 /** Default re-scan period, ms. */
 export const DEFAULT_RESCAN_INTERVAL_MS = 1000;
-/** Default chunk size, bytes. */
-export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Default chunk size, bytes: 1 MiB (a backlog is read in ~16x fewer reads, head checks and batches than with 64 KiB; a read returns what is there, so tailing is not delayed). */
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Follows the log files of one PostgreSQL log folder through every rotation scheme (new file by
