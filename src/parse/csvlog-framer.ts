@@ -87,6 +87,11 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
   }
 
+  /** No cut record being consumed and no forced record end: the held bytes are rescanned alike. */
+  get restartable(): boolean {
+    return this.oversize === null && this.limitEnd < 0;
+  }
+
   pushTo(chunk: Buffer, out: FramedRecordSink): void {
     if (chunk.length === 0) return;
     this.append(chunk);

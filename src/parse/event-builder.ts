@@ -3,7 +3,7 @@ import { parseAuditPayloadAt } from './audit-payload.js';
 import { createIsoTimeFormatter } from './iso-time-formatter.js';
 import type { LogRecord } from './log-record.js';
 import { classifyMessage } from './message-classifier.js';
-import { StatementOnceTracker } from './statement-once-tracker.js';
+import { type CarriedStatement, type StatementMemory, StatementOnceTracker } from './statement-once-tracker.js';
 
 /** Options of `createEventBuilder`. */
 export interface EventBuilderOptions {
@@ -13,6 +13,12 @@ export interface EventBuilderOptions {
   maxTrackedSessions?: number;
   /** substatements remembered per session (default 64) */
   maxTrackedSubstatements?: number;
+  /**
+   * the `log_statement_once` memory to use instead of a new `StatementOnceTracker` of the two bounds
+   * above (e.g. one that also logs what it was asked); called the same way: `recall` for an entry
+   * printed `<previously logged>`, `remember` for any other audit entry, `forget` on a disconnection
+   */
+  statementMemory?: StatementMemory;
 }
 
 /** Where the record was read from, as the source knows it (the record gives the offset). */
@@ -38,6 +44,26 @@ export interface EventBuilder {
 const PREVIOUSLY_LOGGED = '<previously logged>';
 const AUDIT_PREFIX = 'AUDIT: ';
 
+/**
+ * `audit` with the statement of `carried`, and its parameter too when `audit.parameter` is
+ * `<previously logged>`: what the builder gives a `log_statement_once` entry whose first entry it
+ * remembers. A new object, keys in the order of the builder's events; `audit` is left as it is.
+ */
+export function withCarriedStatement(audit: AuditFields, carried: CarriedStatement): AuditFields {
+  return {
+    audit_type: audit.audit_type,
+    statement_id: audit.statement_id,
+    substatement_id: audit.substatement_id,
+    class: audit.class,
+    command: audit.command,
+    object_type: audit.object_type,
+    object_name: audit.object_name,
+    statement: carried.statement,
+    parameter: audit.parameter === PREVIOUSLY_LOGGED ? carried.parameter : audit.parameter,
+    rows: audit.rows,
+  };
+}
+
 /** `%a`/`%u`/`%d` print `[unknown]` before authentication; csv/json leave the value empty. Both mean null. */
 function known(value: string | null): string | null {
   return value === null || value === '' || value === '[unknown]' ? null : value;
@@ -56,10 +82,11 @@ function known(value: string | null): string | null {
  *   statement (and parameter) is `<previously logged>` gets those of the first entry of the same
  *   (session, statement_id, substatement_id), where session is `session_id`, or `pid` when the
  *   format has no session id; when that first entry was not seen the placeholder stays. A
- *   session is forgotten at its disconnection; the memory is bounded by the options.
+ *   session is forgotten at its disconnection; the memory is bounded by the options (or is
+ *   `options.statementMemory` when given).
  */
 export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
-  const tracker = new StatementOnceTracker(options.maxTrackedSessions, options.maxTrackedSubstatements);
+  const memory = options.statementMemory ?? new StatementOnceTracker(options.maxTrackedSessions, options.maxTrackedSubstatements);
   const server = options.server;
   const formatTime = createIsoTimeFormatter();
   // `${id}:${fingerprint}:` of the last origin seen (records of one file share it)
@@ -76,22 +103,10 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
   const carryStatement = (audit: AuditFields, session: string | number | null): AuditFields => {
     if (session === null || audit.statement_id === null || audit.substatement_id === null) return audit;
     if (audit.statement === PREVIOUSLY_LOGGED) {
-      const carried = tracker.recall(session, audit.statement_id, audit.substatement_id);
-      if (carried === null) return audit;
-      return {
-        audit_type: audit.audit_type,
-        statement_id: audit.statement_id,
-        substatement_id: audit.substatement_id,
-        class: audit.class,
-        command: audit.command,
-        object_type: audit.object_type,
-        object_name: audit.object_name,
-        statement: carried.statement,
-        parameter: audit.parameter === PREVIOUSLY_LOGGED ? carried.parameter : audit.parameter,
-        rows: audit.rows,
-      };
+      const carried = memory.recall(session, audit.statement_id, audit.substatement_id);
+      return carried === null ? audit : withCarriedStatement(audit, carried);
     }
-    tracker.remember(session, audit.statement_id, audit.substatement_id, { statement: audit.statement, parameter: audit.parameter });
+    memory.remember(session, audit.statement_id, audit.substatement_id, { statement: audit.statement, parameter: audit.parameter });
     return audit;
   };
 
@@ -132,7 +147,7 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
         sessionDurationMs = facts.sessionDurationMs;
         if (kind === 'disconnection') {
           const session = sessionKey(record);
-          if (session !== null) tracker.forget(session);
+          if (session !== null) memory.forget(session);
         }
       }
 

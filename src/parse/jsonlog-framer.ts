@@ -64,6 +64,11 @@ class JsonlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
   }
 
+  /** No oversized line being consumed: the held bytes are only the start of the next line. */
+  get restartable(): boolean {
+    return this.oversize === null;
+  }
+
   pushTo(chunk: Buffer, out: FramedRecordSink): void {
     if (chunk.length === 0) return;
     this.append(chunk);

@@ -62,6 +62,8 @@ export interface LogParser {
   endTo(sink: ParseOutputSink): void;
   /** resume position: byte offset just after the last record emitted */
   readonly safeOffset: number;
+  /** the framer's `restartable` (record-framer.ts): nothing but bytes is held past `safeOffset` */
+  readonly restartable: boolean;
   /** log records seen so far (events + failures) */
   readonly records: number;
 }
@@ -123,6 +125,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
     },
     get safeOffset() {
       return framer.safeOffset;
+    },
+    get restartable() {
+      return framer.restartable;
     },
     get records() {
       return records;

@@ -41,6 +41,14 @@ export interface RecordFramer {
   flush(): FramedRecord[];
   end(): FramedRecord[];
   readonly safeOffset: number;
+  /**
+   * True when the framer holds nothing but bytes past `safeOffset`: a new framer with the same
+   * options and `startOffset = safeOffset`, pushed the bytes from `safeOffset` up to those pushed so
+   * far, would be in the same state and frame every later byte identically (caches that do not
+   * change the output, such as time caches, do not count). False while a stderr record is open, a
+   * csvlog record is cut or forced to end, or an oversized jsonlog line is being consumed.
+   */
+  readonly restartable: boolean;
 }
 
 /** Where a framer delivers records one at a time, in file order (an array is one). */

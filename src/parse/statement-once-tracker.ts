@@ -13,7 +13,7 @@
  * Bounded: at most `maxSessions` sessions (least recently remembered forgotten first) and
  * `maxSubstatementsPerSession` substatements each (oldest forgotten first).
  */
-export class StatementOnceTracker {
+export class StatementOnceTracker implements StatementMemory {
   /** the sessions remembered, for lookup; recency order is kept by the list below */
   private readonly sessions = new Map<SessionKey, SessionEntry>();
   /** least recently remembered session (evicted first) */
@@ -23,7 +23,7 @@ export class StatementOnceTracker {
 
   constructor(
     /** most sessions remembered (default 10,000) */
-    private readonly maxSessions = 10_000,
+    readonly maxSessions = 10_000,
     /** most substatements remembered per session (default 64) */
     private readonly maxSubstatementsPerSession = 64,
   ) {}
@@ -99,6 +99,30 @@ export class StatementOnceTracker {
     this.unlink(entry);
   }
 
+  /** Moves `session` (if remembered) to the most recently remembered end; nothing else changes. */
+  touch(session: SessionKey): void {
+    const entry = this.sessions.get(session);
+    if (entry === undefined || entry === this.newest) return;
+    this.unlink(entry);
+    this.append(entry);
+  }
+
+  /**
+   * The sessions remembered, least recently remembered first, each with its substatements oldest
+   * first. The arrays are fresh; the `CarriedStatement` objects are the stored ones.
+   */
+  sessionsOldestFirst(): TrackedSession[] {
+    const sessions: TrackedSession[] = [];
+    for (let entry = this.oldest; entry !== null; entry = entry.newer) {
+      const substatements: TrackedSession['substatements'] = [];
+      for (let k = 0; k < entry.count; k++) {
+        substatements.push({ substatementId: entry.substatementIds[k] as number, carried: entry.carried[k] as CarriedStatement });
+      }
+      sessions.push({ session: entry.key, statementId: entry.statementId, substatements });
+    }
+    return sessions;
+  }
+
   /** Takes `entry` out of the recency list. */
   private unlink(entry: SessionEntry): void {
     if (entry.older === null) this.oldest = entry.newer;
@@ -120,6 +144,23 @@ export class StatementOnceTracker {
 
 /** A session of the statement memory: any string or number naming it. */
 export type SessionKey = string | number;
+
+/** What the event builder needs of a statement memory; `StatementOnceTracker` implements it. */
+export interface StatementMemory {
+  /** Records the statement/parameter printed for (session, statementId, substatementId). */
+  remember(session: SessionKey, statementId: number, substatementId: number, carried: CarriedStatement): void;
+  /** The remembered statement/parameter of (session, statementId, substatementId), or null. */
+  recall(session: SessionKey, statementId: number, substatementId: number): CarriedStatement | null;
+  /** Forgets a session (on its disconnection). */
+  forget(session: SessionKey): void;
+}
+
+/** One remembered session as `sessionsOldestFirst` lists it: its latest statement id and its substatements, oldest first. */
+export interface TrackedSession {
+  session: SessionKey;
+  statementId: number;
+  substatements: { substatementId: number; carried: CarriedStatement }[];
+}
 
 /**
  * One session's substatements of its latest statement id, oldest first: the first `count` slots of

@@ -178,6 +178,11 @@ class StderrFramer implements StreamingRecordFramer {
     return this.safe;
   }
 
+  /** No open record, every complete line emitted: a held partial line is only bytes. */
+  get restartable(): boolean {
+    return this.record === null && this.lineOffset === this.safe;
+  }
+
   push(chunk: Buffer): FramedRecord[] {
     const out: FramedRecord[] = [];
     this.pushTo(chunk, out);
