@@ -3,7 +3,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../domain/errors.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createEventBuilder } from '../parse/event-builder.js';
@@ -14,9 +13,10 @@ import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure }
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
 import { checkFormatOption } from './format-option.js';
-import type { EventJsonChunkMessage, EventJsonLinesMessage, EventJsonWorkerData } from './event-json-worker.js';
+import type { EventJsonWorkerData } from './event-json-worker.js';
 import { openLogFile } from './open-log-file.js';
-import { type LineWriter, createLineWriter } from './write-lines.js';
+import { parseOnTwoThreads } from './parse-on-two-threads.js';
+import { createLineWriter } from './write-lines.js';
 
 const HELP = `usage: jaga parse [--format auto|stderr|csvlog|jsonlog] [--log-line-prefix STR] [--timezone IANA]
                   [--server NAME] [--max-record-bytes N] [--no-enrich] FILE...
@@ -40,10 +40,19 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** Files of at least this many bytes are parsed on two threads: below it the worker's start-up and warm-up (module load, libpg-query, JIT) cost about what it saves (measured on 21 MB files). */
 const TWO_THREAD_MIN_BYTES = 32 * 1024 * 1024;
 
+/** Smallest segment of a file parsed on two threads, bytes (see `parseOnTwoThreads`). */
+const SEGMENT_BYTES = 4 * 1024 * 1024;
+
 /** How `jaga parse` may use a second thread; tests point it at a worker they can load. */
 export interface ParseCommandThreads {
   /** files of at least this many bytes use the worker (default 32 MiB; Infinity: never) */
   twoThreadMinBytes?: number;
+  /**
+   * smallest segment of a file on two threads, bytes (default 4 MiB); a file under two of them is
+   * cut in half, so the worker always has a share. Tests set it small to put many segment ends
+   * (and records and statements across them) in a small file.
+   */
+  segmentBytes?: number;
   /**
    * the worker entry, a `file:` or `data:` URL (default `event-json-worker-main.js` beside this
    * module); a `file:` URL whose file is missing (e.g. run from TypeScript sources) means one thread
@@ -63,10 +72,10 @@ interface ParseSummary {
 /**
  * `jaga parse`: the CLI contract of issue 2 (see HELP).
  *
- * A file of 32 MiB or more is parsed on two threads with the same output: both threads parse every
- * 1 MiB chunk (the parser's state spans chunks), the main thread enriches and serialises the events
- * of even chunks, a worker those of odd chunks, and the main thread writes the chunks' lines in
- * file order and counts and reports every record and failure.
+ * A file of 32 MiB or more is parsed on two threads with the same output (`parseOnTwoThreads`):
+ * each thread parses every other segment of the file from its start, and the main thread proves
+ * and completes each segment (records and log_statement_once statements across segment ends),
+ * writes them in file order, and counts and reports every record and failure.
  * @param threads where the worker comes from (tests); default as documented on `ParseCommandThreads`
  * @returns exit code 0; throws CliError (exit 2) for a bad option or an unreadable file
  */
@@ -187,27 +196,13 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
     const source = { id: server, file: path, fingerprint };
     let parser: LogParser;
     try {
+      // also checks the options for the two-thread path (whose parsers start on the way)
       parser = createLogParser({ format, logLinePrefix: o.logLinePrefix, timezone: o.timezone, maxRecordBytes: o.maxRecordBytes, server, source, builder: createEventBuilder({ server }) });
     } catch (error) {
       if (error instanceof ConfigError) throw new CliError(error.message);
       throw error;
     }
-    // Each output is enriched, serialised and UTF-8 encoded into the writer's 1 MiB buffers as soon as
-    // its record is complete (no per-chunk arrays, no joined strings); the buffers are written at the
-    // end of every input chunk, so the bytes written before a read error are those of one write per chunk.
     const writer = createLineWriter(process.stdout);
-    const serializing: ParseOutputSink = {
-      push(out) {
-        if (isParseFailure(out)) {
-          o.summary.failures++;
-          o.failureLog.add(format, out);
-          return;
-        }
-        o.enricher?.enrich(out);
-        writer.add(JSON.stringify(out));
-        o.summary.events++;
-      },
-    };
     const readChunk = async (position: number): Promise<Buffer> => {
       const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       try {
@@ -217,8 +212,23 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
         throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
     };
-    const workerUrl = await twoThreadWorker(handle, o.threads);
-    if (workerUrl === null) {
+    const two = await twoThreadWorker(handle, o.threads);
+    if (two === null) {
+      // Each output is enriched, serialised and UTF-8 encoded into the writer's 1 MiB buffers as soon as
+      // its record is complete (no per-chunk arrays, no joined strings); the buffers are written at the
+      // end of every input chunk, so the bytes written before a read error are those of one write per chunk.
+      const serializing: ParseOutputSink = {
+        push(out) {
+          if (isParseFailure(out)) {
+            o.summary.failures++;
+            o.failureLog.add(format, out);
+            return;
+          }
+          o.enricher?.enrich(out);
+          writer.add(JSON.stringify(out));
+          o.summary.events++;
+        },
+      };
       let position = 0;
       for (;;) {
         const chunk = await readChunk(position);
@@ -228,120 +238,38 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
         await writer.flush();
         await o.failureLog.report();
       }
+      parser.endTo(serializing);
+      await writer.flush();
+      await o.failureLog.report();
+      o.summary.records += parser.records;
     } else {
-      const counting: ParseOutputSink = {
-        push(out) {
-          if (isParseFailure(out)) {
-            o.summary.failures++;
-            o.failureLog.add(format, out);
-          } else o.summary.events++;
-        },
-      };
       const data: EventJsonWorkerData = { format, logLinePrefix: o.logLinePrefix, timezone: o.timezone, maxRecordBytes: o.maxRecordBytes, server, source, enrich: o.enricher !== null };
-      await parseOnTwoThreads({ workerUrl, execArgv: o.threads.workerExecArgv, data, readChunk, parser, serializing, counting, writer, failureLog: o.failureLog });
+      await parseOnTwoThreads({
+        workerUrl: two.url,
+        execArgv: o.threads.workerExecArgv,
+        data,
+        enricher: o.enricher,
+        readChunk,
+        segmentBytes: two.segmentBytes,
+        writer,
+        summary: o.summary,
+        addFailure: (failureFormat, failure) => o.failureLog.add(failureFormat, failure),
+        afterWrite: () => o.failureLog.report(),
+      });
     }
-    parser.endTo(serializing);
-    await writer.flush();
-    await o.failureLog.report();
-    o.summary.records += parser.records;
   } finally {
     await handle.close();
   }
 }
 
-/** The worker entry to use for this file, or null to stay on one thread (small file, no worker file). */
-async function twoThreadWorker(handle: FileHandle, threads: ParseCommandThreads): Promise<URL | null> {
+/**
+ * The worker entry and segment size to use for this file, or null to stay on one thread (small
+ * file, no worker file).
+ */
+async function twoThreadWorker(handle: FileHandle, threads: ParseCommandThreads): Promise<{ url: URL; segmentBytes: number } | null> {
   const url = threads.workerUrl ?? new URL('./event-json-worker-main.js', import.meta.url);
   if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) return null;
   const { size } = await handle.stat();
-  return size >= (threads.twoThreadMinBytes ?? TWO_THREAD_MIN_BYTES) ? url : null;
-}
-
-interface TwoThreadParse {
-  workerUrl: URL;
-  execArgv: string[] | undefined;
-  data: EventJsonWorkerData;
-  /** the chunk at a byte position (empty at the end) @throws CliError */
-  readChunk: (position: number) => Promise<Buffer>;
-  parser: LogParser;
-  /** enriches, serialises and counts (the main thread's chunks) */
-  serializing: ParseOutputSink;
-  /** only counts and reports failures (the worker's chunks) */
-  counting: ParseOutputSink;
-  writer: LineWriter;
-  failureLog: FailureLog;
-}
-
-/**
- * Parses all chunks of a file (not its end) with a worker serialising every odd chunk: each chunk
- * is read one step ahead and handed to the worker before the main thread parses the current one,
- * so the worker serialises chunk k+1 while the main thread serialises chunk k. Output is written
- * chunk by chunk in file order; a read error is thrown after the chunks before it are written,
- * as on one thread. @throws CliError when unreadable; the worker's error if it fails
- */
-async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
-  const worker = new Worker(t.workerUrl, { workerData: t.data, execArgv: t.execArgv, stdout: false, stderr: false });
-  const arrived = new Map<number, Uint8Array[]>();
-  let waiting: { index: number; resolve: (buffers: Uint8Array[]) => void; reject: (error: Error) => void } | null = null;
-  let failed: Error | null = null;
-  let done = false;
-  const fail = (error: Error): void => {
-    if (failed === null) failed = error;
-    waiting?.reject(failed);
-    waiting = null;
-  };
-  worker.on('message', (message: EventJsonLinesMessage) => {
-    if (waiting !== null && waiting.index === message.index) {
-      waiting.resolve(message.buffers);
-      waiting = null;
-    } else arrived.set(message.index, message.buffers);
-  });
-  worker.on('error', fail);
-  worker.on('exit', (code) => {
-    if (!done) fail(new Error(`jaga parse worker thread exited early (code ${code})`));
-  });
-  const linesOf = (index: number): Promise<Uint8Array[]> => {
-    const buffers = arrived.get(index);
-    if (buffers !== undefined) {
-      arrived.delete(index);
-      return Promise.resolve(buffers);
-    }
-    if (failed !== null) return Promise.reject(failed);
-    return new Promise((resolve, reject) => {
-      waiting = { index, resolve, reject };
-    });
-  };
-  const post = (index: number, chunk: Buffer): void => {
-    const copy = new Uint8Array(chunk);
-    worker.postMessage({ index, chunk: copy, serialize: index % 2 === 1 } satisfies EventJsonChunkMessage, [copy.buffer]);
-  };
-  try {
-    let position = 0;
-    let current = await t.readChunk(position);
-    position += current.length;
-    if (current.length > 0) post(0, current);
-    for (let index = 0; current.length > 0; index++) {
-      let next: Buffer = Buffer.alloc(0);
-      let readError: unknown = null;
-      try {
-        next = await t.readChunk(position);
-        position += next.length;
-      } catch (error) {
-        readError = error;
-      }
-      if (next.length > 0) post(index + 1, next);
-      if (index % 2 === 0) t.parser.pushTo(current, t.serializing);
-      else {
-        t.parser.pushTo(current, t.counting);
-        for (const bytes of await linesOf(index)) t.writer.addBytes(bytes);
-      }
-      await t.writer.flush();
-      await t.failureLog.report();
-      if (readError !== null) throw readError;
-      current = next;
-    }
-  } finally {
-    done = true;
-    await worker.terminate();
-  }
+  if (size < (threads.twoThreadMinBytes ?? TWO_THREAD_MIN_BYTES)) return null;
+  return { url, segmentBytes: Math.max(1, Math.min(threads.segmentBytes ?? SEGMENT_BYTES, Math.ceil(size / 2))) };
 }

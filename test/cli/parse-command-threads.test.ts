@@ -2,16 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EventJsonLinesMessage, EventJsonWorkerData } from '../../src/cli/event-json-worker.js';
-import { serveEventJsonWorker } from '../../src/cli/event-json-worker.js';
 import { type ParseCommandThreads, parseCommand } from '../../src/cli/parse-command.js';
 import { createLineWriter } from '../../src/cli/write-lines.js';
-import type { AccessEvent } from '../../src/domain/access-event.js';
-import { QueryEnricher } from '../../src/enrich/query-enricher.js';
-import { createEventBuilder } from '../../src/parse/event-builder.js';
-import { createLogParser, isParseFailure } from '../../src/parse/log-parser.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, '../fixtures');
@@ -153,42 +146,6 @@ describe('jaga parse on two threads: the same bytes as on one thread', () => {
     await writeFile(path, repeated(excerpt, Math.ceil((1.5 * MIB) / excerpt.length)), 'latin1');
     const broken = new URL(`data:text/javascript,${encodeURIComponent("throw new Error('worker broke')")}`);
     await expect(runParse(['--format', 'stderr', '--log-line-prefix', CORPUS_PREFIX, path], { twoThreadMinBytes: 0, workerUrl: broken })).rejects.toThrow('worker broke');
-  });
-});
-
-describe('serveEventJsonWorker: the worker half', () => {
-  it('parses every chunk, answers only the chunks to serialise, with the JSON lines of the events completed in them', async () => {
-    const { port1, port2 } = new MessageChannel();
-    const data: EventJsonWorkerData = { format: 'stderr', logLinePrefix: undefined, timezone: 'UTC', maxRecordBytes: undefined, server: 'db1', source: { id: 'db1', file: '/logs/a.log', fingerprint: 'ff' }, enrich: true };
-    await serveEventJsonWorker(port2 as MessagePort, data);
-    const answers: EventJsonLinesMessage[] = [];
-    port1.on('message', (message: EventJsonLinesMessage) => answers.push(message));
-    const chunks = [
-      '2026-01-01 00:00:00.000 UTC [7] LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.t,SELECT * FROM t,<none>\n2026-01-01 00:00:01.000 UTC [7] LOG:  checkpoint st',
-      'arting: time\n2026-01-01 00:00:02.000 UTC [7] LOG:  AUDIT: SESSION,2,1,READ,SELECT,TABLE,public.t,"SELECT 1 FROM t WHERE id = 5",<none>\n2026-01-01 00:00:03.000 UTC [7] LOG:  x\n',
-      '2026-01-01 00:00:04.000 UTC [7] LOG:  AUDIT: SESSION,3,1,READ,SELECT,TABLE,public.t,SELECT 2,<none>\n2026-01-01 00:00:05.000 UTC [7] LOG:  y\n',
-    ].map((text) => Buffer.from(text));
-    chunks.forEach((chunk, index) => port1.postMessage({ index, chunk: new Uint8Array(chunk), serialize: index === 1 }));
-    // reference: the same parser and enricher on one thread, keeping only chunk 1's events
-    const parser = createLogParser({ format: 'stderr', server: 'db1', source: data.source, builder: createEventBuilder({ server: 'db1' }) });
-    const enricher = await QueryEnricher.create();
-    parser.push(chunks[0] as Buffer);
-    const expected = parser
-      .push(chunks[1] as Buffer)
-      .filter((out) => !isParseFailure(out))
-      .map((event) => {
-        enricher.enrich(event as AccessEvent);
-        return `${JSON.stringify(event)}\n`;
-      })
-      .join('');
-    await vi.waitFor(() => expect(answers).toHaveLength(1));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    port1.close();
-    expect(answers).toHaveLength(1);
-    expect(answers[0]?.index).toBe(1);
-    expect(expected.split('\n').length).toBeGreaterThanOrEqual(3);
-    expect(Buffer.concat(answers[0]?.buffers ?? []).toString('utf8')).toBe(expected);
-    expect(expected).toContain('"normalized":"SELECT $1 FROM t WHERE id = $2"');
   });
 });
 
