@@ -1,4 +1,4 @@
-import type { AccessEvent } from '../domain/access-event.js';
+import type { AccessEvent, AuditFields } from '../domain/access-event.js';
 import { type AccessLedgerDelta, LOCAL_CLIENT } from '../domain/access-ledger.js';
 import { qualifyRelation } from './data-catalog.js';
 
@@ -44,54 +44,68 @@ export class AccessLedger {
    */
   observe(event: AccessEvent, context: AccessLedgerContext): void {
     const audit = event.audit;
-    if (event.kind !== 'audit' || audit === null || event.user === null) return;
+    const user = event.user;
+    if (event.kind !== 'audit' || audit === null || user === null) return;
     const reads = READ_CLASSES.has(audit.class);
     if (!reads && !CHANGE_CLASSES.has(audit.class)) return;
-    const named = audit.object_name !== null ? [audit.object_name] : OBJECTLESS_TABLE_COMMANDS.has(audit.command) ? (event.query?.relations ?? []) : [];
-    if (named.length === 0) return;
-    const rows = audit.rows ?? 0;
-    const day = event.time.slice(0, 10);
-    const clientAddr = event.client_addr ?? LOCAL_CLIENT;
+    if (audit.object_name !== null) {
+      // the common case: one named relation, counted without a list or a set of the ones seen
+      this.count(event, user, audit, audit.object_name, reads, context);
+      return;
+    }
+    if (!OBJECTLESS_TABLE_COMMANDS.has(audit.command)) return;
+    const queried = event.query?.relations ?? [];
+    if (queried.length === 1) this.count(event, user, audit, queried[0] as string, reads, context);
+    if (queried.length < 2) return;
     const seen = new Set<string>();
-    for (const name of named) {
+    for (const name of queried) {
       const relation = qualifyRelation(name);
       if (seen.has(relation)) continue;
       seen.add(relation);
-      const classes = context.classesOf(name);
-      if (classes.length === 0) continue;
-      const key = `${event.server}\u0000${day}\u0000${event.user}\u0000${relation}\u0000${clientAddr}`;
-      let delta = this.pending.get(key);
-      if (delta === undefined) {
-        delta = {
-          server: event.server,
-          day,
-          role: event.user,
-          relation,
-          clientAddr,
-          dataClasses: [...classes],
-          readStatements: 0,
-          rowsRead: 0,
-          changeStatements: 0,
-          rowsChanged: 0,
-          commands: {},
-          firstSeen: event.time,
-          lastSeen: event.time,
-        };
-        this.pending.set(key, delta);
-      } else {
-        if (event.time < delta.firstSeen) delta.firstSeen = event.time;
-        if (event.time > delta.lastSeen) delta.lastSeen = event.time;
-        for (const c of classes) if (!delta.dataClasses.includes(c)) delta.dataClasses = [...delta.dataClasses, c].sort();
-      }
-      if (reads) {
-        delta.readStatements += 1;
-        delta.rowsRead += rows;
-      } else {
-        delta.changeStatements += 1;
-        delta.rowsChanged += rows;
-      }
-      delta.commands[audit.command] = (delta.commands[audit.command] ?? 0) + 1;
+      this.count(event, user, audit, name, reads, context);
     }
+  }
+
+  /** counts `event` once for the relation `name` (as written) when it has data classes */
+  private count(event: AccessEvent, user: string, audit: AuditFields, name: string, reads: boolean, context: AccessLedgerContext): void {
+    const classes = context.classesOf(name);
+    if (classes.length === 0) return;
+    const relation = qualifyRelation(name);
+    const rows = audit.rows ?? 0;
+    const day = event.time.slice(0, 10);
+    const clientAddr = event.client_addr ?? LOCAL_CLIENT;
+    const key = `${event.server}\u0000${day}\u0000${user}\u0000${relation}\u0000${clientAddr}`;
+    let delta = this.pending.get(key);
+    if (delta === undefined) {
+      delta = {
+        server: event.server,
+        day,
+        role: user,
+        relation,
+        clientAddr,
+        dataClasses: [...classes],
+        readStatements: 0,
+        rowsRead: 0,
+        changeStatements: 0,
+        rowsChanged: 0,
+        commands: {},
+        firstSeen: event.time,
+        lastSeen: event.time,
+      };
+      this.pending.set(key, delta);
+    } else {
+      if (event.time < delta.firstSeen) delta.firstSeen = event.time;
+      if (event.time > delta.lastSeen) delta.lastSeen = event.time;
+      for (const c of classes) if (!delta.dataClasses.includes(c)) delta.dataClasses = [...delta.dataClasses, c].sort();
+    }
+    if (reads) {
+      delta.readStatements += 1;
+      delta.rowsRead += rows;
+    } else {
+      delta.changeStatements += 1;
+      delta.rowsChanged += rows;
+    }
+    delta.commands[audit.command] = (delta.commands[audit.command] ?? 0) + 1;
   }
 
   /** Keys with counts waiting for `drain`. */

@@ -57,7 +57,9 @@ export interface CompiledRule {
    * false: no selection has a condition on a dispatch field besides `kind`) and calls the
    * detector's `wants` only for events the residual passes. Absent: every event of the rule's
    * kinds is offered. Built for the rule's own `matches`, `selections` and `params` (kept here):
-   * the engine ignores it on a rule where one of them is another (a copy with a replaced predicate).
+   * the engine ignores it on a rule where one of them is another (a copy with a replaced predicate),
+   * except that a detector whose `wants` is exactly the condition (DetectorModule.wants
+   * 'condition') only needs `matches` to be the rule's own (it uses `condition` alone).
    */
   dispatch?: {
     matches: EventPredicate;

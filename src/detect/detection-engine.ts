@@ -65,7 +65,7 @@ interface Slot {
   baseline: boolean;
   /** what the detector's `wants` is exactly (DetectorModule.wants), undefined when unknown */
   wantsBy: DetectorModule['wants'];
-  /** the rule's dispatch when it was built for the rule's own `matches` and `selections` */
+  /** the rule's dispatch when it applies to the rule as given (see `keepsDispatch`) */
   dispatch: CompiledRule['dispatch'];
   exceptions: { matches: EventPredicate; expiresMs: number }[];
 }
@@ -319,7 +319,7 @@ export class DetectionEngine {
       detector: this.create(rule, deps),
       baseline: this.registry.get(rule.type)?.phase === 'baseline',
       wantsBy: this.registry.get(rule.type)?.wants,
-      dispatch: rule.dispatch !== undefined && rule.dispatch.matches === rule.matches && rule.dispatch.selections === rule.selections && rule.dispatch.params === rule.params ? rule.dispatch : undefined,
+      dispatch: keepsDispatch(rule, this.registry.get(rule.type)?.wants) ? rule.dispatch : undefined,
       exceptions: rule.exceptions.map((exception) => ({
         matches: exception.matches,
         expiresMs: exception.expires === null ? Number.POSITIVE_INFINITY : Date.parse(exception.expires),
@@ -425,6 +425,18 @@ export class DetectionEngine {
     this.carried = [];
     return carried;
   }
+}
+
+/**
+ * Whether the rule's `dispatch` applies to it: built for its own `matches`, and also for its own
+ * `selections` and `params` unless the detector's `wants` is exactly the condition (then only
+ * `dispatch.condition`, which depends on `matches` alone, is used: a copy of the rule with other
+ * params, as a tuning overlay or a bench makes, keeps it).
+ */
+function keepsDispatch(rule: CompiledRule, wantsBy: DetectorModule['wants']): boolean {
+  const dispatch = rule.dispatch;
+  if (dispatch === undefined || dispatch.matches !== rule.matches) return false;
+  return wantsBy === 'condition' || (dispatch.selections === rule.selections && dispatch.params === rule.params);
 }
 
 /** true when `found` holds a high or critical detection (a hidden one counts by its rule's severity) */

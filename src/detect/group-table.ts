@@ -50,6 +50,11 @@ export class GroupTable<S> {
     return this.groups.entries();
   }
 
+  /** the held states in insertion order (no [key, state] pairs: for sweeps over every group) */
+  values(): IterableIterator<S> {
+    return this.groups.values();
+  }
+
   private shed(keep: string): void {
     const drop = Math.max(1, Math.ceil(this.maxGroups / 10));
     const byAge = [...this.groups.entries()].filter(([key]) => key !== keep).sort((a, b) => this.recencyOf(a[1]) - this.recencyOf(b[1]));
