@@ -1,20 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { EventSource } from '../domain/access-event.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
-import type { LogFormat } from '../parse/log-format.js';
-import { type SegmentInput, SegmentRun, transferablesOf } from './parse-segment-run.js';
+import { type SegmentInput, type SegmentParseOptions, SegmentRun, transferablesOf } from './parse-segment-run.js';
 
-/** What the worker needs to parse one file exactly as `jaga parse` does (`workerData`). */
-export interface EventJsonWorkerData {
-  format: LogFormat;
-  logLinePrefix: string | undefined;
-  timezone: string;
-  maxRecordBytes: number | undefined;
-  server: string;
-  source: Omit<EventSource, 'offset'>;
-  /** false for `--no-enrich` */
-  enrich: boolean;
-}
+/**
+ * What the worker needs to parse one file exactly as `jaga parse` does (`workerData`): the segment
+ * options without the enricher (each thread loads its own), and `enrich: false` for `--no-enrich`.
+ */
+export type EventJsonWorkerData = Omit<SegmentParseOptions, 'enricher'> & { enrich: boolean };
 
 /**
  * The worker half of `jaga parse` on two threads: for each `SegmentInput` that `parseOnTwoThreads`

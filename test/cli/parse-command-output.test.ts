@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCommand } from '../../src/cli/parse-command.js';
 import { FINGERPRINT_MAX_BYTES, fileFingerprint } from '../../src/domain/file-fingerprint.js';
 import { QueryEnricher } from '../../src/enrich/query-enricher.js';
 import { createEventBuilder } from '../../src/parse/event-builder.js';
 import type { LogFormat } from '../../src/parse/log-format.js';
 import { createLogParser, isParseFailure } from '../../src/parse/log-parser.js';
+import { parseInProcess } from '../helpers/parse-in-process.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const CORPUS_PREFIX = '%m [%p] %q%u@%d %r %a: ';
@@ -43,19 +43,8 @@ async function referenceOutput(path: string, format: LogFormat, logLinePrefix?: 
 
 /** Runs `jaga parse ARGS` in-process, capturing stdout bytes and the stderr summary line. */
 async function runParse(args: string[]): Promise<{ code: number; stdout: Buffer; summary: unknown; writes: number }> {
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  const code = await parseCommand(args);
-  vi.restoreAllMocks();
-  return { code, stdout: Buffer.concat(chunks), summary: JSON.parse(stderr.trim().split('\n').pop() ?? 'null'), writes: chunks.length };
+  const run = await parseInProcess(args);
+  return { code: run.code, stdout: run.stdout, summary: JSON.parse(run.stderr.trim().split('\n').pop() ?? 'null'), writes: run.writes };
 }
 
 describe('jaga parse output: JSON.stringify of each enriched event, one per line, in file order', () => {

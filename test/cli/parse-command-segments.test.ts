@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ParseCommandThreads, parseCommand } from '../../src/cli/parse-command.js';
+import type { ParseCommandThreads } from '../../src/cli/parse-command.js';
 import { SegmentRun } from '../../src/cli/parse-segment-run.js';
+import { parseInProcess } from '../helpers/parse-in-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, '../fixtures');
@@ -21,23 +22,7 @@ const ONE_THREAD: ParseCommandThreads = { twoThreadMinBytes: Number.POSITIVE_INF
 const twoThreads = (segmentBytes: number): ParseCommandThreads => ({ twoThreadMinBytes: 0, workerUrl: TS_WORKER_URL, segmentBytes });
 
 /** Runs `jaga parse ARGS` in-process, capturing stdout bytes and stderr. */
-async function runParse(args: string[], threads: ParseCommandThreads, chunks: Buffer[] = []): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  try {
-    const code = await parseCommand(args, threads);
-    return { code, stdout: Buffer.concat(chunks), stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const runParse = parseInProcess;
 
 /** stderr without the times of its log lines (they differ from run to run). */
 function timeless(stderr: string): string {

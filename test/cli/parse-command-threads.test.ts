@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ParseCommandThreads, parseCommand } from '../../src/cli/parse-command.js';
+import type { ParseCommandThreads } from '../../src/cli/parse-command.js';
 import { createLineWriter } from '../../src/cli/write-lines.js';
+import { parseInProcess } from '../helpers/parse-in-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, '../fixtures');
@@ -25,24 +26,7 @@ const TWO_THREADS: ParseCommandThreads = { twoThreadMinBytes: 0, workerUrl: TS_W
 const ONE_THREAD: ParseCommandThreads = { twoThreadMinBytes: Number.POSITIVE_INFINITY };
 
 /** Runs `jaga parse ARGS` in-process, capturing stdout bytes (and how many writes) and stderr. */
-async function runParse(args: string[], threads: ParseCommandThreads): Promise<{ code: number; stdout: Buffer; stderr: string; writes: number }> {
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  try {
-    const code = await parseCommand(args, threads);
-    return { code, stdout: Buffer.concat(chunks), stderr, writes: chunks.length };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const runParse = (args: string[], threads: ParseCommandThreads): ReturnType<typeof parseInProcess> => parseInProcess(args, threads);
 
 /** The summary line (last line of stderr). */
 function summaryOf(stderr: string): unknown {
