@@ -20,14 +20,16 @@ const NO_DETECTIONS: Detection[] = [];
 export const MAX_OPEN_SESSIONS = 8;
 /** Distinct tables counted per session or bucket (more still count as this many). */
 export const MAX_DISTINCT_TABLES = 64;
-/** Closed spans a detector keeps for reuse. */
+/** Closed spans a detector keeps for reuse beyond one per role (RoleBreadth.spare). */
 const MAX_SPARE_SPANS = 1024;
 
 /** A set of distinct table hashes (session or bucket) being counted. */
 interface TableSpan {
   /** session hash, or the bucket number */
   id: number;
+  /** the distinct table hashes in `tables[0, size)`; entries past `size` are left over from an earlier use */
   tables: number[];
+  size: number;
   lastMs: number;
   fired: boolean;
   /** a tainted event or a severe detection: the span does not teach */
@@ -44,6 +46,8 @@ interface RoleBreadth {
   /** closed buckets' and sessions' distinct counts */
   hours: HistoryRing;
   sessionHistory: HistoryRing;
+  /** a closed span kept for the role's next bucket or session (null: none) */
+  spare: TableSpan | null;
 }
 
 /**
@@ -72,8 +76,9 @@ export class BreadthBaselineDetector implements Detector {
     this.tableClassesKey = tableClassesKey(this.params.table_classes);
   }
 
+  /** the rule's condition (DetectorModule `wants: 'condition'`); `observe` ignores events without a user */
   wants(event: AccessEvent, context: MatchContext): boolean {
-    return event.user !== null && this.rule.matches(event, context);
+    return this.rule.matches(event, context);
   }
 
   observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
@@ -84,7 +89,7 @@ export class BreadthBaselineDetector implements Detector {
     if (tables.length === 0) return NO_DETECTIONS;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], hours: new HistoryRing(1), sessionHistory: new HistoryRing(1) };
+      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null };
       this.roles.set(user, role);
     }
     if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
@@ -93,7 +98,7 @@ export class BreadthBaselineDetector implements Detector {
       if (bucketNo < role.bucket.id) return NO_DETECTIONS;
       this.closeBucket(role);
     }
-    role.bucket ??= this.openSpan(bucketNo, timeMs);
+    role.bucket ??= this.openSpan(role, bucketNo, timeMs);
     const sessionName = event.session_id ?? `pid:${event.pid ?? ''}`;
     if (sessionName !== this.lastSession) {
       // consecutive events mostly share a session: hashed once for a run of them
@@ -109,7 +114,7 @@ export class BreadthBaselineDetector implements Detector {
       }
     }
     if (session === undefined) {
-      session = this.openSpan(sessionId, timeMs);
+      session = this.openSpan(role, sessionId, timeMs);
       role.sessions.push(session);
       if (role.sessions.length > MAX_OPEN_SESSIONS) {
         const oldest = role.sessions.reduce((a, b) => (b.lastMs < a.lastMs ? b : a));
@@ -126,7 +131,7 @@ export class BreadthBaselineDetector implements Detector {
   advance(watermarkMs: number): Detection[] {
     if (watermarkMs < this.nextSweepMs) return NO_DETECTIONS;
     const closing = Math.floor(watermarkMs / this.params.bucket);
-    for (const [, role] of this.roles.entries()) {
+    for (const role of this.roles.values()) {
       if (role.bucket !== null && role.bucket.id < closing) this.closeBucket(role);
       // in order, as over a copy of the list: closing one removes it
       for (let i = 0; i < role.sessions.length; ) {
@@ -140,9 +145,9 @@ export class BreadthBaselineDetector implements Detector {
   }
 
   snapshot(): unknown {
-    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), [...s.tables]];
+    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), s.tables.slice(0, s.size)];
     const roles: unknown[] = [];
-    for (const [, r] of this.roles.entries()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
+    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
     return { nextSweepMs: timeToJson(this.nextSweepMs), roles };
   }
 
@@ -163,6 +168,7 @@ export class BreadthBaselineDetector implements Detector {
         sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
         hours: HistoryRing.fromJson(hours, 1, `${at}.hours`),
         sessionHistory: HistoryRing.fromJson(sessionHistory, 1, `${at}.sessionHistory`),
+        spare: null,
       });
     }
     this.roles.clear();
@@ -175,22 +181,17 @@ export class BreadthBaselineDetector implements Detector {
     if (timeMs > span.lastMs) span.lastMs = timeMs;
     if (!learn) span.tainted = true;
     let added = false;
-    for (const table of tables) {
-      if (span.tables.length < MAX_DISTINCT_TABLES && !span.tables.includes(table)) {
-        span.tables.push(table);
-        added = true;
-      }
-    }
+    for (let i = 0; i < tables.length; i++) if (addTable(span, tables[i] as number)) added = true;
     return added && !span.fired ? this.judge(role, span, isSession, bucketNo, timeMs, event, context) : null;
   }
 
   private judge(role: RoleBreadth, span: TableSpan, isSession: boolean, bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext): Detection | null {
     const history = isSession ? role.sessionHistory : role.hours;
     if (timeMs - role.firstSeenMs < this.params.min_history || history.size < this.params.min_samples) return null;
-    if (cannotReach(span.tables.length, history.lowest(0), this.params.mad_floor, this.params.threshold)) return null;
+    if (cannotReach(span.size, history.lowest(0), this.params.mad_floor, this.params.threshold)) return null;
     const ref = history.reference(0, isSession ? Math.floor(timeMs / this.params.bucket) : bucketNo, this.params.bucket, this.params.half_life);
     if (ref === null) return null;
-    const observed = span.tables.length;
+    const observed = span.size;
     const z = robustZ(observed, ref, this.params.mad_floor);
     if (z < this.params.threshold) return null;
     span.fired = true;
@@ -231,42 +232,58 @@ export class BreadthBaselineDetector implements Detector {
   private closeBucket(role: RoleBreadth): void {
     const bucket = role.bucket;
     if (bucket === null) return;
-    if (!bucket.tainted) role.hours.push(bucket.id, [bucket.tables.length]);
+    if (!bucket.tainted) role.hours.pushValues(bucket.id, bucket.size);
     role.bucket = null;
-    this.release(bucket);
+    this.release(role, bucket);
   }
 
   private closeSession(role: RoleBreadth, session: TableSpan): void {
-    if (!session.tainted) role.sessionHistory.push(Math.floor(session.lastMs / this.params.bucket), [session.tables.length]);
+    if (!session.tainted) role.sessionHistory.pushValues(Math.floor(session.lastMs / this.params.bucket), session.size);
     const sessions = role.sessions;
     const at = sessions.indexOf(session);
     for (let i = at; i < sessions.length - 1; i++) sessions[i] = sessions[i + 1] as TableSpan;
     sessions.length--;
-    this.release(session);
+    this.release(role, session);
   }
 
-  /** a span with no tables yet, reused from `spare` when one is there */
-  private openSpan(id: number, timeMs: number): TableSpan {
-    const span = this.spare.pop();
-    if (span === undefined) return { id, tables: [], lastMs: timeMs, fired: false, tainted: false };
+  /** a span with no tables yet: the role's spare, else one of the detector's, else a new one */
+  private openSpan(role: RoleBreadth, id: number, timeMs: number): TableSpan {
+    let span = role.spare;
+    if (span !== null) role.spare = null;
+    else span = this.spare.pop() ?? null;
+    if (span === null) return { id, tables: [], size: 0, lastMs: timeMs, fired: false, tainted: false };
     span.id = id;
     span.lastMs = timeMs;
     span.fired = span.tainted = false;
-    span.tables.length = 0;
+    span.size = 0;
     return span;
   }
 
-  /** keeps a closed span for reuse (up to MAX_SPARE_SPANS) */
-  private release(span: TableSpan): void {
-    if (this.spare.length < MAX_SPARE_SPANS) this.spare.push(span);
+  /** keeps a closed span for reuse: as the role's spare, else among the detector's (up to MAX_SPARE_SPANS) */
+  private release(role: RoleBreadth, span: TableSpan): void {
+    if (role.spare === null) role.spare = span;
+    else if (this.spare.length < MAX_SPARE_SPANS) this.spare.push(span);
   }
+}
+
+/** adds `table` to the span unless it holds it or MAX_DISTINCT_TABLES; true when added */
+function addTable(span: TableSpan, table: number): boolean {
+  const tables = span.tables;
+  const size = span.size;
+  if (size >= MAX_DISTINCT_TABLES) return false;
+  for (let i = 0; i < size; i++) if (tables[i] === table) return false;
+  if (size < tables.length) tables[size] = table;
+  else tables.push(table);
+  span.size = size + 1;
+  return true;
 }
 
 function spanFromJson(value: unknown, where: string): TableSpan {
   const a = asArray(value, where);
   const [id, lastMs, flags, tables] = a;
   if (typeof id !== 'number' || typeof lastMs !== 'number' || typeof flags !== 'number' || !Array.isArray(tables) || !tables.every((t) => Number.isInteger(t))) throw new Error(`${where}: expected [id, lastMs, flags, tables]`);
-  return { id, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: tables as number[] };
+  // a copy: the span grows its list, which must not change the caller's snapshot (it may be restored again)
+  return { id, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: [...(tables as number[])], size: tables.length };
 }
 
 /** The `baseline_breadth` plug-in (params: baseline-params.ts `breadthParamsSchema`). */
@@ -275,5 +292,6 @@ export const BREADTH_BASELINE_DETECTOR: DetectorModule<BreadthParams> = {
   paramsSchema: breadthParamsSchema,
   windowed: false,
   phase: 'baseline',
+  wants: 'condition',
   create: (rule, deps) => new BreadthBaselineDetector(rule, deps),
 };

@@ -89,7 +89,7 @@ export class FailureRateBaselineDetector implements Detector {
   advance(watermarkMs: number): Detection[] {
     if (watermarkMs < this.nextSweepMs) return NO_DETECTIONS;
     const closing = Math.floor(watermarkMs / this.params.bucket);
-    for (const table of [this.byRole, this.byClient]) for (const [, entity] of table.entries()) if (entity.bucket !== NONE && entity.bucket < closing) this.close(entity);
+    for (const table of [this.byRole, this.byClient]) for (const entity of table.values()) if (entity.bucket !== NONE && entity.bucket < closing) this.close(entity);
     this.nextSweepMs = (closing + 1) * this.params.bucket;
     return NO_DETECTIONS;
   }
@@ -212,5 +212,6 @@ export const FAILURE_RATE_BASELINE_DETECTOR: DetectorModule<FailureRateParams> =
   paramsSchema: failureRateParamsSchema,
   windowed: false,
   phase: 'baseline',
+  wants: 'condition',
   create: (rule) => new FailureRateBaselineDetector(rule),
 };

@@ -26,22 +26,38 @@ const scratchDeviations = new Float64Array(HISTORY_SLOTS);
 
 /** Entries a ring holds before its first growth (it doubles from here up to HISTORY_SLOTS). */
 const FIRST_CAPACITY = 4;
-const NO_BUCKETS = new Int32Array(0);
-const NO_VALUES = new Float32Array(0);
+const NO_SLOTS = new Int32Array(0);
 /** `lowest` not computed since the last push */
 const UNKNOWN_LOWEST = Number.NaN;
+/** One Float32 seen as its Int32 bits: how a ring stores a value in its Int32Array (same rounding as a Float32Array). */
+const bitsOfFloat = new Float32Array(1);
+const floatBits = new Int32Array(bitsOfFloat.buffer);
+
+/** the Int32 bits of `value` rounded to Float32 */
+function toBits(value: number): number {
+  bitsOfFloat[0] = value;
+  return floatBits[0] as number;
+}
+
+/** the Float32 value whose Int32 bits are `bits` */
+function fromBits(bits: number): number {
+  floatBits[0] = bits;
+  return bitsOfFloat[0] as number;
+}
 
 /**
  * A bounded ring of an entity's closed buckets: the bucket number (bucket start / bucket ms,
  * Int32) and `width` measures per bucket as log1p values (Float32), never raw events. Compact and
  * JSON-serialisable (`toJson` / `fromJson`: plain number arrays), so a restore gives bit-identical
- * references and hence identical scores. Storage grows by doubling (4, 8, ... HISTORY_SLOTS
- * entries) while the ring fills, so a new entity costs no typed arrays until its first bucket
- * closes; the layout (slot order, `next`) is that of a ring allocated at full size.
+ * references and hence identical scores. One Int32Array holds it all, slot after slot as
+ * `[bucket, bits of value 0, ...]` (4 + 4 x width bytes a slot). Storage grows by doubling (4, 8,
+ * ... HISTORY_SLOTS entries) while the ring fills, so a new entity costs no typed array until its
+ * first bucket closes; the layout (slot order, `next`) is that of a ring allocated at full size.
  */
 export class HistoryRing {
-  private buckets: Int32Array = NO_BUCKETS;
-  private values: Float32Array = NO_VALUES;
+  /** `stride` Int32s per slot: the bucket number, then each measure's Float32 bits */
+  private slots: Int32Array = NO_SLOTS;
+  private readonly stride: number;
   /** entries held (<= HISTORY_SLOTS) */
   size = 0;
   private next = 0;
@@ -50,13 +66,42 @@ export class HistoryRing {
   private lowest1 = UNKNOWN_LOWEST;
 
   /** @param width measures per bucket (e.g. 2: rows and statements) */
-  constructor(readonly width: number) {}
+  constructor(readonly width: number) {
+    this.stride = 1 + width;
+  }
+
+  /** slots the storage holds now (grows to HISTORY_SLOTS) */
+  private get capacity(): number {
+    return this.slots.length / this.stride;
+  }
+
+  /** the bucket number of slot `i` */
+  private bucketAt(i: number): number {
+    return this.slots[i * this.stride] as number;
+  }
+
+  /** the log1p value of measure `m` in slot `i` */
+  private valueAt(i: number, m: number): number {
+    return fromBits(this.slots[i * this.stride + 1 + m] as number);
+  }
 
   /** adds a closed bucket; `measures` are raw values (>= 0), stored as log1p */
   push(bucket: number, measures: readonly number[]): void {
-    if (this.next >= this.buckets.length) this.grow(Math.min(HISTORY_SLOTS, Math.max(FIRST_CAPACITY, this.buckets.length * 2)));
-    this.buckets[this.next] = bucket;
-    for (let m = 0; m < this.width; m++) this.values[this.next * this.width + m] = Math.log1p(Math.max(0, measures[m] ?? 0));
+    const at = this.next * this.stride;
+    this.pushValues(bucket, measures[0] ?? 0, measures[1] ?? 0);
+    for (let m = 2; m < this.width; m++) this.slots[at + 1 + m] = toBits(Math.log1p(Math.max(0, measures[m] ?? 0)));
+  }
+
+  /**
+   * `push(bucket, [first, second])` without the array (what the detectors call at every bucket
+   * close): raw values (>= 0) of measures 0 and 1; `second` is ignored by a ring of width 1.
+   */
+  pushValues(bucket: number, first: number, second = 0): void {
+    if (this.next >= this.capacity) this.grow(Math.min(HISTORY_SLOTS, Math.max(FIRST_CAPACITY, this.capacity * 2)));
+    const at = this.next * this.stride;
+    this.slots[at] = bucket;
+    this.slots[at + 1] = toBits(Math.log1p(Math.max(0, first)));
+    if (this.width > 1) this.slots[at + 2] = toBits(Math.log1p(Math.max(0, second)));
     this.next = (this.next + 1) % HISTORY_SLOTS;
     if (this.size < HISTORY_SLOTS) this.size++;
     this.lowest0 = this.lowest1 = UNKNOWN_LOWEST;
@@ -74,17 +119,17 @@ export class HistoryRing {
     if (Number.isNaN(this.lowest0)) {
       let low0 = Number.POSITIVE_INFINITY;
       let low1 = Number.POSITIVE_INFINITY;
-      const width = this.width;
+      const wide = this.width > 1;
       for (let i = 0; i < this.size; i++) {
-        const v0 = this.values[i * width] as number;
+        const v0 = this.valueAt(i, 0);
         if (v0 < low0) low0 = v0;
-        if (width > 1) {
-          const v1 = this.values[i * width + 1] as number;
+        if (wide) {
+          const v1 = this.valueAt(i, 1);
           if (v1 < low1) low1 = v1;
         }
       }
       this.lowest0 = low0;
-      this.lowest1 = width > 1 ? low1 : Number.NEGATIVE_INFINITY;
+      this.lowest1 = wide ? low1 : Number.NEGATIVE_INFINITY;
     }
     return m === 0 ? this.lowest0 : this.lowest1;
   }
@@ -98,14 +143,14 @@ export class HistoryRing {
     if (this.size === 0) return null;
     const targetBin = hourOfWeek(bucket * bucketMs);
     let sameBin = 0;
-    for (let i = 0; i < this.size; i++) if (hourOfWeek((this.buckets[i] as number) * bucketMs) === targetBin) sameBin++;
+    for (let i = 0; i < this.size; i++) if (hourOfWeek(this.bucketAt(i) * bucketMs) === targetBin) sameBin++;
     const byHour = bucketMs <= 3_600_000 && sameBin >= MIN_HOUR_OF_WEEK_SAMPLES;
     let n = 0;
     let oldest = bucket;
     for (let i = 0; i < this.size; i++) {
-      const at = this.buckets[i] as number;
+      const at = this.bucketAt(i);
       if (byHour && hourOfWeek(at * bucketMs) !== targetBin) continue;
-      scratchValues[n] = this.values[i * this.width + m] as number;
+      scratchValues[n] = this.valueAt(i, m);
       scratchWeights[n] = Math.pow(0.5, (Math.max(0, bucket - at) * bucketMs) / halfLifeMs);
       if (at < oldest) oldest = at;
       n++;
@@ -118,7 +163,13 @@ export class HistoryRing {
 
   /** JSON form: `[buckets[], values[], next]`, oldest slot order as stored */
   toJson(): [number[], number[], number] {
-    return [Array.from(this.buckets.subarray(0, this.size)), Array.from(this.values.subarray(0, this.size * this.width)), this.next];
+    const buckets: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < this.size; i++) {
+      buckets.push(this.bucketAt(i));
+      for (let m = 0; m < this.width; m++) values.push(this.valueAt(i, m));
+    }
+    return [buckets, values, this.next];
   }
 
   /**
@@ -136,8 +187,10 @@ export class HistoryRing {
     // a ring that is not full has next = size; any other shape keeps the full-size layout
     const capacity = buckets.length === 0 && next === 0 ? 0 : next === buckets.length ? Math.min(HISTORY_SLOTS, Math.max(FIRST_CAPACITY, buckets.length)) : HISTORY_SLOTS;
     if (capacity > 0) ring.grow(capacity);
-    ring.buckets.set(buckets as number[]);
-    ring.values.set(values as number[]);
+    for (let i = 0; i < buckets.length; i++) {
+      ring.slots[i * ring.stride] = buckets[i] as number;
+      for (let m = 0; m < width; m++) ring.slots[i * ring.stride + 1 + m] = toBits(values[i * width + m] as number);
+    }
     ring.size = buckets.length;
     ring.next = next;
     return ring;
@@ -145,11 +198,8 @@ export class HistoryRing {
 
   /** replaces the storage by one of `capacity` entries holding the current ones (slot for slot) */
   private grow(capacity: number): void {
-    const buckets = new Int32Array(capacity);
-    const values = new Float32Array(capacity * this.width);
-    buckets.set(this.buckets);
-    values.set(this.values);
-    this.buckets = buckets;
-    this.values = values;
+    const slots = new Int32Array(capacity * this.stride);
+    slots.set(this.slots);
+    this.slots = slots;
   }
 }

@@ -9,7 +9,7 @@ import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.j
 import { type BaselineExplanation, buildBaselineDetection, entityKey, isSevere } from './baseline-detection.js';
 import { newContextParamsSchema, type NewContextParams } from './baseline-params.js';
 import { classedTables, tableClassesKey } from './classed-tables.js';
-import { clientNetwork, ContextSet, contextPairHash } from './context-set.js';
+import { clientNetwork, clientNetworkHash, ContextSet, contextPairHash } from './context-set.js';
 import { HOUR_MS } from './hour-of-week.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
@@ -59,12 +59,15 @@ export class NewContextBaselineDetector implements Detector {
   private readonly watchNetwork: boolean;
   private readonly watchApplication: boolean;
   private readonly watchTable: boolean;
-  /** `hashesOf`'s result array (reused: `observe` is not re-entered) */
-  private readonly scratch: number[] = [];
-  /** the last client address hashed, its hash and its network's (null: no network) */
+  private readonly watchRole: boolean;
+  private readonly watchDormant: boolean;
+  /** `hashesOf`'s results in `[0, count)` (reused: `observe` is not re-entered; grown by doubling) */
+  private scratch = new Int32Array(8);
+  /** the last client address hashed, its hash and its network's (`lastHasNetwork` false: no network) */
   private lastClient = '';
   private lastClientHash = 0;
-  private lastNetworkHash: number | null = null;
+  private lastNetworkHash = 0;
+  private lastHasNetwork = false;
   /** the last application name hashed and its hash */
   private lastApplication = '';
   private lastApplicationHash = 0;
@@ -79,11 +82,14 @@ export class NewContextBaselineDetector implements Detector {
     this.watchNetwork = this.watch.has('client_net');
     this.watchApplication = this.watch.has('application');
     this.watchTable = this.watch.has('table');
+    this.watchRole = this.watch.has('role');
+    this.watchDormant = this.watch.has('dormant');
     this.tableClassesKey = tableClassesKey(this.params.table_classes);
   }
 
+  /** the rule's condition (DetectorModule `wants: 'condition'`); `observe` ignores events without a user */
   wants(event: AccessEvent, context: MatchContext): boolean {
-    return event.user !== null && this.rule.matches(event, context);
+    return this.rule.matches(event, context);
   }
 
   observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
@@ -92,13 +98,14 @@ export class NewContextBaselineDetector implements Detector {
     if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
     if (!Number.isFinite(this.firstEventMs)) this.firstEventMs = timeMs;
     const hour = Math.floor(timeMs / HOUR_MS);
-    const contextHashes = this.hashesOf(event, context);
+    const contextCount = this.hashesOf(event, context);
+    const contextHashes = this.scratch;
     let role = this.roles.of(event);
     if (role === undefined) {
       role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, events: 0, seen: new ContextSet(), reported: [] };
       this.roles.set(user, role);
-      const detection = this.watch.has('role') && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
-      if (learn && (detection === null || !isSevere(detection.severity))) for (const hash of contextHashes) role.seen.add(hash, hour);
+      const detection = this.watchRole && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
+      if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) role.seen.add(contextHashes[i] as number, hour);
       role.events++;
       return detection === null ? NO_DETECTIONS : [detection];
     }
@@ -107,10 +114,10 @@ export class NewContextBaselineDetector implements Detector {
     if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
     role.events++;
     let detection: Detection | null = null;
-    if (warm && this.watch.has('dormant') && silentMs > this.params.dormant_after) {
+    if (warm && this.watchDormant && silentMs > this.params.dormant_after) {
       detection = this.fire(role, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, role, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
     }
-    if (!hasFresh(role, contextHashes)) return detection === null ? NO_DETECTIONS : [detection];
+    if (!hasFresh(role, contextHashes, contextCount)) return detection === null ? NO_DETECTIONS : [detection];
     const values = this.contextsOf(event, context);
     const fresh: ContextValue[] = [];
     const hashes: number[] = [];
@@ -158,7 +165,7 @@ export class NewContextBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const roles: unknown[] = [];
-    for (const [, r] of this.roles.entries()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.events, r.seen.toJson(), [...r.reported]]);
+    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.events, r.seen.toJson(), [...r.reported]]);
     return { firstEventMs: timeToJson(this.firstEventMs), roles };
   }
 
@@ -173,7 +180,7 @@ export class NewContextBaselineDetector implements Detector {
       if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || typeof events !== 'number' || !Array.isArray(reported) || !reported.every((h) => Number.isInteger(h))) {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, events, seen, reported]`);
       }
-      restored.push({ user, server, firstSeenMs, lastSeenMs, events, seen: ContextSet.fromJson(seen, `${at}.seen`), reported: reported as number[] });
+      restored.push({ user, server, firstSeenMs, lastSeenMs, events, seen: ContextSet.fromJson(seen, `${at}.seen`), reported: [...(reported as number[])] }); // a copy: `reported` changes, the caller's snapshot must not
     }
     this.roles.clear();
     for (const role of restored) this.roles.set(role.user, role);
@@ -196,22 +203,23 @@ export class NewContextBaselineDetector implements Detector {
 
   /**
    * `contextPairHash` of each of `contextsOf(event)`, in the same order, without building them
-   * (the common case: every context is known). A reused array, valid until the next call.
+   * (the common case: every context is known), into `this.scratch[0, count)`; returns the count.
+   * Valid until the next call.
    */
-  private hashesOf(event: AccessEvent, context: MatchContext): readonly number[] {
-    const hashes = this.scratch;
-    hashes.length = 0;
+  private hashesOf(event: AccessEvent, context: MatchContext): number {
+    let count = 0;
     const client = event.client_addr;
     if (client !== null && client !== '') {
       if (client !== this.lastClient) {
         // consecutive events mostly share a session, hence a client: hashed once for a run of them
         this.lastClient = client;
         this.lastClientHash = contextPairHash('client_addr', client);
-        const network = clientNetwork(client);
-        this.lastNetworkHash = network === null ? null : contextPairHash('client_net', network);
+        const network = clientNetworkHash(client);
+        this.lastHasNetwork = network !== null;
+        this.lastNetworkHash = network ?? 0;
       }
-      if (this.watchClient) hashes.push(this.lastClientHash);
-      if (this.watchNetwork && this.lastNetworkHash !== null) hashes.push(this.lastNetworkHash);
+      if (this.watchClient) this.scratch[count++] = this.lastClientHash;
+      if (this.watchNetwork && this.lastHasNetwork) this.scratch[count++] = this.lastNetworkHash;
     }
     const application = event.application_name;
     if (this.watchApplication && application !== null && application !== '' && application !== '[unknown]') {
@@ -219,13 +227,18 @@ export class NewContextBaselineDetector implements Detector {
         this.lastApplication = application;
         this.lastApplicationHash = contextPairHash('application_name', application);
       }
-      hashes.push(this.lastApplicationHash);
+      this.scratch[count++] = this.lastApplicationHash;
     }
     if (this.watchTable) {
       const tables = classedTables(event, context, this.params.table_classes, this.tableClassesKey).hashes;
-      for (let i = 0; i < tables.length; i++) hashes.push(tables[i] as number);
+      if (count + tables.length > this.scratch.length) {
+        const grown = new Int32Array(Math.max(2 * this.scratch.length, count + tables.length));
+        grown.set(this.scratch.subarray(0, count));
+        this.scratch = grown;
+      }
+      for (let i = 0; i < tables.length; i++) this.scratch[count++] = tables[i] as number;
     }
-    return hashes;
+    return count;
   }
 
   private fire(role: RoleContexts, event: AccessEvent, context: MatchContext, timeMs: number, explanation: BaselineExplanation, measure: string, token: string): Detection {
@@ -247,9 +260,12 @@ export class NewContextBaselineDetector implements Detector {
   }
 }
 
-/** true when one of `hashes` is neither known to the role nor already reported for it */
-function hasFresh(role: RoleContexts, hashes: readonly number[]): boolean {
-  for (const hash of hashes) if (!role.seen.has(hash) && !role.reported.includes(hash)) return true;
+/** true when one of `hashes[0, count)` is neither known to the role nor already reported for it */
+function hasFresh(role: RoleContexts, hashes: Int32Array, count: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const hash = hashes[i] as number;
+    if (!role.seen.has(hash) && !role.reported.includes(hash)) return true;
+  }
   return false;
 }
 
@@ -278,5 +294,6 @@ export const NEW_CONTEXT_BASELINE_DETECTOR: DetectorModule<NewContextParams> = {
   paramsSchema: newContextParamsSchema,
   windowed: false,
   phase: 'baseline',
+  wants: 'condition',
   create: (rule, deps) => new NewContextBaselineDetector(rule, deps),
 };

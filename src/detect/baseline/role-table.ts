@@ -61,4 +61,9 @@ export class RoleTable<S> {
   entries(): IterableIterator<[string, S]> {
     return this.roles.entries();
   }
+
+  /** the states in insertion order (allocates no [user, state] pairs: for sweeps over every role) */
+  values(): IterableIterator<S> {
+    return this.roles.values();
+  }
 }

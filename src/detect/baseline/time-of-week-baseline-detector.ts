@@ -57,14 +57,15 @@ export class TimeOfWeekBaselineDetector implements Detector {
     this.roles = new RoleTable<RoleProfile>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
   }
 
+  /** the rule's condition (DetectorModule `wants: 'condition'`); `observe` ignores events without a user or of other kinds */
   wants(event: AccessEvent, context: MatchContext): boolean {
-    return event.user !== null && (event.kind === 'authorization' || event.kind === 'audit' || event.kind === 'app_access') && this.rule.matches(event, context);
+    return this.rule.matches(event, context);
   }
 
   observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
     const timeMs = eventTimeMs(event);
     const user = event.user;
-    if (Number.isNaN(timeMs) || user === null) return NO_DETECTIONS;
+    if (Number.isNaN(timeMs) || user === null || !isActivity(event.kind)) return NO_DETECTIONS;
     let role = this.roles.of(event);
     if (role === undefined) {
       role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bins: new Float32Array(BINS), decayedMs: timeMs, lastUnitHour: -1, firedHour: -1 };
@@ -75,10 +76,8 @@ export class TimeOfWeekBaselineDetector implements Detector {
     const sessionStart = event.kind === 'authorization';
     if (!sessionStart && hour === role.lastUnitHour) return NO_DETECTIONS;
     if (!sessionStart) role.lastUnitHour = hour;
-    this.decay(role, timeMs);
+    const total = this.decayAndSum(role, timeMs);
     const bin = hourOfWeek(timeMs);
-    let total = 0;
-    for (let i = 0; i < BINS; i++) total += role.bins[i] as number;
     let detection: Detection | null = null;
     if (role.firedHour !== hour && timeMs - role.firstSeenMs >= this.params.min_history && total >= this.params.min_samples) {
       const a = this.params.smoothing;
@@ -127,7 +126,7 @@ export class TimeOfWeekBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const roles: unknown[] = [];
-    for (const [, r] of this.roles.entries()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.decayedMs, r.lastUnitHour, r.firedHour, Array.from(r.bins)]);
+    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.decayedMs, r.lastUnitHour, r.firedHour, Array.from(r.bins)]);
     return { roles };
   }
 
@@ -149,14 +148,32 @@ export class TimeOfWeekBaselineDetector implements Detector {
     for (const role of restored) this.roles.set(role.user, role);
   }
 
-  /** decays the bins to `timeMs` (whole hours at a time, so the factor is the same however events fall) */
-  private decay(role: RoleProfile, timeMs: number): void {
+  /**
+   * decays the bins to `timeMs` (whole hours at a time, so the factor is the same however events
+   * fall) and returns their sum, added in bin order over the stored (Float32) values: one pass
+   */
+  private decayAndSum(role: RoleProfile, timeMs: number): number {
+    const bins = role.bins;
+    let total = 0;
     const hours = Math.floor((timeMs - role.decayedMs) / HOUR_MS);
-    if (hours <= 0) return;
+    if (hours <= 0) {
+      for (let i = 0; i < BINS; i++) total += bins[i] as number;
+      return total;
+    }
     const factor = Math.pow(0.5, (hours * HOUR_MS) / this.params.half_life);
-    for (let i = 0; i < BINS; i++) role.bins[i] = (role.bins[i] as number) * factor;
+    for (let i = 0; i < BINS; i++) {
+      const decayed = Math.fround((bins[i] as number) * factor);
+      bins[i] = decayed;
+      total += decayed;
+    }
     role.decayedMs += hours * HOUR_MS;
+    return total;
   }
+}
+
+/** the event kinds that are activity units: session starts and reads */
+function isActivity(kind: AccessEvent['kind']): boolean {
+  return kind === 'authorization' || kind === 'audit' || kind === 'app_access';
 }
 
 /** the kernel-smoothed count of `bin` (see HOUR_KERNEL) */
@@ -176,5 +193,6 @@ export const TIME_OF_WEEK_BASELINE_DETECTOR: DetectorModule<TimeOfWeekParams> = 
   paramsSchema: timeOfWeekParamsSchema,
   windowed: false,
   phase: 'baseline',
+  wants: 'condition',
   create: (rule, deps) => new TimeOfWeekBaselineDetector(rule, deps),
 };

@@ -25,7 +25,8 @@ const MEASURES = ['rows', 'statements'] as const;
 interface VolumeRole {
   lastSeenMs: number;
   role: VolumeEntity | null;
-  tables: Map<string, VolumeEntity>;
+  /** table entities, oldest first (at most MAX_TABLES_PER_ROLE: a scan is cheaper than a Map) */
+  tables: VolumeEntity[];
 }
 
 interface VolumeEntity {
@@ -87,6 +88,11 @@ export class VolumeBaselineDetector implements Detector {
   private readonly roles: boolean;
   private readonly tables: boolean;
   private nextSweepMs = Number.NEGATIVE_INFINITY;
+  /** the last relation name judged, in `lastContext`: its classes and qualified name (null: not of `table_classes`) */
+  private lastRelation = '';
+  private lastContext: MatchContext | null = null;
+  private lastClasses: readonly string[] = [];
+  private lastQualified: string | null = null;
 
   /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
   constructor(readonly rule: CompiledRule & { params: VolumeParams }, deps: DetectorDeps = {}) {
@@ -101,8 +107,9 @@ export class VolumeBaselineDetector implements Detector {
     return this.entities.evicted;
   }
 
+  /** the rule's condition (DetectorModule `wants: 'condition'`); `observe` ignores events without a user */
   wants(event: AccessEvent, context: MatchContext): boolean {
-    return event.user !== null && this.rule.matches(event, context);
+    return this.rule.matches(event, context);
   }
 
   observe(event: AccessEvent, context: MatchContext, learn = true): Detection[] {
@@ -115,7 +122,7 @@ export class VolumeBaselineDetector implements Detector {
     let out: Detection[] | null = null;
     let slot = this.entities.of(event);
     if (slot === undefined) {
-      slot = { lastSeenMs: timeMs, role: null, tables: new Map() };
+      slot = { lastSeenMs: timeMs, role: null, tables: [] };
       this.entities.set(user, slot);
     } else if (timeMs > slot.lastSeenMs) slot.lastSeenMs = timeMs;
     if (this.roles) {
@@ -131,14 +138,20 @@ export class VolumeBaselineDetector implements Detector {
     }
     const relation = this.tables ? (event.audit?.object_name ?? event.app?.subject_table ?? null) : null;
     if (relation !== null) {
-      const classes = context.classesOf(relation);
-      if (hasAnyClass(classes, this.params.table_classes)) {
-        const qualified = qualifyRelation(relation);
-        let entity = slot.tables.get(qualified);
+      if (relation !== this.lastRelation || context !== this.lastContext) {
+        // consecutive events mostly read the same table: classed and qualified once for a run of them
+        this.lastRelation = relation;
+        this.lastContext = context;
+        this.lastClasses = context.classesOf(relation);
+        this.lastQualified = hasAnyClass(this.lastClasses, this.params.table_classes) ? qualifyRelation(relation) : null;
+      }
+      const qualified = this.lastQualified;
+      if (qualified !== null) {
+        let entity = tableEntity(slot.tables, qualified);
         if (entity === undefined) {
-          entity = newEntity(true, user, qualified, classes, event.server, timeMs);
-          slot.tables.set(qualified, entity);
-          if (slot.tables.size > MAX_TABLES_PER_ROLE) dropOldest(slot.tables);
+          entity = newEntity(true, user, qualified, this.lastClasses, event.server, timeMs);
+          slot.tables.push(entity);
+          if (slot.tables.length > MAX_TABLES_PER_ROLE) dropOldest(slot.tables);
         }
         if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
         const found = this.fold(entity, bucket, rows, 1, timeMs, event, context, learn);
@@ -151,9 +164,13 @@ export class VolumeBaselineDetector implements Detector {
   advance(watermarkMs: number): Detection[] {
     if (watermarkMs < this.nextSweepMs) return NO_DETECTIONS;
     const closing = Math.floor(watermarkMs / this.params.bucket);
-    for (const [, slot] of this.entities.entries()) {
+    for (const slot of this.entities.values()) {
       if (slot.role !== null && slot.role.bucket !== NONE && slot.role.bucket < closing) this.close(slot.role);
-      for (const entity of slot.tables.values()) if (entity.bucket !== NONE && entity.bucket < closing) this.close(entity);
+      const tables = slot.tables;
+      for (let i = 0; i < tables.length; i++) {
+        const entity = tables[i] as VolumeEntity;
+        if (entity.bucket !== NONE && entity.bucket < closing) this.close(entity);
+      }
     }
     this.nextSweepMs = (closing + 1) * this.params.bucket;
     return NO_DETECTIONS;
@@ -161,8 +178,8 @@ export class VolumeBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const entities: unknown[] = [];
-    for (const [, slot] of this.entities.entries()) {
-      for (const e of slot.role === null ? slot.tables.values() : [slot.role, ...slot.tables.values()]) {
+    for (const slot of this.entities.values()) {
+      for (const e of slot.role === null ? slot.tables : [slot.role, ...slot.tables]) {
         entities.push([e.table ? 1 : 0, e.user, e.relation, [...e.classes], e.server, e.firstSeenMs, e.lastSeenMs, e.bucket, e.closed, e.rows, e.statements, e.learnRows, e.learnStatements, (e.fired ? 1 : 0) | (e.severe ? 2 : 0), [e.lastPid, e.lastSession, e.lastStatement], e.history.toJson()]);
       }
     }
@@ -213,12 +230,17 @@ export class VolumeBaselineDetector implements Detector {
     for (const [user, entity] of restored) {
       let slot = this.entities.get(user);
       if (slot === undefined) {
-        slot = { lastSeenMs: entity.lastSeenMs, role: null, tables: new Map() };
+        slot = { lastSeenMs: entity.lastSeenMs, role: null, tables: [] };
         this.entities.set(user, slot);
       }
       slot.lastSeenMs = Math.max(slot.lastSeenMs, entity.lastSeenMs);
-      if (entity.table) slot.tables.set(entity.relation as string, entity);
-      else slot.role = entity;
+      if (!entity.table) slot.role = entity;
+      else {
+        // a relation listed twice keeps its first place with the later state (as Map#set did)
+        const at = slot.tables.findIndex((held) => held.relation === entity.relation);
+        if (at < 0) slot.tables.push(entity);
+        else slot.tables[at] = entity;
+      }
     }
     this.nextSweepMs = nextSweepMs;
   }
@@ -296,7 +318,7 @@ export class VolumeBaselineDetector implements Detector {
   }
 
   private close(entity: VolumeEntity): void {
-    if (!entity.severe && entity.learnStatements > 0) entity.history.push(entity.bucket, [entity.learnRows, entity.learnStatements]);
+    if (!entity.severe && entity.learnStatements > 0) entity.history.pushValues(entity.bucket, entity.learnRows, entity.learnStatements);
     entity.closed = entity.bucket;
     entity.bucket = NONE;
     entity.rows = entity.statements = entity.learnRows = entity.learnStatements = 0;
@@ -312,17 +334,24 @@ function newEntity(table: boolean, user: string, relation: string | null, classe
   };
 }
 
-/** drops the least recently seen table entity of a role */
-function dropOldest(tables: Map<string, VolumeEntity>): void {
-  let oldest: string | null = null;
+/** the table entity of `relation` in a role's list, undefined when none */
+function tableEntity(tables: readonly VolumeEntity[], relation: string): VolumeEntity | undefined {
+  for (let i = 0; i < tables.length; i++) if ((tables[i] as VolumeEntity).relation === relation) return tables[i];
+  return undefined;
+}
+
+/** drops the least recently seen table entity of a role (the first of equals: oldest added) */
+function dropOldest(tables: VolumeEntity[]): void {
+  let oldest = -1;
   let oldestMs = Number.POSITIVE_INFINITY;
-  for (const [relation, entity] of tables) {
-    if (entity.lastSeenMs < oldestMs) {
-      oldestMs = entity.lastSeenMs;
-      oldest = relation;
+  for (let i = 0; i < tables.length; i++) {
+    const lastSeenMs = (tables[i] as VolumeEntity).lastSeenMs;
+    if (lastSeenMs < oldestMs) {
+      oldestMs = lastSeenMs;
+      oldest = i;
     }
   }
-  if (oldest !== null) tables.delete(oldest);
+  if (oldest >= 0) tables.splice(oldest, 1);
 }
 
 /** The `baseline_volume` plug-in (params: baseline-params.ts `volumeParamsSchema`). */
@@ -331,5 +360,6 @@ export const VOLUME_BASELINE_DETECTOR: DetectorModule<VolumeParams> = {
   paramsSchema: volumeParamsSchema,
   windowed: false,
   phase: 'baseline',
+  wants: 'condition',
   create: (rule, deps) => new VolumeBaselineDetector(rule, deps),
 };
