@@ -7,7 +7,7 @@ import { CliError } from './cli-error.js';
  * Checks that `dataDir` holds an embedded store (the folder and its `pglite/` exist) before a command
  * that only reads or updates one opens it: opening would otherwise create a fresh, empty store and
  * the command would answer "no incidents" for a mistyped --data-dir. Only `jaga run`, `jaga demo`,
- * `jaga tail --state` and `jaga token create` create a store.
+ * `jaga tail --state` and `jaga token create` create a store (token list and revoke check first).
  *
  * @param dataDir the folder given (--data-dir, or `store.data_dir` of --config); relative to the cwd
  * @param option how the user gave it, for the message (e.g. `--data-dir`)

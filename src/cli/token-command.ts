@@ -6,6 +6,7 @@ import { HTTP_ROLES, type HttpRole, TokenNameTakenError, type TokenRecord, Token
 import { readDaemonHandle } from '../pipeline/daemon-handle.js';
 import { CliError } from './cli-error.js';
 import { DaemonApiError, DaemonClient } from './daemon-client.js';
+import { requireExistingStoreFolder } from './existing-store-folder.js';
 
 const HELP = `usage: jaga token create --name NAME --role viewer|responder|admin (--store URL | --data-dir DIR)
        jaga token list (--store URL | --data-dir DIR)
@@ -83,6 +84,8 @@ export async function tokenCommand(args: string[], deps: TokenCommandDeps = {}):
   if (sub === 'revoke' && rest.length !== 1) throw new CliError('revoke needs exactly one NAME');
   if (sub !== 'revoke' && rest.length > 0) throw new CliError(`unexpected argument ${rest[0]}`);
 
+  // list and revoke only read or update tokens: a mistyped --data-dir must not become a fresh, empty store
+  if (sub !== 'create' && values['data-dir'] !== undefined) await requireExistingStoreFolder(values['data-dir'], '--data-dir');
   let store;
   try {
     store = await openStore({ url: values.store, dataDir: values['data-dir'] });

@@ -9,8 +9,8 @@ import { dirname } from 'node:path';
  * so `jaga demo --data-dir /proc/x` hung instead of saying the folder cannot be made. This walks up
  * with one plain `mkdir` per level, so every failure surfaces as the kernel's error.
  *
- * @throws NodeJS.ErrnoException from `mkdir` (ENOENT when a parent exists but refuses a child,
- *   EACCES, EROFS, ...), or ENOTDIR when `path` (or a parent) exists and is not a folder
+ * @throws NodeJS.ErrnoException from `mkdir`: EEXIST when `path` exists and is not a folder, ENOTDIR
+ *   when a parent is a file, ENOENT when a parent exists but refuses a child, EACCES, EROFS, ...
  */
 export async function makeFolder(path: string): Promise<void> {
   try {
@@ -19,8 +19,8 @@ export async function makeFolder(path: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      if ((await stat(path)).isDirectory()) return;
-      throw Object.assign(new Error(`ENOTDIR: not a folder, mkdir '${path}'`), { code: 'ENOTDIR', path });
+      if (await isFolder(path)) return;
+      throw error; // a file (or something else) already has that name
     }
     if (code !== 'ENOENT') throw error;
     const parent = dirname(path);

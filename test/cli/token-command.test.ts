@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { tokenCommand } from '../../src/cli/token-command.js';
@@ -53,6 +54,14 @@ describe('jaga token', () => {
     await expect(token(['create', '--name', 'a', '--data-dir', '/tmp/x'])).rejects.toThrow(new CliError('create needs --role viewer, responder or admin'));
     await expect(token(['list'])).rejects.toThrow(new CliError('give exactly one of --store URL and --data-dir DIR'));
     await expect(token(['rotate', '--data-dir', '/tmp/x'])).rejects.toThrow(new CliError('give a subcommand: create, list or revoke (see --help)'));
+  });
+
+  it('list and revoke refuse a --data-dir without a store instead of creating one (exit 2)', async () => {
+    const missing = '/tmp/jaga-token-test-missing-folder';
+    const hint = 'check the path (only jaga run and jaga demo create a store)';
+    await expect(token(['list', '--data-dir', missing])).rejects.toThrow(new CliError(`--data-dir ${missing}: the folder does not exist: ${hint}`));
+    await expect(token(['revoke', 'alice', '--data-dir', missing])).rejects.toThrow(new CliError(`--data-dir ${missing}: the folder does not exist: ${hint}`));
+    await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('is registered in the jaga CLI', async () => {

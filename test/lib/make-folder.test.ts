@@ -22,10 +22,10 @@ describe('makeFolder', () => {
     expect((await stat(join(dir, 'a', 'b'))).isDirectory()).toBe(true);
   });
 
-  it('fails with ENOTDIR when the path or a parent is a file', async () => {
+  it('fails with EEXIST when the path is a file, ENOTDIR when a parent is', async () => {
     const file = join(dir, 'plain-file');
     await writeFile(file, 'x');
-    await expect(makeFolder(file)).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(makeFolder(file)).rejects.toMatchObject({ code: 'EEXIST' });
     await expect(makeFolder(join(file, 'child'))).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 
