@@ -1,8 +1,9 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AccessEvent } from '../../src/domain/access-event.js';
 import { blankAccessEvent } from '../../src/domain/blank-access-event.js';
+import { afterAll } from 'vitest';
 
 /** An AccessEvent with every field null (time 2026-01-01T00:00:00.000Z, kind other) except `partial`. */
 export function makeEvent(partial: Partial<AccessEvent> = {}): AccessEvent {
@@ -17,9 +18,20 @@ export function audit(partial: Partial<NonNullable<AccessEvent['audit']>> = {}):
   return { audit_type: 'SESSION', statement_id: 1, substatement_id: 1, class: 'READ', command: 'SELECT', object_type: 'TABLE', object_name: null, statement: 'SELECT 1', parameter: '<none>', rows: null, ...partial };
 }
 
-/** Writes `files` (relative path → content) into a fresh temp folder and returns its path. */
+/** Folders made by `writeTree` in this test file: removed after its last test. */
+const trees: string[] = [];
+// at module level, so the hook belongs to the file that imports this module (vitest isolates files)
+afterAll(async () => {
+  await Promise.all(trees.splice(0).map((tree) => rm(tree, { recursive: true, force: true })));
+});
+
+/**
+ * Writes `files` (relative path → content) into a fresh temp folder and returns its path. The folder
+ * is removed after the test file's last test.
+ */
 export async function writeTree(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'jaga-rules-'));
+  trees.push(root);
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), content);
