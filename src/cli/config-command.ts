@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError } from '../domain/errors.js';
 import { CliError } from './cli-error.js';
+import { suggestionSuffix } from '../lib/did-you-mean.js';
 
 const HELP = `usage: jaga config check --config FILE
 
@@ -37,7 +38,9 @@ export async function configCommand(args: string[], deps: ConfigCommandDeps = {}
     stdout.write(HELP);
     return 0;
   }
-  if (positionals.length !== 1 || positionals[0] !== 'check') throw new CliError('usage: jaga config check --config FILE');
+  const sub = positionals[0];
+  if (sub !== undefined && sub !== 'check') throw new CliError(`unknown subcommand "${sub}"${suggestionSuffix(sub, ['check'])}\nusage: jaga config check --config FILE`);
+  if (positionals.length !== 1) throw new CliError('usage: jaga config check --config FILE');
   if (values.config === undefined) throw new CliError('--config FILE is required (jaga config --help)');
   try {
     const config = await loadConfigFile(values.config, deps.env ?? process.env, { requireSources: true });

@@ -18,7 +18,7 @@ import { Agent } from '../pipeline/agent.js';
 import { makeFolder } from '../lib/make-folder.js';
 import { CliError } from './cli-error.js';
 
-const HELP = `usage: jaga demo [--speed 4] [--data-dir DIR] [--listen HOST:PORT] [--weeks 3] [--log-level warn]
+const HELP = `usage: jaga demo [--speed 4] [--data-dir DIR] [--listen HOST:PORT] [--weeks 3] [--max-events 50000] [--log-level warn]
 
 Runs jaga end to end on this machine with no configuration and no PostgreSQL server: an embedded
 store, the shipped rules and the example CRM site (examples/crm/jaga.yaml). Baselines first learn

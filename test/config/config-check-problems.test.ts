@@ -118,3 +118,11 @@ describe('jaga config check: store and source URLs are PostgreSQL URLs', () => {
     expect(err.join('')).toBe(`JAGA_STORE_URL (store.url): ${URL_MESSAGE}\n1 problem\n`);
   });
 });
+
+describe('jaga config: usage', () => {
+  it('names an unknown subcommand with a did-you-mean, and asks for exactly one', async () => {
+    await expect(configCommand(['chek', '--config', 'x.yaml'])).rejects.toThrow('unknown subcommand "chek" (did you mean "check"?)\nusage: jaga config check --config FILE');
+    await expect(configCommand(['--config', 'x.yaml'])).rejects.toThrow('usage: jaga config check --config FILE');
+    await expect(configCommand(['check', 'extra', '--config', 'x.yaml'])).rejects.toThrow('usage: jaga config check --config FILE');
+  });
+});
