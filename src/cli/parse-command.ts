@@ -12,7 +12,7 @@ import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
-import { checkFormatOption } from './format-option.js';
+import { checkFormatOption, wrongFormatHint } from './format-option.js';
 import type { EventJsonWorkerData } from './event-json-worker.js';
 import { openLogFile } from './open-log-file.js';
 import { parseOnTwoThreads } from './parse-on-two-threads.js';
@@ -23,7 +23,8 @@ const HELP = `usage: jaga parse [--format auto|stderr|csvlog|jsonlog] [--log-lin
 
 Parses PostgreSQL server log files (stderr, csvlog, jsonlog; pgaudit AUDIT entries, connections,
 authentication failures, errors) and writes one JSON event per line to stdout, then one summary line
-{"records":N,"events":N,"failures":N} to stderr. Exit 0 when the files were read (failures are counted),
+{"records":N,"events":N,"failures":N} to stderr (last; a hint line before it when an explicit --format
+parsed at most half of the records). Exit 0 when the files were read (failures are counted),
 2 for an unreadable file or a bad option. Files of 32 MiB or more are parsed on two threads (same output).
 
   --format            auto (default: by extension, then content), stderr, csvlog or jsonlog
@@ -135,6 +136,10 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
     });
   }
   failureLog.flush(); // the `log_suppressed` line of rate-limited failure lines goes before the summary line
+  if (format !== 'auto') {
+    const hint = await wrongFormatHint(format as LogFormat, positionals.map((file) => resolve(file)), summary);
+    if (hint !== null) process.stderr.write(`${hint}\n`); // before the summary: it stays the last line
+  }
   process.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;
 }

@@ -17,8 +17,7 @@ import type { LogFormat } from '../parse/log-format.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline.js';
 import { CliError } from './cli-error.js';
-import { checkFormatOption, FORMAT_CHOICES } from './format-option.js';
-import { openLogFile } from './open-log-file.js';
+import { checkFormatOption, FORMAT_CHOICES, wrongFormatHint } from './format-option.js';
 import { writeLines } from './write-lines.js';
 
 const HELP = `usage: jaga replay [--config FILE] [--rules DIR]... [--format auto|stderr|csvlog|jsonlog]
@@ -143,27 +142,6 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
   } finally {
     await store.close();
   }
-}
-
-/** What --format accepts, in the order messages list them. */
-/** Names people type for a format (PostgreSQL's log_destination and file extensions). */
-
-/**
- * A hint when an explicit --format parsed at most half of the records (the usual sign of a wrong
- * format): the formats `auto` would pick for the files (by extension, then content) and the choices.
- * @returns e.g. `hint: 1582 of 1582 records did not parse as stderr (--format); by name and content the files look like csvlog: try --format auto (formats: auto, stderr, csvlog, jsonlog)`, or null
- */
-async function wrongFormatHint(format: LogFormat, files: readonly string[], summary: { records: number; failures: number }): Promise<string | null> {
-  if (summary.records === 0 || summary.failures * 2 < summary.records) return null;
-  const detected = new Set<LogFormat>();
-  for (const file of files) {
-    const opened = await openLogFile(file, 'auto');
-    await opened.handle.close();
-    detected.add(opened.format);
-  }
-  const other = [...detected].filter((f) => f !== format);
-  const looks = other.length === 0 ? '' : `; by name and content the files look like ${[...detected].join(', ')}: try --format auto`;
-  return `hint: ${summary.failures} of ${summary.records} records did not parse as ${format} (--format)${looks} (formats: ${FORMAT_CHOICES.join(', ')})`;
 }
 
 /** @throws CliError when `file` is not a readable regular file */

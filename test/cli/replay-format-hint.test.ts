@@ -1,13 +1,14 @@
 /**
  * `jaga replay --format`: a wrong value names the choices (with a "did you mean" for csv/json), a missing
  * value lists them, and a format that parses at most half of the records ends with a hint naming the
- * format `auto` would pick. Fixture: the first 12 records of the pg15-pgaudit corpus csvlog.
+ * format `auto` would pick; `jaga parse` gives the same hint. Fixture: the first 12 records of the pg15-pgaudit corpus csvlog.
  */
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/cli/cli-error.js';
 import { replayCommand } from '../../src/cli/replay-command.js';
+import { parseInProcess } from '../helpers/parse-in-process.js';
 
 const CSV = fileURLToPath(new URL('../fixtures/cli-fixes/twelve-records.csv', import.meta.url));
 
@@ -39,5 +40,19 @@ describe('jaga replay --format hints', () => {
   it('gives no hint when the format fits', async () => {
     const run = await replay(['--format', 'csvlog', CSV]);
     expect(run.stderr).toEqual(['{"files":1,"records":12,"events":12,"failures":0,"detections":0,"suppressed":0,"incidents":0}']);
+  });
+});
+
+describe('jaga parse --format hints', () => {
+  it('puts the same hint just before the summary line (which stays last) when --format parsed none of the records', async () => {
+    const run = await parseInProcess(['--format', 'stderr', CSV]);
+    expect(run.code).toBe(0);
+    const lines = run.stderr.split('\n').filter((l) => l !== '');
+    expect(lines.slice(-2)).toEqual([
+      'hint: 12 of 12 records did not parse as stderr (--format); by name and content the files look like csvlog: try --format auto (formats: auto, stderr, csvlog, jsonlog)',
+      '{"records":12,"events":0,"failures":12}',
+    ]);
+    const fitting = await parseInProcess(['--format', 'csvlog', CSV]);
+    expect(fitting.stderr).toBe('{"records":12,"events":12,"failures":0}\n');
   });
 });
