@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isListenAddress, LISTEN_ADDRESS_FORM } from '../config/http-config.js';
 import type { JagaConfig } from '../config/load-config-file.js';
 import { loadCorpusTemplates } from '../demo/corpus-templates.js';
 import { DEMO_NAMES, buildDemoConfig, demoPaths } from '../demo/demo-config.js';
@@ -75,6 +76,7 @@ function demoOptions(args: string[]): { help: boolean; speed: number; dataDir: s
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > 8) throw new CliError('--weeks must be a whole number from 1 to 8');
   const maxEvents = Number(values['max-events']);
   if (!Number.isInteger(maxEvents) || maxEvents < 1_000) throw new CliError('--max-events must be a whole number of at least 1000');
+  if (!isListenAddress(values.listen)) throw new CliError(`--listen must be ${LISTEN_ADDRESS_FORM}, not "${values.listen}"`);
   const level = values['log-level'];
   if (level !== 'error' && level !== 'warn' && level !== 'info' && level !== 'debug') throw new CliError('--log-level must be error, warn, info or debug');
   return { help: values.help, speed, dataDir: values['data-dir'] ?? null, listen: values.listen, weeks, maxEvents, level };

@@ -13,10 +13,16 @@ const DEFAULT_AUTH_FAILURES_WINDOW_MS = 5 * 60_000;
 /** `host:port`, `[v6]:port` or `:port` (all addresses); port 1-65535 (0 only for tests: any free port). */
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/;
 
-const listenSchema = z.string().refine((text) => {
+/** What a listen address must look like, for messages. */
+export const LISTEN_ADDRESS_FORM = 'host:port, [ipv6]:port or :port, e.g. 127.0.0.1:7887';
+
+/** True when `text` is a listen address `http.listen` accepts: `host:port`, `[v6]:port` or `:port`, port 0-65535. */
+export function isListenAddress(text: string): boolean {
   const match = LISTEN.exec(text);
   return match !== null && Number(match[3]) <= 65535;
-}, { message: 'expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:7887' });
+}
+
+const listenSchema = z.string().refine(isListenAddress, { message: `expected ${LISTEN_ADDRESS_FORM}` });
 
 /**
  * The `http` section of jaga.yaml, as a zod shape entry spread into the top-level strict schema:

@@ -38,3 +38,10 @@ describe('jaga demo --data-dir', () => {
     expect(error.message).toBe(`--data-dir ${bad}: cannot create the folder (EEXIST)`);
   });
 });
+
+describe('jaga demo --listen', () => {
+  it('refuses an address that is not host:port before writing anything, naming the option (not a temporary file)', async () => {
+    await expect(demoCommand(['--listen', '127.0.0.1:99999'])).rejects.toThrow(new CliError('--listen must be host:port, [ipv6]:port or :port, e.g. 127.0.0.1:7887, not "127.0.0.1:99999"'));
+    await expect(demoCommand(['--listen', 'localhost'])).rejects.toThrow(new CliError('--listen must be host:port, [ipv6]:port or :port, e.g. 127.0.0.1:7887, not "localhost"'));
+  });
+});
