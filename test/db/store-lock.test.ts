@@ -75,7 +75,7 @@ describe('StoreLock', () => {
     expect(error.transient).toBe(false);
     expect(error.message).toBe(
       `the embedded store ${dir} is in use by pid ${sleeper.pid} on host ${hostname()} since ${startedAt} (node jaga.js); ` +
-        'stop that process first (admin commands talk to a running daemon over its HTTP API)',
+        'stop that process first (jaga incidents and jaga token reach a running daemon through its HTTP API instead)',
     );
     expect(JSON.parse(await readFile(join(dir, STORE_LOCK_FILE), 'utf8'))).toMatchObject({ pid: sleeper.pid });
   });
