@@ -63,11 +63,14 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/** How a duration field's type error describes what it wants (a bare number has no unit). */
+const DURATION_EXPECTED = 'a duration such as 30s, 5m, 1h or 7d';
+
 /**
  * zod schema of a duration field: accepts a string such as `30s` and outputs milliseconds (number).
  * Detector params schemas use it so a rule's `window: 60s` reaches the detector as `60000`.
  */
-export const durationSchema = z.string().transform((text, ctx) => {
+export const durationSchema = z.string({ error: DURATION_EXPECTED }).transform((text, ctx) => {
   const problem = durationProblem(text);
   if (problem !== null) {
     ctx.addIssue({ code: 'custom', message: problem });

@@ -27,7 +27,8 @@ export function zodProblems(issues: readonly core.$ZodIssue[], schema: ZodType, 
         break;
       }
       case 'invalid_type':
-        problems.push({ path, message: issue.input === undefined ? 'missing required key' : `expected ${typeName(issue.expected)}, got ${describe(issue.input)}` });
+        // a schema's own description of what it wants (e.g. a duration) wins over the bare type name
+        problems.push({ path, message: issue.input === undefined ? 'missing required key' : `expected ${issue.message.startsWith('Invalid') ? typeName(issue.expected) : issue.message}, got ${describe(issue.input)}` });
         break;
       case 'invalid_value': {
         const allowed = issue.values.map((v) => String(v));

@@ -87,7 +87,7 @@ describe('loadConfigFile: daemon sections', () => {
       '<dir>/jaga.yaml:5: sources[1].start_at: expected one of beginning, end, got "middle"',
       '<dir>/jaga.yaml:5: sources[1].name: "pg1" is used by another source',
       expect.stringMatching(/^<dir>\/jaga\.yaml:6: sources\[2\]\.type: /),
-      '<dir>/jaga.yaml:7: pipeline.commit_interval: expected string, got 5',
+      '<dir>/jaga.yaml:7: pipeline.commit_interval: expected a duration such as 30s, 5m, 1h or 7d, got 5',
       '<dir>/jaga.yaml:7: pipeline.queue_events: must be >= 1',
     ]);
   });

@@ -89,7 +89,7 @@ describe('one precise problem per mistake', () => {
   });
 
   it('a duration without a unit', async () => {
-    expect(await problemsOf({ 'auth.yaml': `${THRESHOLD}window: 60\ncount: 10\n${TWO_TESTS}` })).toEqual(['<dir>/auth.yaml:11: rule t.brute: window: expected string, got 60']);
+    expect(await problemsOf({ 'auth.yaml': `${THRESHOLD}window: 60\ncount: 10\n${TWO_TESTS}` })).toEqual(['<dir>/auth.yaml:11: rule t.brute: window: expected a duration such as 30s, 5m, 1h or 7d, got 60']);
     expect(await problemsOf({ 'auth.yaml': `${THRESHOLD}window: 60s\ncount: 10\nsuppress: 10 minutes\n${TWO_TESTS}` })).toEqual([
       '<dir>/auth.yaml:13: rule t.brute: suppress: invalid duration "10 minutes": expected a number with a unit ms, s, m, h, d or w, e.g. 500ms, 30s, 5m, 26h, 7d',
     ]);
