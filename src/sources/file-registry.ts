@@ -234,7 +234,8 @@ export class FileRegistry {
    * position loaded at start-up.
    */
   checkpoints(): FileCheckpoint[] {
-    const live = this.ordered.map((f) => ({ fingerprint: f.identity, path: f.path, offset: f.ackedOffset }));
+    // from `files`, not `ordered`: a file identified during a scan still in progress is in `files` only
+    const live = [...this.files.values()].sort((a, b) => a.order - b.order).map((f) => ({ fingerprint: f.identity, path: f.path, offset: f.ackedOffset }));
     const retired = [...this.retired].map(([fingerprint, r]) => ({ fingerprint, path: r.path, offset: r.ackedOffset }));
     const restored = [...this.restored.values()].map((c) => ({ ...c }));
     return [...restored, ...retired, ...live];
@@ -284,12 +285,10 @@ export class FileRegistry {
     const restored = this.restored.get(identity);
     if (retired) {
       ({ readOffset: offset, ackedOffset } = retired);
-      this.retired.delete(identity);
       how = 'continued';
     } else if (restored) {
       offset = restored.offset;
       ackedOffset = restored.offset;
-      this.restored.delete(identity);
       how = 'checkpoint';
     } else if (this.scans === 0 && this.options.startAt === 'end') {
       offset = await lastLineStart(u, u.size, this.options.chunkBytes);
@@ -301,7 +300,14 @@ export class FileRegistry {
     if (offset < u.size && !(await file.open())) return null;
     file.knownSize = u.size;
     file.scanStat = { size: u.size, mtimeMs: u.mtimeMs, ctimeMs: u.ctimeMs };
+    // the retired or restored position is dropped only now that the file holds it (no await in between):
+    // checkpoints() taken while this scan awaits (a commit of the pipeline) must still list it
     this.files.set(identity, file);
+    if (how === 'continued') {
+      // an ack that reached the retired entry while this awaited
+      file.ackedOffset = Math.max(file.ackedOffset, this.retired.get(identity)?.ackedOffset ?? 0);
+      this.retired.delete(identity);
+    } else if (how === 'checkpoint') this.restored.delete(identity);
     return { event: how === 'continued' ? 'rotated' : 'discovered', identity, path: u.path, fields: { how, offset, size: u.size } };
   }
 

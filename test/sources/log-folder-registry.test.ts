@@ -106,3 +106,37 @@ describe('FileRegistry (log folder source internals)', () => {
     expect(rest.map((s) => s.bytes.toString()).join('')).toBe([...tail, ...fresh].map((l) => `${l}\n`).join(''));
   });
 });
+
+describe('FileRegistry checkpoints while a scan is in progress', () => {
+  it('lists every restored position at every moment of the first scan (a commit may save them mid-scan)', async () => {
+    const folder = tempFolder();
+    const writer = new LineWriter();
+    const paths = Array.from({ length: 12 }, (_, i) => join(folder.dir, `f${String(i).padStart(2, '0')}.log`));
+    for (const path of paths) writer.append(path, 4);
+    const first = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: [], idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(folder.cleanup, () => first.closeAll());
+    const scan = () => scanFolder(folder.dir, fileNameGlob('*.log'));
+    await first.reconcile(await scan(), 0);
+    // half read and acked, so that the files are opened again on restore (they have bytes left)
+    for (const step of await drain(first, 0)) first.ack(step.file.identity, Math.floor(step.bytes.length / 2));
+    const saved = first.checkpoints();
+    expect(saved).toHaveLength(12);
+
+    const restored = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: saved, idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(() => restored.closeAll());
+    const scanned = await scan();
+    const seen: number[] = [];
+    let done = false;
+    const reconciling = restored.reconcile(scanned, 0).finally(() => (done = true));
+    // sample between every I/O step of the scan, as a pipeline commit interleaving with it would
+    while (!done) {
+      const now = new Map(restored.checkpoints().map((c) => [c.fingerprint, c.offset]));
+      seen.push(now.size);
+      for (const c of saved) expect(now.get(c.fingerprint), `${c.path} during the scan`).toBe(c.offset);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await reconciling;
+    expect(seen.length).toBeGreaterThan(2);
+    expect(restored.checkpoints()).toEqual(saved);
+  });
+});
