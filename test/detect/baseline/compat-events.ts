@@ -1,4 +1,5 @@
 import type { AccessEvent } from '../../../src/domain/access-event.js';
+import { blankAccessEvent } from '../../../src/domain/blank-access-event.js';
 
 const HOUR_MS = 3_600_000;
 const START_MS = Date.parse('2026-01-05T08:00:00.000Z');
@@ -26,11 +27,7 @@ export function compatEvents(roles: number, passes: number): AccessEvent[] {
         const client = odd && i % 5 === 2 ? `192.168.${i & 255}.${k}` : `10.0.${(i >> 8) & 255}.${i & 255}`;
         const session = i % 11 === 3 && pass >= 8 ? `s${i}.${pass}.${k}` : `s${i}.${pass}`;
         const event: AccessEvent = {
-          id: `compat:${pass}:${k}:${i}`,
-          time: new Date(timeMs).toISOString(),
-          server: 'compat',
-          source: { id: 'compat', file: null, fingerprint: null, offset: n++ },
-          kind: 'audit',
+          ...blankAccessEvent({ id: `compat:${pass}:${k}:${i}`, time: new Date(timeMs).toISOString(), server: 'compat', source: { id: 'compat', file: null, fingerprint: null, offset: n++ }, kind: 'audit' }),
           user: i % 97 === 5 && pass === 10 ? `newrole_${i}` : `role_${i}`,
           database: 'crm',
           client_addr: client,
@@ -41,17 +38,7 @@ export function compatEvents(roles: number, passes: number): AccessEvent[] {
           session_line: k,
           backend_type: 'client backend',
           severity: 'LOG',
-          sqlstate: null,
-          message: null,
-          detail: null,
-          hint: null,
-          context: null,
-          statement: null,
-          session_duration_ms: null,
-          truncated: false,
           audit: { audit_type: 'SESSION', statement_id: k + 1, substatement_id: 1, class: 'READ', command: 'SELECT', object_type: 'TABLE', object_name: table, statement: 'SELECT 1', parameter: '<none>', rows },
-          query: null,
-          app: null,
         };
         out.push(event);
         if (k === 0 && i % 4 === 0) out.push({ ...event, id: `${event.id}:login`, kind: 'authorization', audit: null, session_line: 0 });
