@@ -114,7 +114,7 @@ export class IncidentService {
     const incident = await this.locked(tx, id, by);
     if (incident.status !== 'open') throw new IncidentStateError(id, 'acknowledge', incident.status, `it is ${incident.status === 'acknowledged' ? 'already acknowledged' : 'resolved'}`);
     const after = await this.lifecycle.acknowledge(tx, id, by.actor, now);
-    return this.record(tx, 'acknowledged', after, `v${incident.version}`, by.actor, now, by.note, { version: after.version });
+    return this.record(tx, changeOf('acknowledged', after, `v${incident.version}`, by.actor, now, by.note), { version: after.version });
   }
 
   /**
@@ -126,7 +126,7 @@ export class IncidentService {
     const incident = await this.locked(tx, id, by);
     if (incident.status === 'resolved') throw new IncidentStateError(id, 'resolve', incident.status, 'it is already resolved');
     const after = await this.lifecycle.resolve(tx, id, by.actor, now);
-    return this.record(tx, 'resolved', after, `v${incident.version}`, by.actor, now, by.note, { version: after.version });
+    return this.record(tx, changeOf('resolved', after, `v${incident.version}`, by.actor, now, by.note), { version: after.version });
   }
 
   /**
@@ -145,7 +145,7 @@ export class IncidentService {
     const live = await this.lifecycle.liveIdOf(tx, incident.fingerprint);
     if (live !== null) throw new IncidentStateError(id, 'reopen', incident.status, `incident ${live} is live for the same fingerprint`);
     const after = await this.lifecycle.reopen(tx, id, now);
-    return this.record(tx, 'reopened', after, `v${incident.version}`, by.actor, now, by.note, { version: after.version });
+    return this.record(tx, changeOf('reopened', after, `v${incident.version}`, by.actor, now, by.note), { version: after.version });
   }
 
   /**
@@ -189,7 +189,7 @@ export class IncidentService {
     for (const incident of await this.lifecycle.quiet(tx, now, this.options.config.resolveAfterMs, INCIDENT_JOB_BATCH)) {
       const after = await this.lifecycle.resolve(tx, incident.id, 'system', now);
       const quietMs = incident.resolveAfterMs ?? this.options.config.resolveAfterMs;
-      changes.push(await this.record(tx, 'resolved', after, `v${incident.version}`, 'system', now, null, { version: after.version, reason: 'quiet', quiet_ms: quietMs }));
+      changes.push(await this.record(tx, changeOf('resolved', after, `v${incident.version}`, 'system', now, null), { version: after.version, reason: 'quiet', quiet_ms: quietMs }));
     }
     return changes;
   }
@@ -207,7 +207,7 @@ export class IncidentService {
         const afterMs = steps[step - 1]!;
         if (incident.createdAt.getTime() + afterMs > now.getTime()) break;
         if (!(await this.lifecycle.fireEscalation(tx, incident.id, step, now))) continue;
-        changes.push(await this.record(tx, 'escalated', incident, `step${step}`, 'system', now, null, { step, after_ms: afterMs }, { escalationStep: step }));
+        changes.push(await this.record(tx, changeOf('escalated', incident, `step${step}`, 'system', now, null, { escalationStep: step }), { step, after_ms: afterMs }));
       }
     }
     return changes;
@@ -224,7 +224,7 @@ export class IncidentService {
           if (!(await this.lifecycle.fireReminder(tx, incident.id, status.name, beforeMs, now))) continue;
           const deadline: DeadlineRef = { name: status.name, due_at: status.due_at, before_ms: beforeMs };
           const detail = { deadline: status.name, due_at: status.due_at, before_ms: beforeMs };
-          changes.push(await this.record(tx, 'deadline_reminder', incident, `${status.name}:${beforeMs}`, 'system', now, null, detail, { deadline }));
+          changes.push(await this.record(tx, changeOf('deadline_reminder', incident, `${status.name}:${beforeMs}`, 'system', now, null, { deadline }), detail));
         }
       }
     }
@@ -240,19 +240,8 @@ export class IncidentService {
     return incident;
   }
 
-  /** Builds a change with its deterministic id and appends its timeline row. */
-  private async record(
-    tx: SqlQueryable,
-    kind: IncidentChangeKind,
-    incident: Incident,
-    discriminator: string,
-    actor: string,
-    at: Date,
-    note: string | null,
-    detail: TimelineDetail,
-    extra: Partial<Pick<IncidentChange, 'previousSeverity' | 'escalationStep' | 'deadline'>> = {},
-  ): Promise<IncidentChange> {
-    const change = changeOf(kind, incident, discriminator, actor, at, note, extra);
+  /** Appends the timeline row of `change` (built by changeOf) and returns the change. */
+  private async record(tx: SqlQueryable, change: IncidentChange, detail: TimelineDetail): Promise<IncidentChange> {
     await this.timelines.append(tx, change, detail);
     return change;
   }
@@ -266,7 +255,7 @@ function changeOf(
   actor: string,
   at: Date,
   note: string | null,
-  extra: Partial<Pick<IncidentChange, 'previousSeverity' | 'escalationStep' | 'deadline'>>,
+  extra: Partial<Pick<IncidentChange, 'previousSeverity' | 'escalationStep' | 'deadline'>> = {},
 ): IncidentChange {
   return {
     id: incidentChangeId(DETECTION_KINDS.has(kind) ? incident.fingerprint : incident.id, kind, discriminator),
