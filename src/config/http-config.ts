@@ -64,6 +64,11 @@ export interface HttpConfig {
   port: number;
   /** without trailing slash, e.g. `http://127.0.0.1:7887` */
   publicUrl: string;
+  /**
+   * true when `http.public_url` was set; false when `publicUrl` is derived from the listen address
+   * (then, for port 0, the server uses its bound address once listening)
+   */
+  publicUrlGiven: boolean;
   /** absolute PEM paths, or null for plain HTTP */
   tls: { certFile: string; keyFile: string } | null;
   linkTtlMs: number;
@@ -88,6 +93,7 @@ export function resolveHttpConfig(parsed: { http?: HttpConfigInput }, baseDir: s
     host,
     port,
     publicUrl,
+    publicUrlGiven: input.public_url !== undefined,
     tls: tls === null ? null : Object.freeze(tls),
     linkTtlMs: input.link_ttl ?? DEFAULT_LINK_TTL_MS,
     sessionTtlMs: input.session_ttl ?? DEFAULT_SESSION_TTL_MS,

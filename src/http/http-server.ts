@@ -49,7 +49,11 @@ export interface HttpServer {
   readonly app: FastifyInstance;
   /** the link signer: pass it to the notify stage as its `NotificationLinks` */
   readonly links: LinkSigner;
-  /** Starts listening on the configured host and port. @returns the bound base URL, e.g. `http://127.0.0.1:7887`. @throws Error (EADDRINUSE, EACCES) */
+  /**
+   * Starts listening on the configured host and port; with port 0 and no `http.public_url`, links are
+   * signed on the bound address from then on. @returns the bound base URL, e.g. `http://127.0.0.1:7887`.
+   * @throws Error (EADDRINUSE, EACCES)
+   */
   listen(): Promise<string>;
   /** Stops accepting connections and waits for in-flight requests. Idempotent. */
   close(): Promise<void>;
@@ -178,6 +182,8 @@ export async function createHttpServer(deps: HttpServerDeps, config: HttpConfig)
     links,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
+      // links derived from `listen: HOST:0` would name port 0: they use the port the system chose
+      if (!config.publicUrlGiven && config.port === 0) links.usePublicUrl(address);
       return address;
     },
     async close() {

@@ -66,12 +66,22 @@ const NOTIFICATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export class LinkSigner {
   private keys: KeyRow[] = [];
   private readonly now: () => Date;
+  private publicUrl: string;
 
   private constructor(
     private readonly store: SqlQueryable,
     private readonly options: LinkSignerOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.publicUrl = options.publicUrl;
+  }
+
+  /**
+   * Changes the base of the links signed from now on (e.g. the bound address of a server told to
+   * listen on port 0). @param publicUrl e.g. `http://127.0.0.1:41873`; a trailing slash is dropped
+   */
+  usePublicUrl(publicUrl: string): void {
+    this.publicUrl = publicUrl.replace(/\/+$/, '');
   }
 
   /**
@@ -90,7 +100,7 @@ export class LinkSigner {
 
   /** The incident's page: `<public_url>/ui/incidents/<id>`. */
   incidentUrl(incidentId: number): string {
-    return `${this.options.publicUrl}/ui/incidents/${incidentId}`;
+    return `${this.publicUrl}/ui/incidents/${incidentId}`;
   }
 
   /**
@@ -98,7 +108,7 @@ export class LinkSigner {
    * @throws RangeError for a notification id outside [A-Za-z0-9_-]{1,64} or a non-positive incident id
    */
   actionUrl(incidentId: number, action: LinkAction, notificationId: string): string {
-    return `${this.options.publicUrl}/ui/links/${this.sign(incidentId, action, notificationId, this.now())}`;
+    return `${this.publicUrl}/ui/links/${this.sign(incidentId, action, notificationId, this.now())}`;
   }
 
   /** The link token (the part after `/ui/links/`) signed now with the current key. @throws RangeError as `actionUrl` */

@@ -60,6 +60,23 @@ describe('HTTPS, auth failure limit and request log', () => {
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
   });
 
+  it('signs links on the bound address when told to listen on port 0 without a public_url', async () => {
+    const port = new URL(baseUrl).port;
+    expect(Number(port)).toBeGreaterThan(0);
+    expect(fx.server.links.incidentUrl(7)).toBe(`https://127.0.0.1:${port}/ui/incidents/7`);
+    expect(fx.server.links.actionUrl(7, 'ack', 'n1')).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/ui/links/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
+  });
+
+  it('keeps a configured public_url for links when listening on port 0', async () => {
+    const other = await startResponder({ http: { public_url: 'https://jaga.example.com/' } });
+    try {
+      await other.server.listen();
+      expect(other.server.links.incidentUrl(3)).toBe('https://jaga.example.com/ui/incidents/3');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('marks the session cookie Secure under TLS', async () => {
     const signedIn = await new PageSession(fx.server.app).signIn(fx.tokens.viewer);
     const cookie = ([] as string[]).concat(signedIn.headers['set-cookie'] ?? []).find((c) => c.startsWith('jaga_session='))!;
