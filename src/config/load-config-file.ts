@@ -24,6 +24,19 @@ export const configFileSchema = z.strictObject({
   ...httpConfigShape,
 });
 
+/** The config file's validated content (defaults not applied yet). */
+type ConfigFileData = z.infer<typeof configFileSchema>;
+
+/**
+ * The top-level sections each resolver reads. When the file breaks the schema, a resolver still runs
+ * (so `jaga config check` lists its problems in the same pass) if none of its sections has a schema
+ * problem.
+ */
+const DAEMON_SECTIONS = [...Object.keys(daemonConfigShape), 'timezone'];
+const NOTIFY_SECTIONS = Object.keys(notifyConfigShape);
+const INCIDENTS_SECTIONS = Object.keys(incidentsConfigShape);
+const HTTP_SECTIONS = Object.keys(httpConfigShape);
+
 /** The validated config, one typed slice per component, frozen. */
 export interface JagaConfig {
   /** absolute path of the file read */
@@ -89,62 +102,88 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     throw new ConfigError(`${path}: cannot read config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, undefined, { cause: error });
   }
   const { documents, problems: syntax } = parseYamlDocuments(text);
-  const problems = syntax.map((p) => `${path}:${p.line}: YAML syntax: ${p.message}`);
-  if (documents.length > 1) problems.push(`${path}:1: a config file holds one YAML document, found ${documents.length}`);
+  // every problem with the file line it is about (0: not about a line), listed in line order at the end
+  const problems: { line: number; text: string }[] = syntax.map((p) => ({ line: p.line, text: `${path}:${p.line}: YAML syntax: ${p.message}` }));
+  if (documents.length > 1) problems.push({ line: 1, text: `${path}:1: a config file holds one YAML document, found ${documents.length}` });
   const document = documents[0];
-  const resolvedEnv = readEnvFiles(env, problems);
+  const envProblems: string[] = [];
+  const resolvedEnv = readEnvFiles(env, envProblems);
+  for (const text of envProblems) problems.push({ line: 0, text });
   const raw = document?.value ?? {};
   const value = isPlainMap(raw) ? structuredClone(raw) : raw;
   const fromEnv = isPlainMap(value) ? applyEnvOverrides(value, resolvedEnv) : new Map<string, string>();
-  const where = (p: readonly (string | number)[]): string => {
+  const lineOf = (p: readonly (string | number)[]): number => document?.lineOf(p) ?? 1;
+  const add = (p: readonly (string | number)[], message: string): void => {
     const formatted = formatPath(p);
-    for (const [envPath, name] of fromEnv) if (formatted === envPath || formatted.startsWith(`${envPath}.`)) return `${name} (${formatted})`;
-    return `${path}:${document?.lineOf(p) ?? 1}: ${formatted}`;
+    for (const [envPath, name] of fromEnv) {
+      if (formatted === envPath || formatted.startsWith(`${envPath}.`)) {
+        problems.push({ line: 0, text: `${name} (${formatted}): ${message}` });
+        return;
+      }
+    }
+    problems.push({ line: lineOf(p), text: `${path}:${lineOf(p)}: ${formatted}: ${message}` });
   };
   const parsed = configFileSchema.safeParse(value, { reportInput: true });
+  // top-level sections with a schema problem: the resolvers that read them do not run
+  const brokenSections = new Set<string>();
+  let data: ConfigFileData | null = parsed.success ? parsed.data : null;
   if (!parsed.success) {
     // the schema's message for a bad source or receiver type names neither the source / receiver nor a close type: replace it
     const typeProblems = [...sourceTypeProblems(value), ...receiverTypeProblems(value)];
     const schemaProblems = zodProblems(parsed.error.issues, configFileSchema).filter((p) => !typeProblems.some((t) => formatPath(t.path) === formatPath(p.path)));
-    // cross-references the structure allows checking now (the resolvers check them once the schema passes)
-    const covered = (path: readonly (string | number)[]): boolean => schemaProblems.some((p) => formatPath(p.path).startsWith(formatPath(path)));
+    for (const p of [...schemaProblems, ...typeProblems]) {
+      add(p.path, p.message);
+      if (typeof p.path[0] === 'string') brokenSections.add(p.path[0]);
+    }
+    // cross-references the structure allows checking now, in sections whose resolvers cannot run
+    const covered = (at: readonly (string | number)[]): boolean => schemaProblems.some((p) => formatPath(p.path).startsWith(formatPath(at)));
     const references = [...duplicateSourceNameProblems(value), ...receiverReferenceProblems(value)].filter((p) => !covered(p.path));
-    const lineOf = (p: { path: (string | number)[] }): number => document?.lineOf(p.path) ?? 1;
-    const all = [...schemaProblems, ...typeProblems, ...references].map((p) => ({ ...p, line: lineOf(p) })).sort((a, b) => a.line - b.line);
-    for (const p of all) problems.push(`${where(p.path)}: ${p.message}`);
+    for (const p of references) add(p.path, p.message);
+    // the sections without schema problems, validated alone, so their resolvers' checks run too
+    if (isPlainMap(value)) {
+      const sound = Object.fromEntries(Object.entries(value).filter(([key]) => key in configFileSchema.shape && !brokenSections.has(key)));
+      const partial = configFileSchema.safeParse(sound);
+      data = partial.success ? partial.data : null;
+    }
   }
   let config: JagaConfig | null = null;
-  if (parsed.success) {
+  if (data !== null) {
     const baseDir = dirname(file);
-    const detection = resolveDetectionConfig(parsed.data, baseDir);
-    const slice = <T>(resolveSlice: () => T): T | null => {
+    const input = data;
+    const detection = resolveDetectionConfig(input, baseDir);
+    /** Runs one resolver when none of `sections` is broken; its problems are added where they point. */
+    const slice = <T>(sections: readonly string[], resolveSlice: () => T): T | null => {
+      if (sections.some((section) => brokenSections.has(section))) return null;
       try {
         return resolveSlice();
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         for (const problem of error.problems) {
           const located = locateProblem(problem, value);
-          problems.push(located === null ? `${path}: ${problem}` : `${where(located.path)}: ${located.message}`);
+          if (located === null) problems.push({ line: 0, text: `${path}: ${problem}` });
+          else add(located.path, located.message);
         }
         return null;
       }
     };
-    const daemon = slice(() => resolveDaemonConfig(parsed.data, baseDir, detection.timezone));
+    const daemon = slice(DAEMON_SECTIONS, () => resolveDaemonConfig(input, baseDir, detection.timezone));
     // notify secrets may name any variable (`*_env`); JAGA_X_FILE secrets are visible as JAGA_X
-    const notify = slice(() => resolveNotifyConfig(parsed.data, { env: { ...env, ...resolvedEnv }, baseDir }));
+    const notify = slice(NOTIFY_SECTIONS, () => resolveNotifyConfig(input, { env: { ...env, ...resolvedEnv }, baseDir }));
     // escalation is configured once (the `escalation:` section): the incidents stage's bounds come from it
-    const incidents = slice(() => resolveIncidentsConfig(parsed.data, notify === null ? {} : escalationBoundsMs(notify.escalation)));
-    const http = slice(() => resolveHttpConfig(parsed.data, baseDir));
-    if (daemon !== null && options.requireSources === true && daemon.sources.length === 0) {
-      problems.push(`${where(['sources'])}: no source configured: add a log_folder or app_access source (jaga never falls back to demo data)`);
+    const incidents = slice(INCIDENTS_SECTIONS, () => resolveIncidentsConfig(input, notify === null ? {} : escalationBoundsMs(notify.escalation)));
+    const http = slice(HTTP_SECTIONS, () => resolveHttpConfig(input, baseDir));
+    // a file that is not valid YAML may hold sources the parser could not read: "no source" would mislead
+    if (daemon !== null && options.requireSources === true && daemon.sources.length === 0 && syntax.length === 0) {
+      add(['sources'], 'no source configured: add a log_folder or app_access source (jaga never falls back to demo data)');
     }
-    if (daemon !== null && incidents !== null && notify !== null && http !== null) {
+    if (parsed.success && daemon !== null && incidents !== null && notify !== null && http !== null) {
       config = Object.freeze({ file, detection, daemon, incidents, notify, http, env: Object.freeze(resolvedEnv) });
     }
   }
   if (problems.length > 0 || config === null) {
-    const count = problems.length;
-    throw new ConfigError(`${count} problem${count === 1 ? '' : 's'} in ${path}:\n${problems.join('\n')}`, problems);
+    const texts = [...new Set(problems.sort((a, b) => a.line - b.line).map((p) => p.text))];
+    const count = texts.length;
+    throw new ConfigError(`${count} problem${count === 1 ? '' : 's'} in ${path}:\n${texts.join('\n')}`, texts);
   }
   return config;
 }

@@ -126,3 +126,40 @@ describe('jaga config: usage', () => {
     await expect(configCommand(['check', 'extra', '--config', 'x.yaml'])).rejects.toThrow('usage: jaga config check --config FILE');
   });
 });
+
+describe('jaga config check: the sections that pass the schema are checked in the same pass', () => {
+  it('reports receiver content, app_access and store problems beside a schema problem elsewhere, in line order', async () => {
+    const problems = await problemsOf(
+      [
+        'sources:', // 1
+        '  - { name: pg1, type: log_folder, path: logs }',
+        '  - { name: app, type: app_access }',
+        'receivers:', // 4
+        '  chat: { type: slack }',
+        '  siem: { type: webhook, url: "ftp://siem.example/hook", secret: s3cret }',
+        'http:', // 7
+        '  listen: "127.0.0.1:99999"',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      '<dir>/jaga.yaml:3: sources[1]: an app_access source needs url or url_file',
+      '<dir>/jaga.yaml:5: receivers.chat: give exactly one of url, url_file, url_env',
+      '<dir>/jaga.yaml:6: receivers.siem.url: expected a https: or http: URL (value not shown)',
+      '<dir>/jaga.yaml:8: http.listen: expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:7887',
+    ]);
+  });
+
+  it('does not run the resolver of a section with a schema problem (no second problem about the same receiver)', async () => {
+    const problems = await problemsOf(['sources:', '  - { name: pg1, type: log_folder, path: logs }', 'receivers:', '  chat: { type: slack, colour: red }', 'timezone: Mars/Olympus', ''].join('\n'));
+    expect(problems).toEqual([
+      '<dir>/jaga.yaml:4: receivers.chat.colour: unknown key "colour"',
+      '<dir>/jaga.yaml:5: timezone: unknown IANA time zone (e.g. UTC, Europe/Berlin, Asia/Jakarta)',
+    ]);
+  });
+
+  it('says nothing about missing sources when the YAML does not parse (a duplicate key)', async () => {
+    const problems = await problemsOf(['sources:', '  - { name: pg1, type: log_folder, path: logs }', 'sources: []', ''].join('\n'));
+    expect(problems).toEqual(['<dir>/jaga.yaml:3: YAML syntax: Map keys must be unique']);
+  });
+});

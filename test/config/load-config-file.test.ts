@@ -162,7 +162,8 @@ describe('jaga config check', () => {
     expect(out.join('')).not.toContain('topsecret');
     expect(await configCommand(['check', '--config', join(dir, 'bad.yaml')], { stdout: sink(out), stderr: sink(err), env: {} })).toBe(1);
     expect(err.join('').replaceAll(dir, '<dir>')).toBe(
-      '<dir>/bad.yaml:2: stroe: unknown key "stroe" (did you mean "store"?)\n1 problem\n',
+      '<dir>/bad.yaml:1: sources: no source configured: add a log_folder or app_access source (jaga never falls back to demo data)\n' +
+        '<dir>/bad.yaml:2: stroe: unknown key "stroe" (did you mean "store"?)\n2 problems\n',
     );
   });
 });
