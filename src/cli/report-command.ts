@@ -91,6 +91,9 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
       },
     });
   } catch (error) {
+    // parseArgs takes `--since -1d` for two options and explains it in three lines: name the option instead
+    const ambiguous = /^Option '(--[a-z-]+)' argument is ambiguous/.exec((error as Error).message);
+    if (ambiguous !== null) throw new CliError(`${ambiguous[1]} needs a value, got an option-like "${args[args.indexOf(ambiguous[1] as string) + 1] ?? ''}"${ambiguous[1] === '--since' ? ': a period of whole days such as 30d or 2w' : ''}`);
     throw new CliError((error as Error).message);
   }
   const { values, positionals } = parsed;
@@ -102,8 +105,8 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
   let periodMs: number;
   try {
     periodMs = parseDuration(values.since, '--since');
-  } catch (error) {
-    throw new CliError((error as Error).message);
+  } catch {
+    throw new CliError(`--since must be a period of whole days such as 30d or 2w, not "${values.since}"`);
   }
   // the access ledger counts per UTC day: a shorter or partial-day period cannot be honoured, so say so
   if (periodMs < DAY_MS || periodMs % DAY_MS !== 0) {

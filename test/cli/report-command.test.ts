@@ -215,7 +215,8 @@ describe('jaga report access on a persisted ledger (--data-dir)', () => {
     await expect(report(['access', '--store', 'postgres://x/y', '--data-dir', dir])).rejects.toThrow('give one of --store, --data-dir or --logs');
     await expect(report(['access'])).rejects.toThrow(/no ledger to report on/);
     await expect(report(['access', '--data-dir', dir, '--format', 'xml'])).rejects.toThrow('--format must be md or csv');
-    await expect(report(['access', '--data-dir', dir, '--since', '7'])).rejects.toThrow(/invalid duration/);
+    await expect(report(['access', '--data-dir', dir, '--since', '7'])).rejects.toThrow('--since must be a period of whole days such as 30d or 2w, not "7"');
+    await expect(report(['access', '--data-dir', dir, '--since', '-1d'])).rejects.toThrow('--since needs a value, got an option-like "-1d": a period of whole days such as 30d or 2w');
     await expect(report(['access', '--data-dir', dir, '--since', '12h'])).rejects.toThrow('--since must be whole days (the access ledger counts per UTC day), not "12h": e.g. --since 1d');
     await expect(report(['access', '--data-dir', dir, '--since', '36h'])).rejects.toThrow('not "36h": e.g. --since 2d');
     await expect(report(['inventory'])).rejects.toThrow('unknown report "inventory"');
