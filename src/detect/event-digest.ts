@@ -52,12 +52,48 @@ export function digestEvent(event: AccessEvent, context: MatchContext): EventDig
     t: eventTimeMs(event),
     server: event.server,
     database: event.database,
-    data_classes: relationClasses(eventRelations(event), context),
+    data_classes: eventClasses(event, context),
   };
   lastEvent = event;
   lastContext = context;
   lastDigest = digest;
   return digest;
+}
+
+/** Most object names remembered per query facts object before its entry starts over. */
+const MAX_NAMES_PER_QUERY = 64;
+/** the context `classesByQuery` belongs to */
+let classesContext: MatchContext | null = null;
+/** data classes of events by their (frozen, shared) query facts, then by audit object name (null = none) */
+let classesByQuery = new WeakMap<object, Map<string | null, readonly string[]>>();
+
+/**
+ * `relationClasses(eventRelations(event), context)`, remembered per query facts object and audit
+ * object name when the facts are frozen (QueryEnricher shares one frozen facts object, relations
+ * frozen too, among every event of a statement shape): the classes depend on nothing else, so the
+ * relations of a repeated statement are qualified and classed once, not per event. Facts that are
+ * not frozen (they could change) are computed every time. The cache follows the last context seen.
+ */
+function eventClasses(event: AccessEvent, context: MatchContext): readonly string[] {
+  const query = event.query;
+  if (query === null || query === undefined || !Object.isFrozen(query) || !Object.isFrozen(query.relations)) return relationClasses(eventRelations(event), context);
+  if (context !== classesContext) {
+    classesContext = context;
+    classesByQuery = new WeakMap();
+  }
+  const objectName = event.audit?.object_name ?? null;
+  let byName = classesByQuery.get(query);
+  if (byName === undefined) {
+    byName = new Map();
+    classesByQuery.set(query, byName);
+  }
+  let classes = byName.get(objectName);
+  if (classes === undefined) {
+    classes = relationClasses(eventRelations(event), context);
+    if (byName.size >= MAX_NAMES_PER_QUERY) byName.clear();
+    byName.set(objectName, classes);
+  }
+  return classes;
 }
 
 /** The evidence item of a digest: exactly the `EvidenceItem` fields, nothing else. */

@@ -31,18 +31,23 @@ export function parseIsoTimeMs(time: string): number {
   ) {
     return Date.parse(time);
   }
-  const year = digits(time, 0, 4);
-  const month = digits(time, 5, 2);
-  const day = digits(time, 8, 2);
-  const hour = digits(time, 11, 2);
-  const minute = digits(time, 14, 2);
-  const second = digits(time, 17, 2);
-  const milli = digits(time, 20, 3);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month)) || hour > 23 || minute > 59 || second > 59 || milli < 0 || hour < 0 || minute < 0 || second < 0) {
+  const century = twoDigits(time, 0);
+  const yearOfCentury = twoDigits(time, 2);
+  const month = twoDigits(time, 5);
+  const day = twoDigits(time, 8);
+  const hour = twoDigits(time, 11);
+  const minute = twoDigits(time, 14);
+  const second = twoDigits(time, 17);
+  const centiseconds = twoDigits(time, 20);
+  const lastDigit = time.charCodeAt(22) - 48;
+  // a non-digit reads as -1, so one OR of the fields is negative when any is
+  if ((century | yearOfCentury | month | day | hour | minute | second | centiseconds | lastDigit) < 0 || lastDigit > 9) return Date.parse(time);
+  const year = century * 100 + yearOfCentury;
+  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month)) || hour > 23 || minute > 59 || second > 59) {
     // a day past the month's end and anything odd: Date.parse decides
     return Date.parse(time);
   }
-  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli;
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + centiseconds * 10 + lastDigit;
 }
 
 /** Days in `month` (1-12) of the proleptic Gregorian `year`. */
@@ -64,13 +69,9 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146_097 + dayOfEra - 719_468;
 }
 
-/** the decimal number of `length` digits at `from`, or -1 when one is not a digit */
-function digits(text: string, from: number, length: number): number {
-  let value = 0;
-  for (let i = from; i < from + length; i++) {
-    const code = text.charCodeAt(i) - 48;
-    if (code < 0 || code > 9) return -1;
-    value = value * 10 + code;
-  }
-  return value;
+/** the two-digit decimal number at `from`, or -1 when one of the two is not a digit (ASCII arithmetic: no slicing) */
+function twoDigits(text: string, from: number): number {
+  const tens = text.charCodeAt(from) - 48;
+  const ones = text.charCodeAt(from + 1) - 48;
+  return tens < 0 || tens > 9 || ones < 0 || ones > 9 ? -1 : tens * 10 + ones;
 }

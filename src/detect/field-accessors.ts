@@ -2,8 +2,12 @@ import type { AccessEvent } from '../domain/access-event.js';
 import { type DataCatalog, qualifyRelation } from './data-catalog.js';
 import { parseIsoTimeMs } from './event-time.js';
 import { type FieldType, fieldPathType } from './field-paths.js';
+import { PLAIN_FIELD_READERS } from './plain-field-readers.js';
 
-/** Reads one field path of an event. Each read is memoised for the last event seen (one slot). */
+/**
+ * Reads one field path of an event. Reads of virtual fields, lower-cased and epoch values are
+ * memoised for the last event seen (one slot); a stored field is read directly (cheaper than a memo).
+ */
 export interface FieldAccessor {
   readonly path: string;
   readonly type: FieldType;
@@ -18,9 +22,10 @@ export interface FieldAccessor {
 type Reader = (event: AccessEvent) => unknown;
 
 /**
- * Field accessors shared by every compiled selection of one rule set, so a field read (and its
- * lower-casing, and virtual fields such as `relations`) is computed once per event whatever the
- * number of rules that look at it. Field paths and virtual fields: see `FIELD_PATHS`.
+ * Field accessors shared by every compiled selection of one rule set, so a field's lower-casing,
+ * epoch value and virtual fields such as `relations` are computed once per event whatever the
+ * number of rules that look at them; stored fields are read by `PLAIN_FIELD_READERS`.
+ * Field paths and virtual fields: see `FIELD_PATHS`.
  */
 export class FieldAccessors {
   private readonly byPath = new Map<string, FieldAccessor>();
@@ -36,7 +41,8 @@ export class FieldAccessors {
     if (existing) return existing;
     const type = fieldPathType(path);
     if (type === null) throw new Error(`unknown field path ${path}`);
-    const read = memoise(this.reader(path));
+    const plain = PLAIN_FIELD_READERS.get(path);
+    const read = plain ?? memoise(this.reader(path));
     const readLower = memoise((event) => lowerCase(read(event)));
     const readEpochMs = memoise((event) => {
       const value = read(event);

@@ -2,6 +2,7 @@ import type { AccessEvent } from '../domain/access-event.js';
 import type { MatchContext } from './compiled-rule.js';
 import { qualifyRelation } from './data-catalog.js';
 import { parseIsoTimeMs } from './event-time.js';
+import { PLAIN_FIELD_READERS } from './plain-field-readers.js';
 
 /** Reads one field of an event: a scalar, an array (for list fields), or null when absent. */
 export type FieldReader = (event: AccessEvent, context: MatchContext) => unknown;
@@ -30,6 +31,8 @@ export function compileFieldReader(path: string): FieldReader {
     case 'day_of_week':
       return (event) => utcPart(event.time, 'day');
   }
+  const plain = PLAIN_FIELD_READERS.get(path);
+  if (plain !== undefined) return plain;
   const steps = path.split('.');
   if (steps.length === 1) {
     const key = steps[0] as string;

@@ -54,7 +54,8 @@ export class SelectionCompiler {
     if (existing) return existing;
     const built = this.build(definition);
     if ('problems' in built) return built;
-    const predicate = memoise(built.test);
+    // a selection of one shared field condition is that condition, already memoised per event
+    const predicate = built.shared ? built.test : memoise(built.test);
     const selection: CompiledSelection = { predicate, kinds: built.kinds, residual: residualOf(built.maps, predicate), refined: built.maps.some((map) => map.refined), canonical };
     this.shared.set(canonical, selection);
     return selection;
@@ -73,7 +74,7 @@ export class SelectionCompiler {
       if (problems.length > 0) return { problems };
       const tests = parts.map((p) => p.test);
       const kinds = parts.some((p) => p.kinds === null) ? null : new Set(parts.flatMap((p) => [...(p.kinds as ReadonlySet<string>)]));
-      return { test: tests.length === 1 ? (tests[0] as Test) : (event) => tests.some((t) => t(event)), kinds, maps: parts.flatMap((p) => p.maps) };
+      return { test: tests.length === 1 ? (tests[0] as Test) : (event) => tests.some((t) => t(event)), kinds, maps: parts.flatMap((p) => p.maps), shared: parts.length === 1 && (parts[0] as Built).shared };
     }
     return this.buildMap(definition);
   }
@@ -111,8 +112,9 @@ export class SelectionCompiler {
     }
     if (problems.length > 0) return { problems };
     // conditions are pure, so their order is free: the cheap, selective `kind` ones run first
-    const map: MapParts = { dispatch, rest: rest.length === 0 ? null : memoise(allOf(rest)), refined };
-    return { test: allOf([...kindTests, ...tests]), kinds, maps: [map] };
+    // one condition is its own (shared, memoised) test: no second memo around it
+    const map: MapParts = { dispatch, rest: rest.length === 0 ? null : rest.length === 1 ? (rest[0] as Test) : memoise(allOf(rest)), refined };
+    return { test: allOf([...kindTests, ...tests]), kinds, maps: [map], shared: kindTests.length === 0 && tests.length === 1 };
   }
 
   /** one field condition, shared (and memoised per event) with every identical one of the set */
@@ -134,6 +136,8 @@ interface Built {
   kinds: ReadonlySet<string> | null;
   /** the maps of the selection (one for a map), split for `residualOf` */
   maps: MapParts[];
+  /** `test` is one shared field condition as is (already memoised per event) */
+  shared: boolean;
 }
 
 /** One map (AND of conditions) split into its conditions on the dispatch fields and the others. */

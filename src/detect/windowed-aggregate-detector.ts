@@ -230,6 +230,12 @@ export abstract class WindowedAggregateDetector implements Detector {
 
 /** keeps the 20 newest digests, ordered by time (equal times: arrival order) */
 function keepRecent(recent: EventDigest[], digest: EventDigest): void {
+  if (recent.length === 0 || (recent[recent.length - 1] as EventDigest).t <= digest.t) {
+    // in time order (the common case): appended, the oldest dropped past the bound
+    recent.push(digest);
+    if (recent.length > MAX_EVIDENCE_ITEMS) recent.shift();
+    return;
+  }
   if (recent.length >= MAX_EVIDENCE_ITEMS && digest.t < (recent[0] as EventDigest).t) return;
   let i = recent.length;
   while (i > 0 && (recent[i - 1] as EventDigest).t > digest.t) i--;
