@@ -146,8 +146,11 @@ export class LivePipeline {
         const batch = await this.queue.take(this.waitMs());
         if (batch === QUEUE_CLOSED) break;
         if (batch === null) {
-          // nothing arrived for a tick: the sources are caught up, the wall clock moves the watermark
-          if (!signal.aborted && this.nowMs() - lastBatchMs >= TICK_MS) this.collect(this.options.engine.advance(this.nowMs() - this.allowedLatenessMs));
+          // nothing arrived for a tick and no source has unread bytes: the wall clock moves the watermark.
+          // A source still behind (a backlog read slowly on a busy machine) holds it: its older events
+          // would otherwise arrive behind a watermark moved to now, closing their windows early and
+          // making absence rules see a silence that is only jaga reading slowly.
+          if (!signal.aborted && this.nowMs() - lastBatchMs >= TICK_MS && this.sourcesCaughtUp()) this.collect(this.options.engine.advance(this.nowMs() - this.allowedLatenessMs));
         } else {
           this.process(batch);
           lastBatchMs = this.nowMs();

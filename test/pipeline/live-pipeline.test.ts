@@ -15,7 +15,7 @@ import { createSilentLogger } from '../../src/observe/logger.js';
 import { Telemetry } from '../../src/observe/telemetry.js';
 import { LivePipeline } from '../../src/pipeline/live-pipeline.js';
 import { PipelineCommit } from '../../src/pipeline/pipeline-commit.js';
-import type { PipelineSource, SourceBatch, SourceCheckpoints } from '../../src/pipeline/pipeline-source.js';
+import type { PipelineSource, SourceBatch, SourceCheckpoints, SourceHealth } from '../../src/pipeline/pipeline-source.js';
 import { audit, makeEvent, ruleHead, writeTree } from '../detect/rule-fixtures.js';
 
 /** A source that yields scripted batches (position = batch number), then waits for the stop. */
@@ -45,6 +45,34 @@ class ScriptedSource implements PipelineSource {
   }
 
   async stop(): Promise<void> {}
+}
+
+/** A source that yields one batch, then reports unread bytes and yields nothing until `release()`, then a second batch. */
+class StallingSource extends ScriptedSource {
+  lagBytes = 0;
+  private released: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.released = resolve));
+
+  constructor(private readonly first: AccessEvent[], private readonly second: AccessEvent[]) {
+    super([]);
+  }
+
+  release(): void {
+    this.released();
+  }
+
+  override async *batches(signal: AbortSignal): AsyncGenerator<SourceBatch> {
+    yield { source: this, events: this.first, failures: 0, position: 1 };
+    this.lagBytes = 4096;
+    await this.gate;
+    this.lagBytes = 0;
+    yield { source: this, events: this.second, failures: 0, position: 2 };
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  }
+
+  health(): SourceHealth {
+    return { up: true, lagBytes: this.lagBytes, listenerConnected: null };
+  }
 }
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -115,5 +143,49 @@ describe('LivePipeline', () => {
     expect((state?.state as { watermarkMs: number }).watermarkMs).toBeGreaterThanOrEqual(T0 + 10 * 60_000);
     const metrics = await telemetry.registry.getSingleMetricAsString('jaga_pipeline_ignored_events_total');
     expect(metrics).toContain('jaga_pipeline_ignored_events_total 12');
+  }, 60_000);
+
+  it('does not move the watermark from the wall clock while a source still has unread bytes (a backlog read slowly)', async () => {
+    const rules = await loadRuleSet({
+      ruleDirs: [await writeTree({ 'silence.yaml': `${ruleHead('test.audit.stopped', 'absence')}match:\n  sel:\n    kind: audit\nafter: 10m\ngroup_by: [server]\n` })],
+      registry: DETECTOR_REGISTRY,
+    });
+    const own = new DetectionEngine(rules.rules, rules.context);
+    const ownStore = await openStore({ memory: true });
+    let nowMs = T0 + 60_000;
+    const source = new StallingSource(
+      [makeEvent({ id: 's1', time: at(0), server: 'db2', kind: 'audit', user: 'app_web', audit: audit() })],
+      [makeEvent({ id: 's2', time: at(9 * 60_000), server: 'db2', kind: 'audit', user: 'app_web', audit: audit() })],
+    );
+    const pipeline = new LivePipeline({
+      sources: [source],
+      engine: own,
+      commit: new PipelineCommit({ store: ownStore, agent: 'test-agent', incidents: new IncidentService(ownStore, { config: resolveIncidentsConfig({}) }), notifications: null, now: () => new Date(nowMs) }),
+      telemetry: new Telemetry(createSilentLogger()),
+      commitIntervalMs: 100,
+      nowMs: () => nowMs,
+    });
+    const controller = new AbortController();
+    const running = pipeline.run(controller.signal);
+    try {
+      // the wall clock passes the 10 min silence while the source is behind: ticks must not advance the engine
+      for (let i = 0; i < 11; i++) {
+        nowMs += 60_000;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      expect(own.watermarkMs).toBeLessThan(T0 + 60_000);
+      source.release();
+      for (let i = 0; i < 200 && !source.acked.includes(2); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(source.acked).toContain(2);
+      // caught up: the wall clock moves it again; the audit stream was never silent for 10 min in event time
+      nowMs = T0 + 18 * 60_000;
+      for (let i = 0; i < 100 && own.watermarkMs < T0 + 17 * 60_000; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(own.watermarkMs).toBe(T0 + 18 * 60_000 - 5_000);
+      expect(await new IncidentRepository(ownStore).list({ detector: 'test.audit.stopped' })).toEqual([]);
+    } finally {
+      controller.abort();
+      await running;
+      await ownStore.close();
+    }
   }, 60_000);
 });
