@@ -34,9 +34,20 @@ const OBJECTLESS_TABLE_COMMANDS = new Set(['COPY', 'TRUNCATE TABLE', 'DROP TABLE
  * `qualifyRelation` (`customers` → `public.customers`); only relations with data classes count.
  *
  * Memory: one entry per distinct key seen since the last drain.
+ *
+ * The deltas are found through nested maps (server+day, then role, client and relation) rather than
+ * one map keyed by a joined string: the hot path builds no key string per event (the bucket of the
+ * current server and day is kept, and a day is recognised by prefix without slicing the time).
  */
 export class AccessLedger {
-  private readonly pending = new Map<string, AccessLedgerDelta>();
+  /** the deltas in first-seen order (what `drain` returns) */
+  private pending: AccessLedgerDelta[] = [];
+  /** `server\0day` → role → client address → qualified relation → delta */
+  private buckets = new Map<string, Map<string, Map<string, Map<string, AccessLedgerDelta>>>>();
+  /** the bucket of the last counted event, its server and day (most events share them) */
+  private lastBucket: Map<string, Map<string, Map<string, AccessLedgerDelta>>> | null = null;
+  private lastServer = '';
+  private lastDay = '';
 
   /**
    * Counts one event (see the class comment); other events are ignored.
@@ -72,14 +83,13 @@ export class AccessLedger {
     if (classes.length === 0) return;
     const relation = qualifyRelation(name);
     const rows = audit.rows ?? 0;
-    const day = event.time.slice(0, 10);
     const clientAddr = event.client_addr ?? LOCAL_CLIENT;
-    const key = `${event.server}\u0000${day}\u0000${user}\u0000${relation}\u0000${clientAddr}`;
-    let delta = this.pending.get(key);
+    const byRelation = this.relationsOf(event, user, clientAddr);
+    let delta = byRelation.get(relation);
     if (delta === undefined) {
       delta = {
         server: event.server,
-        day,
+        day: this.lastDay,
         role: user,
         relation,
         clientAddr,
@@ -92,7 +102,8 @@ export class AccessLedger {
         firstSeen: event.time,
         lastSeen: event.time,
       };
-      this.pending.set(key, delta);
+      byRelation.set(relation, delta);
+      this.pending.push(delta);
     } else {
       if (event.time < delta.firstSeen) delta.firstSeen = event.time;
       if (event.time > delta.lastSeen) delta.lastSeen = event.time;
@@ -108,15 +119,36 @@ export class AccessLedger {
     delta.commands[audit.command] = (delta.commands[audit.command] ?? 0) + 1;
   }
 
+  /** the relation → delta map of (event's server, event's UTC day, user, client); sets lastDay */
+  private relationsOf(event: AccessEvent, user: string, clientAddr: string): Map<string, AccessLedgerDelta> {
+    let bucket = this.lastBucket;
+    if (bucket === null || event.server !== this.lastServer || !event.time.startsWith(this.lastDay)) {
+      const day = event.time.slice(0, 10);
+      const bucketKey = `${event.server}\u0000${day}`;
+      const found = this.buckets.get(bucketKey) ?? new Map<string, Map<string, Map<string, AccessLedgerDelta>>>();
+      this.buckets.set(bucketKey, found);
+      bucket = this.lastBucket = found;
+      this.lastServer = event.server;
+      this.lastDay = day;
+    }
+    let byClient = bucket.get(user);
+    if (byClient === undefined) bucket.set(user, (byClient = new Map()));
+    let byRelation = byClient.get(clientAddr);
+    if (byRelation === undefined) byClient.set(clientAddr, (byRelation = new Map()));
+    return byRelation;
+  }
+
   /** Keys with counts waiting for `drain`. */
   get size(): number {
-    return this.pending.size;
+    return this.pending.length;
   }
 
   /** The deltas counted since the last drain (one per key, in first-seen order), and forgets them. */
   drain(): AccessLedgerDelta[] {
-    const out = [...this.pending.values()];
-    this.pending.clear();
+    const out = this.pending;
+    this.pending = [];
+    this.buckets = new Map();
+    this.lastBucket = null;
     return out;
   }
 }

@@ -1,16 +1,13 @@
 import { SEVERITIES, type Detection, type Severity } from '../domain/detection.js';
 import { StoreError } from '../domain/errors.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from '../domain/incident.js';
+import { FingerprintBatch, LIVE_INCIDENT as LIVE } from './fingerprint-batch.js';
 import { incidentFingerprint } from './incident-fingerprint.js';
-import { decodeIncidentRow, INCIDENT_COLUMNS, type IncidentRow } from './incident-row.js';
+import { decodeIncidentRow, INCIDENT_COLUMNS, INCIDENT_COLUMNS_BUT_EVIDENCE, type IncidentRow } from './incident-row.js';
 import { appendEvidence, mergeDetection, severityRank } from './merge-detection.js';
 import type { SqlQueryable } from '../domain/sql-queryable.js';
 
-/**
- * Advisory lock class (first key of the two-int form) of the per-fingerprint upsert lock: ASCII "jagi".
- * The second key is the fingerprint's first 32 bits. Distinct from the migration lock's class ("jaga").
- */
-export const INCIDENT_LOCK_CLASS = 0x6a616769;
+export { INCIDENT_LOCK_CLASS, incidentLockKey } from './fingerprint-batch.js';
 
 /** Default and largest `limit` of `list`. */
 export const INCIDENT_LIST_DEFAULT_LIMIT = 100;
@@ -69,8 +66,6 @@ export interface IncidentListFilter {
   limit?: number;
 }
 
-const LIVE = "status IN ('open', 'acknowledged')";
-
 /**
  * Reads and writes incidents (tables `jaga_incident` and `jaga_incident_detection`, migration
  * 0002_incidents). Writes take the caller's transaction, so incident changes commit together with the
@@ -108,11 +103,13 @@ export class IncidentRepository {
   /**
    * `upsert` for several detections in one transaction, applied in fingerprint order (input order
    * within one fingerprint) so concurrent agents take their locks in one order. Same results as one
-   * `upsert` per detection in that order, in fewer statements: each fingerprint's lock is taken once
-   * (all of them, in fingerprint order, before any detection is applied), the applied-before check is
-   * one query for all detection ids, a fingerprint's live incident is read once (its later detections
-   * merge into the row the previous one returned, which this transaction keeps locked), and the
-   * detection ids are recorded by one INSERT at the end.
+   * `upsert` per detection in that order, in fewer statements: every fingerprint's lock is taken by
+   * one statement (in fingerprint order, before any detection is applied), the applied-before check is
+   * one query for all detection ids, the live incidents of the fingerprints with a new detection are
+   * read by one query (FOR UPDATE; a fingerprint's later detections merge into the row the previous
+   * one returned, which this transaction keeps locked), a merge that adds no evidence item leaves the
+   * evidence column alone (neither written nor returned), and the detection ids are recorded by one
+   * INSERT at the end.
    * @returns the results in the order of `detections`
    * @throws as `upsert` (a malformed detection before any SQL runs)
    */
@@ -120,16 +117,11 @@ export class IncidentRepository {
     const checked = detections.map(checkedDetection);
     const order = checked.map((detection, index) => ({ index, fingerprint: incidentFingerprint(detection) }));
     order.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index));
-    let lockedFingerprint: string | null = null;
-    for (const { fingerprint } of order) {
-      if (fingerprint === lockedFingerprint) continue;
-      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [INCIDENT_LOCK_CLASS, incidentLockKey(fingerprint)]);
-      lockedFingerprint = fingerprint;
-    }
+    await FingerprintBatch.lockAll(tx, distinctInOrder(order.map((o) => o.fingerprint)));
     /** detection id → incident id, of detections applied before this call and during it */
     const applied = await appliedIncidentIds(tx, checked);
-    /** fingerprint → its live incident as this transaction last wrote it */
-    const live = new Map<string, Incident>();
+    /** fingerprint → its live incident as read now (of the fingerprints with a detection not applied before), then as this transaction last wrote it; absent: none is live */
+    const live = await FingerprintBatch.liveOf(tx, distinctInOrder(order.filter((o) => !applied.has(checked[o.index]!.id)).map((o) => o.fingerprint)));
     const recorded: { detectionId: string; incidentId: number }[] = [];
     const results: UpsertResult[] = new Array<UpsertResult>(checked.length);
     for (const { index, fingerprint } of order) {
@@ -243,17 +235,21 @@ async function appliedIncidentIds(tx: SqlQueryable, detections: readonly Detecti
   return new Map(rows.map((row) => [row.detection_id, Number(row.incident_id)]));
 }
 
+/** The distinct values of `values`, first occurrence first. */
+function distinctInOrder(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
 /**
  * Applies a detection not applied before, under its fingerprint's lock: merges it into `live` (the live
- * incident this transaction last wrote for the fingerprint) or, when null, into the live incident read
- * FOR UPDATE, else opens one (read again and retried when a live incident appeared meanwhile: written
- * without the lock).
+ * incident as this transaction read it FOR UPDATE or last wrote it), else (null: none was live) opens
+ * one (read again FOR UPDATE and retried when a live incident appeared meanwhile: written without the lock).
  */
 async function applyNew(tx: SqlQueryable, fingerprint: string, live: Incident | null, detection: Detection, context: UpsertContext): Promise<UpsertResult> {
   if (live !== null) return mergeInto(tx, live, detection, context);
   for (let attempt = 1; ; attempt += 1) {
-    const [row] = await tx.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM jaga_incident WHERE fingerprint = $1 AND ${LIVE} FOR UPDATE`, [fingerprint]);
-    const result = row !== undefined ? await mergeInto(tx, decodeIncidentRow(row), detection, context) : await openNew(tx, fingerprint, detection, context);
+    const current = attempt === 1 ? null : ((await FingerprintBatch.liveOf(tx, [fingerprint])).get(fingerprint) ?? null);
+    const result = current !== null ? await mergeInto(tx, current, detection, context) : await openNew(tx, fingerprint, detection, context);
     if (result !== undefined) return result;
     if (attempt >= MAX_OPEN_ATTEMPTS) {
       throw new StoreError(`incident ${fingerprint}: a live incident kept appearing while opening one (${attempt} attempts)`, true);
@@ -261,21 +257,25 @@ async function applyNew(tx: SqlQueryable, fingerprint: string, live: Incident | 
   }
 }
 
-/** Merges a detection into a live incident locked by the caller. */
-
+/**
+ * Merges a detection into a live incident locked by the caller. When the detection adds no evidence
+ * item (the incident holds 50, or all of them already), the evidence column is neither written nor
+ * returned: the incident after keeps `incident.evidence`, the value the column still holds.
+ */
 async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detection, context: UpsertContext): Promise<UpsertResult> {
   const merged = mergeDetection(incident, detection);
+  const sameEvidence = merged.evidence.length === incident.evidence.length && merged.evidence.every((item, i) => item === incident.evidence[i]);
   const firstSeen = new Date(Math.min(incident.firstSeen.getTime(), Date.parse(detection.firstSeen)));
   const deadlines = context.deadlines ? context.deadlines({ firstSeen, dataClasses: merged.dataClasses, deadlines: incident.deadlines }) : incident.deadlines;
   const [row] = await tx.query<IncidentRow>(
     `UPDATE jaga_incident
         SET title = $2, severity = $3, severity_rank = $4, maturity = $5,
             first_seen = least(first_seen, $6::timestamptz), last_seen = greatest(last_seen, $7::timestamptz), count = count + $8::bigint,
-            entity = $9::jsonb, tags = $10::text[], data_classes = $11::text[], explanation = $12::jsonb, summary = $13, evidence = $14::jsonb,
+            entity = $9::jsonb, tags = $10::text[], data_classes = $11::text[], explanation = $12::jsonb, summary = $13, evidence = coalesce($14::jsonb, evidence),
             deadlines = $15::jsonb, resolve_after_ms = coalesce($16::bigint, resolve_after_ms),
             last_detected_at = coalesce($17::timestamptz, now()), version = version + 1, updated_at = coalesce($17::timestamptz, now())
       WHERE id = $1
-      RETURNING ${INCIDENT_COLUMNS}`,
+      RETURNING ${sameEvidence ? INCIDENT_COLUMNS_BUT_EVIDENCE : INCIDENT_COLUMNS}`,
     [
       incident.id,
       detection.title,
@@ -290,13 +290,13 @@ async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detect
       merged.dataClasses,
       JSON.stringify(detection.explanation),
       detection.summary,
-      JSON.stringify(merged.evidence),
+      sameEvidence ? null : JSON.stringify(merged.evidence),
       deadlines === null ? null : JSON.stringify(deadlines),
       context.resolveAfterMs ? context.resolveAfterMs(detection.detectorId) : null,
       context.appliedAt?.toISOString() ?? null,
     ],
   );
-  const after = decodeIncidentRow(row!);
+  const after = sameEvidence ? { ...decodeIncidentRow(row!), evidence: incident.evidence } : decodeIncidentRow(row!);
   return merged.severityRaised ? { incident: after, outcome: 'severity_raised', previousSeverity: incident.severity } : { incident: after, outcome: 'updated' };
 }
 
@@ -337,15 +337,6 @@ async function openNew(tx: SqlQueryable, fingerprint: string, detection: Detecti
     ],
   );
   return row === undefined ? undefined : { incident: decodeIncidentRow(row), outcome: 'opened' };
-}
-
-/**
- * Second key of the per-fingerprint advisory lock (first key INCIDENT_LOCK_CLASS): the fingerprint's
- * first 8 hex digits as a signed 32-bit integer. Whoever changes which incident is live for a fingerprint
- * (upsert, reopen) holds `pg_advisory_xact_lock(INCIDENT_LOCK_CLASS, incidentLockKey(fingerprint))`.
- */
-export function incidentLockKey(fingerprint: string): number {
-  return Number.parseInt(fingerprint.slice(0, 8), 16) | 0;
 }
 
 /** ISO-8601 text of a filter time. @throws RangeError when unparseable */

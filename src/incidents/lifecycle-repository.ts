@@ -1,6 +1,6 @@
 import type { Incident } from '../domain/incident.js';
 import type { SqlQueryable } from '../domain/sql-queryable.js';
-import { INCIDENT_LOCK_CLASS, incidentLockKey } from './incident-repository.js';
+import { INCIDENT_LOCK_CLASS, incidentLockKey } from './fingerprint-batch.js';
 import { decodeIncidentRow, INCIDENT_COLUMNS, type IncidentRow } from './incident-row.js';
 
 const LIVE = "status IN ('open', 'acknowledged')";

@@ -259,6 +259,31 @@ describe.each(DRIVERS)('IncidentRepository on %s', (driver) => {
     expect(manyResults[3]!.incident).toEqual(a);
   });
 
+  it('upsertMany merges into live incidents of several fingerprints read in one go; a merge adding no evidence keeps the stored evidence', async () => {
+    const full = Array.from({ length: 50 }, (_, k) => evidenceItem(`ev-${k}`, '2026-01-01T00:00:00.000Z'));
+    const userB = { group: { user: 'app_web' }, groupKey: '{"user":"app_web"}' };
+    await store.transaction((tx) => repo.upsertMany(tx, [detection({ id: 'a0', evidence: full }), detection({ id: 'b0', ...userB })]));
+    const results = await store.transaction((tx) =>
+      repo.upsertMany(tx, [
+        detection({ id: 'b1', ...userB, evidence: [evidenceItem('b-new', '2026-01-01T00:00:09.000Z')] }),
+        detection({ id: 'a1', count: 2, evidence: [evidenceItem('ev-3', '2026-01-01T00:00:00.000Z'), evidenceItem('late', '2026-01-01T00:00:09.000Z')] }),
+        detection({ id: 'a2', count: 5, severity: 'critical', explanation: { type: 'threshold', count: 5 } }),
+      ]),
+    );
+    expect(results.map((r) => [r.outcome, r.incident.version, r.incident.count])).toEqual([
+      ['updated', 2, 20],
+      ['updated', 2, 12],
+      ['severity_raised', 3, 17],
+    ]);
+    const [a, b] = [await repo.findOpenByFingerprint(FINGERPRINT), await repo.findOpenByFingerprint(results[0]!.incident.fingerprint)];
+    expect(results[2]!.incident).toEqual(a);
+    expect(results[0]!.incident).toEqual(b);
+    expect(a!.evidence).toEqual(full);
+    expect(results[1]!.incident.evidence).toEqual(full);
+    expect(a!.explanation).toEqual({ type: 'threshold', count: 5 });
+    expect(b!.evidence.map((item) => item.event_id)).toEqual(['e1', 'e2', 'b-new']);
+  });
+
   it('rejects a malformed detection before touching the store', async () => {
     const upsert = (overrides: Parameters<typeof detection>[0]): Promise<unknown> => store.transaction((tx) => repo.upsert(tx, detection(overrides)));
     await expect(upsert({ count: -1 })).rejects.toThrow('detection det-1: count must be a safe non-negative integer, got -1');

@@ -54,6 +54,33 @@ describe('AccessLedgerParticipant in the pipeline commit (PGlite)', () => {
     ]);
   });
 
+  it('keys counts by server, day, role, client and relation when events of several days and servers interleave', async () => {
+    const ledger = new AccessLedgerParticipant(store, () => CATALOG);
+    const commit = new PipelineCommit({ store, agent: 'agent-b', incidents: new IncidentService(store, { config: resolveIncidentsConfig({}) }), notifications: null, participants: [ledger], now: () => NOW });
+    const at = (time: string, server: string, user: string, client: string | null, object: string, command = 'SELECT') =>
+      makeEvent({ kind: 'audit', time, server, user, client_addr: client, audit: audit({ class: command === 'SELECT' ? 'READ' : 'WRITE', command, object_name: object, rows: 1 }) });
+    for (const event of [
+      at('2026-02-01T23:59:59.000Z', 'db1', 'ana', '10.0.0.1', 'customers'),
+      at('2026-02-02T00:00:01.000Z', 'db1', 'ana', '10.0.0.1', 'public.customers'),
+      at('2026-02-01T23:59:58.000Z', 'db2', 'ana', '10.0.0.1', 'customers'),
+      at('2026-02-01T23:59:59.500Z', 'db1', 'ana', null, 'customers', 'UPDATE'),
+      at('2026-02-02T00:00:02.000Z', 'db1', 'bo', '10.0.0.1', 'crm.public.customers'),
+      at('2026-02-01T23:59:57.000Z', 'db1', 'ana', '10.0.0.1', 'customers'),
+    ]) {
+      ledger.observe(event);
+    }
+    expect(ledger.pendingKeys).toBe(5);
+    await commit.commit({ detections: [], engineState: null, checkpoints: [] });
+    const rows = await new AccessLedgerRepository(store).query({ sinceDay: '2026-02-01', untilDay: '2026-02-02' });
+    expect(rows.map((r) => [r.server, r.day, r.role, r.clientAddr, r.readStatements, r.changeStatements, r.firstSeen, r.lastSeen])).toEqual([
+      ['db1', '2026-02-01', 'ana', '10.0.0.1', 2, 0, '2026-02-01T23:59:57.000Z', '2026-02-01T23:59:59.000Z'],
+      ['db1', '2026-02-01', 'ana', '[local]', 0, 1, '2026-02-01T23:59:59.500Z', '2026-02-01T23:59:59.500Z'],
+      ['db2', '2026-02-01', 'ana', '10.0.0.1', 1, 0, '2026-02-01T23:59:58.000Z', '2026-02-01T23:59:58.000Z'],
+      ['db1', '2026-02-02', 'ana', '10.0.0.1', 1, 0, '2026-02-02T00:00:01.000Z', '2026-02-02T00:00:01.000Z'],
+      ['db1', '2026-02-02', 'bo', '10.0.0.1', 1, 0, '2026-02-02T00:00:02.000Z', '2026-02-02T00:00:02.000Z'],
+    ]);
+  });
+
   it('counts nothing without a catalog', async () => {
     const ledger = new AccessLedgerParticipant(store, () => null);
     ledger.observe(read(1, 'nobody'));
