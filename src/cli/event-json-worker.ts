@@ -1,12 +1,14 @@
 import type { MessagePort } from 'node:worker_threads';
 import { QueryEnricher } from '../enrich/query-enricher.js';
+import { EventJsonSerializer } from './event-json-serializer.js';
 import { type SegmentInput, type SegmentParseOptions, SegmentRun, transferablesOf } from './parse-segment-run.js';
 
 /**
  * What the worker needs to parse one file exactly as `jaga parse` does (`workerData`): the segment
- * options without the enricher (each thread loads its own), and `enrich: false` for `--no-enrich`.
+ * options without the enricher and the serializer (each thread has its own), and `enrich: false`
+ * for `--no-enrich`.
  */
-export type EventJsonWorkerData = Omit<SegmentParseOptions, 'enricher'> & { enrich: boolean };
+export type EventJsonWorkerData = Omit<SegmentParseOptions, 'enricher' | 'serializer'> & { enrich: boolean };
 
 /**
  * The worker half of `jaga parse` on two threads: for each `SegmentInput` that `parseOnTwoThreads`
@@ -17,7 +19,7 @@ export type EventJsonWorkerData = Omit<SegmentParseOptions, 'enricher'> & { enri
  */
 export async function serveEventJsonWorker(port: MessagePort, data: EventJsonWorkerData): Promise<void> {
   const enricher = data.enrich ? await QueryEnricher.create() : null;
-  const segmentOptions = { ...data, enricher };
+  const segmentOptions = { ...data, enricher, serializer: new EventJsonSerializer() };
   port.on('message', (message: SegmentInput) => {
     const run = new SegmentRun(segmentOptions, message.startOffset);
     const result = run.result(message.index, run.add(message, 0));

@@ -12,6 +12,7 @@ import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { CliError } from './cli-error.js';
+import { EventJsonSerializer } from './event-json-serializer.js';
 import { checkFormatOption, wrongFormatHint } from './format-option.js';
 import type { EventJsonWorkerData } from './event-json-worker.js';
 import { openLogFile } from './open-log-file.js';
@@ -208,6 +209,7 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
       throw error;
     }
     const writer = createLineWriter(process.stdout);
+    const serializer = new EventJsonSerializer();
     const readChunk = async (position: number): Promise<Buffer> => {
       const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       try {
@@ -230,7 +232,7 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
             return;
           }
           o.enricher?.enrich(out);
-          writer.add(JSON.stringify(out));
+          writer.add(serializer.serialize(out));
           o.summary.events++;
         },
       };
@@ -254,6 +256,7 @@ async function parseFile(path: string, o: ParseFileOptions): Promise<void> {
         execArgv: o.threads.workerExecArgv,
         data,
         enricher: o.enricher,
+        serializer,
         readChunk,
         segmentBytes: two.segmentBytes,
         writer,

@@ -4,6 +4,7 @@ import type { QueryEnricher } from '../enrich/query-enricher.js';
 import { withCarriedStatement } from '../parse/event-builder.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { StatementOnceTracker } from '../parse/statement-once-tracker.js';
+import type { EventJsonSerializer } from './event-json-serializer.js';
 import type { EventJsonWorkerData } from './event-json-worker.js';
 import { canReplaySegmentMemory, replaySegmentMemory } from './parse-segment-memory.js';
 import { SegmentReader } from './parse-segment-reader.js';
@@ -23,6 +24,8 @@ export interface TwoThreadParse {
   data: EventJsonWorkerData;
   /** this thread's enricher, or null for `--no-enrich` */
   enricher: QueryEnricher | null;
+  /** this thread's serializer of events as JSON lines */
+  serializer: EventJsonSerializer;
   /** the chunk at a byte position (empty at the end) @throws CliError */
   readChunk: (position: number) => Promise<Buffer>;
   /** smallest segment, bytes */
@@ -53,7 +56,7 @@ export interface TwoThreadParse {
  */
 export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
   const worker = new SegmentWorker(t.workerUrl, t.execArgv, t.data);
-  const options: SegmentParseOptions = { ...t.data, enricher: t.enricher };
+  const options: SegmentParseOptions = { ...t.data, enricher: t.enricher, serializer: t.serializer };
   const reader = new SegmentReader(t.data.format, t.readChunk, t.segmentBytes);
   const fileMemory = new StatementOnceTracker();
   /** segments read and not yet written */
@@ -105,7 +108,7 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
       if (piece instanceof Uint8Array) t.writer.addBytes(piece);
       else {
         t.enricher?.enrich(piece);
-        t.writer.add(JSON.stringify(piece));
+        t.writer.add(t.serializer.serialize(piece));
       }
     }
     for (const failure of result.failures) t.addFailure(t.data.format, failure);

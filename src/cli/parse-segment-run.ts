@@ -4,6 +4,7 @@ import { createEventBuilder } from '../parse/event-builder.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import type { StatementMemory } from '../parse/statement-once-tracker.js';
+import type { EventJsonSerializer } from './event-json-serializer.js';
 import { type SegmentMemoryLog, SegmentStatementMemory } from './parse-segment-memory.js';
 import { type LineWriter, createLineWriter } from './write-lines.js';
 
@@ -17,6 +18,8 @@ export interface SegmentParseOptions {
   source: Omit<EventSource, 'offset'>;
   /** the SQL enricher of this thread, or null for `--no-enrich` */
   enricher: QueryEnricher | null;
+  /** the serializer of events as JSON lines of this thread */
+  serializer: EventJsonSerializer;
 }
 
 /**
@@ -41,8 +44,9 @@ export interface SegmentInput {
 
 /**
  * What parsing one or more segments gave (structured-cloneable). `pieces` are the output in file
- * order: UTF-8 JSON lines (each `JSON.stringify(event)` + `\n`, enriched) and, between them, the
- * events whose log_statement_once statement only the main thread can complete (not enriched yet).
+ * order: UTF-8 JSON lines (each `JSON.stringify(event)` + `\n`, enriched, as `EventJsonSerializer`
+ * writes it) and, between them, the events whose log_statement_once statement only the main thread
+ * can complete (not enriched yet).
  */
 export interface SegmentResult {
   /** index of the first segment parsed */
@@ -85,6 +89,7 @@ export class SegmentRun {
     const pieces = this.pieces;
     this.writer = createLineWriter({ write: (bytes: Uint8Array) => pieces.push(bytes) > 0 } as unknown as NodeJS.WritableStream);
     const enricher = options.enricher;
+    const serializer = options.serializer;
     this.sink = {
       push: (out) => {
         if (isParseFailure(out)) {
@@ -100,7 +105,7 @@ export class SegmentRun {
           return;
         }
         enricher?.enrich(out);
-        this.writer.add(JSON.stringify(out));
+        this.writer.add(serializer.serialize(out));
       },
     };
   }
