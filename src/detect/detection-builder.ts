@@ -35,6 +35,15 @@ export interface DetectionParts {
 }
 
 /**
+ * DetectionParts whose `explanation` and `measure` are computed only when the detection is built
+ * (not when the gate hides it, as most repeats are): `describe` is called at most once, synchronously
+ * within `buildDetection`.
+ */
+export interface DeferredDetectionParts extends Omit<DetectionParts, 'explanation' | 'measure'> {
+  describe: () => Pick<DetectionParts, 'explanation' | 'measure'>;
+}
+
+/**
  * Lets the detection engine hide a detection before it is built (most repeats are suppressed, and
  * building one costs a sha256, evidence and summary). `hides` gets the suppression key and the
  * lastSeen (epoch ms) and returns true when it counted the detection as hidden.
@@ -72,15 +81,17 @@ export function setBuildGate(next: BuildGate | null): void {
  *   the 10 newest (oldest first); never statement text, parameters, messages or details;
  * - `dataClasses`: the union of `parts.dataClasses` and the events' catalog classes, sorted;
  * - `explanation`: `{type, condition, group_by, ...parts.explanation}`;
- * - `summary`: `<title>: <measure>[ for <field>=<value>, ...]`, one line.
+ * - `summary`: `<title>: <measure>[ for <field>=<value>, ...]`, one line;
+ * with DeferredDetectionParts, `explanation` and `measure` are `parts.describe()`'s, asked only here.
  * While the engine's gate is set and hides it, returns HIDDEN_DETECTION instead (see `BuildGate`).
  * Never throws for well-formed parts.
  */
-export function buildDetection(parts: DetectionParts): Detection {
+export function buildDetection(parts: DetectionParts | DeferredDetectionParts): Detection {
   const { rule, events } = parts;
   if (gate !== null && Number.isInteger(parts.lastSeenMs) && Math.abs(parts.lastSeenMs) <= MAX_TIME_MS && gate.hides(rule.id, latestServer(events) ?? parts.server ?? '', parts.groupKey, parts.lastSeenMs)) {
     return HIDDEN_DETECTION;
   }
+  const described = 'describe' in parts ? parts.describe() : parts;
   const group = GroupKeyer.groupOf(parts.groupKey);
   const firstId = events[0]?.event_id ?? 'none';
   const id = createHash('sha256').update(`${rule.id}\n${parts.groupKey}\n${firstId}\n${parts.triggerId}`).digest('hex');
@@ -102,8 +113,8 @@ export function buildDetection(parts: DetectionParts): Detection {
     count: parts.count,
     evidence: sampleEvidence(events),
     dataClasses: [...classes].sort(),
-    explanation: { type: rule.type, condition: rule.conditionText, group_by: [...rule.groupBy], ...parts.explanation },
-    summary: `${rule.title}: ${parts.measure}${groupText(group)}`,
+    explanation: { type: rule.type, condition: rule.conditionText, group_by: [...rule.groupBy], ...described.explanation },
+    summary: `${rule.title}: ${described.measure}${groupText(group)}`,
     score: null,
   };
 }

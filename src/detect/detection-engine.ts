@@ -99,8 +99,9 @@ export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
  * 3. detections pass the rule's per-group suppression (`suppressMs`): hidden ones are counted and
  *    reported by `takeSuppressionReports` when their window ends;
  * 4. the watermark moves to `max event time - allowedLatenessMs`; in steps of at least
- *    ADVANCE_STEP_MS it is handed to the detectors, and those whose due work it reached
- *    (absence) fire, and ended suppressions are reported.
+ *    ADVANCE_STEP_MS it is handed to the detectors (not those whose module says `advance` does
+ *    nothing: DetectorModule.advances), and those whose due work it reached (absence) fire, and
+ *    ended suppressions are reported.
  * Windows run on event time; late events still count (see each detector). Deterministic: the same
  * events in the same order give the same detections and ids. Bad input is never fatal: an event
  * whose time does not parse is skipped and counted in `stats`.
@@ -113,6 +114,8 @@ export class DetectionEngine {
   private readonly registry: ReadonlyMap<string, DetectorModule>;
   private readonly suppression = new Suppression();
   private slots: Slot[] = [];
+  /** the slots whose detector's `advance` does something (DetectorModule.advances), in slot order */
+  private advancing: Slot[] = [];
   /** candidate slots per combination of the event's kind and dispatch fields (see `candidates`) */
   private readonly dispatch = new DispatchTable<Candidate[]>(
     (event) => this.candidates(event),
@@ -335,6 +338,7 @@ export class DetectionEngine {
 
   private install(slots: Slot[]): void {
     this.slots = slots;
+    this.advancing = slots.filter((slot) => this.registry.get(slot.rule.type)?.advances !== false);
     this.dispatch.clear();
   }
 
@@ -384,12 +388,12 @@ export class DetectionEngine {
     return out;
   }
 
-  /** hands the watermark to every detector and the suppression windows */
+  /** hands the watermark to every detector whose `advance` does something, and the suppression windows */
   private moveWatermark(watermarkMs: number, out: Detection[] | null): Detection[] | null {
     this.advancedMs = watermarkMs;
     setBuildGate(this.gate);
     try {
-      for (const slot of this.slots) {
+      for (const slot of this.advancing) {
         this.armGate(slot.rule);
         const due = slot.detector.advance(watermarkMs);
         if (due.length > 0) out = this.admit(slot.rule, due, out);

@@ -68,5 +68,10 @@ export interface DetectorModule<P extends Record<string, unknown> = Record<strin
    * (steps, `while`). Absent: the engine calls `wants` (after the rule's dispatch residual).
    */
   wants?: 'condition' | 'selections';
+  /**
+   * false when the detector's `advance` does nothing (keeps no time-driven state and always returns
+   * no detections): the engine then never calls it. Default true.
+   */
+  advances?: boolean;
   create(rule: CompiledRule & { params: P }, deps: DetectorDeps): Detector;
 }

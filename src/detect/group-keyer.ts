@@ -25,6 +25,10 @@ export class GroupKeyer {
   private lastKey = '{}';
   /** single-field keyers: key by string value */
   private readonly interned = new Map<string, string>();
+  /** multi-field keyers: keys by their values (strings or null) field by field, a trie whose last level holds the key */
+  private trie = new Map<unknown, unknown>();
+  /** keys in `trie` */
+  private trieKeys = 0;
 
   /** @param groupBy the rule's group_by field paths (any order; duplicates ignored) */
   constructor(groupBy: readonly string[]) {
@@ -67,12 +71,51 @@ export class GroupKeyer {
         return key;
       }
     }
+    this.lastKey = this.paths.length > 1 ? this.internedKeyOf(event, context) : this.builtKeyOf(event, context);
+    return this.lastKey;
+  }
+
+  /**
+   * The key of a multi-field group, interned when every value is a string or null: found through
+   * the trie by the values themselves (Map look-ups by short field values), so group maps hash one
+   * known string instead of a key built per event. Other values: built every time.
+   */
+  private internedKeyOf(event: AccessEvent, context: MatchContext): string {
+    let node = this.trie;
+    const last = this.readers.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = (this.readers[i] as FieldReader)(event, context) ?? null;
+      if (value !== null && typeof value !== 'string') return this.builtKeyOf(event, context);
+      let next = node.get(value) as Map<unknown, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(value, next);
+      }
+      node = next;
+    }
+    const value = (this.readers[last] as FieldReader)(event, context) ?? null;
+    if (value !== null && typeof value !== 'string') return this.builtKeyOf(event, context);
+    let key = node.get(value) as string | undefined;
+    if (key === undefined) {
+      if (this.trieKeys >= MAX_INTERNED_KEYS) {
+        this.trie = new Map();
+        this.trieKeys = 0;
+        return this.builtKeyOf(event, context);
+      }
+      key = this.builtKeyOf(event, context);
+      node.set(value, key);
+      this.trieKeys++;
+    }
+    return key;
+  }
+
+  /** the key built from the values: canonical JSON, the group values normalised (see `GroupKeyer`) */
+  private builtKeyOf(event: AccessEvent, context: MatchContext): string {
     let key = '';
     for (let i = 0; i < this.paths.length; i++) {
       key += (this.prefixes[i] as string) + JSON.stringify(normalizeGroupValue((this.readers[i] as FieldReader)(event, context)));
     }
-    this.lastKey = `${key}}`;
-    return this.lastKey;
+    return `${key}}`;
   }
 
   /** The group values a key stands for (the inverse of `keyOf`). @throws SyntaxError on a key not made by `keyOf` */

@@ -31,18 +31,24 @@ export class MatchDetector implements Detector {
     const timeMs = eventTimeMs(event);
     if (Number.isNaN(timeMs)) return [];
     const digest = digestEvent(event, context);
-    const what = [digest.kind, digest.class, digest.command].filter((part) => part !== null).join(' ');
+    const rule = this.rule;
     return [
       buildDetection({
-        rule: this.rule,
+        rule,
         groupKey: this.keyer.keyOf(event, context),
         events: [digest],
         count: 1,
         triggerId: event.id,
         firstSeenMs: timeMs,
         lastSeenMs: timeMs,
-        explanation: { matched_selections: matchedSelections(this.rule, event, context) },
-        measure: digest.object_name === null ? what : `${what} on ${digest.object_name}`,
+        // asked only when the detection is built (most are hidden by suppression before)
+        describe: () => {
+          const what = [digest.kind, digest.class, digest.command].filter((part) => part !== null).join(' ');
+          return {
+            explanation: { matched_selections: matchedSelections(rule, event, context) },
+            measure: digest.object_name === null ? what : `${what} on ${digest.object_name}`,
+          };
+        },
       }),
     ];
   }
@@ -66,5 +72,6 @@ export const MATCH_DETECTOR: DetectorModule<MatchParams> = {
   paramsSchema: matchParamsSchema,
   windowed: false,
   wants: 'condition',
+  advances: false,
   create: (rule) => new MatchDetector(rule),
 };
