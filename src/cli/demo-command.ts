@@ -145,6 +145,13 @@ export async function demoCommand(args: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // a kept folder another jaga holds would fail only after ~15 s of seeding, and writing the demo's
+    // jaga.yaml into it would repoint the running demo's config at this run's log folder: ask its lock first
+    const held = keepData ? await storeLockProblem(dataDir) : null;
+    if (held !== null) {
+      process.stderr.write(`jaga demo: --data-dir ${dataDir}: ${held}\n`);
+      return 1;
+    }
     let config: JagaConfig;
     try {
       config = await buildDemoConfig({ dataDir, logDir, listen: options.listen });
@@ -157,12 +164,6 @@ export async function demoCommand(args: string[]): Promise<number> {
     if (problem !== null) {
       process.stderr.write(`${listenMessage(config, problem)}\n`);
       return 2;
-    }
-    // a kept folder another jaga holds would fail only after ~15 s of seeding: ask its lock first
-    const held = keepData ? await storeLockProblem(dataDir) : null;
-    if (held !== null) {
-      process.stderr.write(`jaga demo: --data-dir ${dataDir}: ${held}\n`);
-      return 1;
     }
     const paths = demoPaths();
     const corpus = await loadCorpusTemplates(paths.corpusDir);

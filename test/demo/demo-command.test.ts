@@ -226,8 +226,11 @@ describe('jaga demo --speed 16 --listen 127.0.0.1:0 --data-dir DIR', () => {
   }, 20_000);
 
   it('refuses a second demo on the same --data-dir at once (exit 1, naming the running one), before seeding', async () => {
+    const configBefore = await readFile(join(dir, 'jaga.yaml'), 'utf8');
     const second = await runJaga(['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], { timeoutMs: 30_000 });
     expect(second.code).toBe(1);
+    // the running demo's config (its log folder) is left as it was
+    expect(await readFile(join(dir, 'jaga.yaml'), 'utf8')).toBe(configBefore);
     expect(second.stderr).toContain(`jaga demo: --data-dir ${dir}: the embedded store ${dir} is in use by pid ${demo.pid} `);
     expect(second.stdout).not.toContain('seeding');
     expect(demo.running).toBe(true);
