@@ -282,7 +282,11 @@ function listFilter(values: Values, now: () => Date, defaultLimit: number | unde
 
 /** `--since`: an ISO-8601 time, or a duration back from now. */
 function sinceTime(text: string, now: () => Date): Date {
-  if (durationProblem(text) === null) return new Date(now().getTime() - parseDuration(text, '--since'));
+  if (durationProblem(text) === null) {
+    const since = new Date(now().getTime() - parseDuration(text, '--since'));
+    if (Number.isNaN(since.getTime())) throw new CliError(`--since ${text} reaches back before any date a time can hold: give a shorter duration or an ISO-8601 time`);
+    return since;
+  }
   const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(time)) throw new CliError(`--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "${text}"`);
   return new Date(time);

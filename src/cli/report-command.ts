@@ -20,6 +20,9 @@ import { CliError } from './cli-error.js';
 import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { openLogFile } from './open-log-file.js';
 
+/** Longest `--since` period, days: 100 years (a longer one reaches before the dates JavaScript can hold). */
+const MAX_PERIOD_DAYS = 36_500;
+
 const HELP = `usage: jaga report access [--since 30d] [--until DAY] [--server NAME] [--format md|csv]
                          (--store URL | --data-dir DIR | --config FILE | --logs FILE... --config FILE)
 
@@ -109,6 +112,8 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
     throw new CliError(`--since must be a period of whole days such as 30d or 2w, not "${values.since}"`);
   }
   // the access ledger counts per UTC day: a shorter or partial-day period cannot be honoured, so say so
+  if (periodMs < DAY_MS && periodMs % DAY_MS === 0) throw new CliError(`--since must be at least 1d, not "${values.since}"`);
+  if (periodMs > MAX_PERIOD_DAYS * DAY_MS) throw new CliError(`--since must be at most ${MAX_PERIOD_DAYS}d (100 years), not "${values.since}"`);
   if (periodMs < DAY_MS || periodMs % DAY_MS !== 0) {
     throw new CliError(`--since must be whole days (the access ledger counts per UTC day), not "${values.since}": e.g. --since ${Math.max(1, Math.ceil(periodMs / DAY_MS))}d`);
   }

@@ -179,6 +179,7 @@ describe('jaga incidents usage errors', () => {
     expect(await refused(['purge', '--data-dir', '/x'])).toBe('unknown subcommand "purge": expected list, show, ack, resolve, export');
     expect(await refused(['list', '--data-dir', '/x', '--status', 'closed'])).toBe('--status must be one of open, acknowledged, resolved, not "closed"');
     expect(await refused(['list', '--data-dir', '/x', '--since', 'yesterday'])).toBe('--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "yesterday"');
+    expect(await refused(['list', '--data-dir', '/x', '--since', '999999999d'])).toBe('--since 999999999d reaches back before any date a time can hold: give a shorter duration or an ISO-8601 time');
     expect(await refused(['show', '--data-dir', '/x', 'abc'])).toBe('ID must be a positive integer, not "abc"');
     expect(await refused(['ack', '--data-dir', '/x', '1', '--version', '0'])).toBe('--version must be a positive integer, not "0"');
     expect(await refused(['ack', '--data-dir', '/x', '1', '--as', 'bob smith'])).toBe('--as must be 1-64 letters, digits or . _ @ -, not "bob smith"');
