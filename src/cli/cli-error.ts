@@ -5,3 +5,18 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/**
+ * The CliError for an error thrown by `node:util` `parseArgs`, as one line: an option followed by a
+ * value that starts with `-` (`--limit -5`, which parseArgs calls "ambiguous" in three lines) says how
+ * to give such a value; any other message keeps its first line only.
+ */
+export function argumentsError(error: unknown): CliError {
+  const message = error instanceof Error ? error.message : String(error);
+  const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
+  if (ambiguous !== null) {
+    const option = ambiguous[1] as string;
+    return new CliError(`${option} needs a value (one that starts with "-" is written ${option}=VALUE)`);
+  }
+  return new CliError(message.split('\n')[0] as string);
+}

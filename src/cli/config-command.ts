@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError } from '../domain/errors.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
 
 const HELP = `usage: jaga config check --config FILE
@@ -31,7 +31,7 @@ export async function configCommand(args: string[], deps: ConfigCommandDeps = {}
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h', default: false } } });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) {

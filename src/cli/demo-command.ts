@@ -17,7 +17,7 @@ import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createLogger } from '../observe/logger.js';
 import { Agent } from '../pipeline/agent.js';
 import { makeFolder } from '../lib/make-folder.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 
 const HELP = `usage: jaga demo [--speed 4] [--data-dir DIR] [--listen HOST:PORT] [--weeks 3] [--max-events 50000] [--log-level warn]
 
@@ -68,7 +68,7 @@ function demoOptions(args: string[]): { help: boolean; speed: number; dataDir: s
       },
     }));
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const speed = Number(values.speed);
   if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) throw new CliError('--speed must be a number above 0 and at most 1000');

@@ -16,7 +16,7 @@ import { TimelineRepository } from '../incidents/timeline-repository.js';
 import { durationProblem, parseDuration } from '../lib/duration.js';
 import { readDaemonHandle } from '../pipeline/daemon-handle.js';
 import { openResponderActions } from '../pipeline/responder-actions.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { DaemonApiError, DaemonClient } from './daemon-client.js';
 import { writeLines } from './write-lines.js';
@@ -155,7 +155,7 @@ function parse(sub: Subcommand, args: string[]): { values: Values; positionals: 
   try {
     return parseArgs({ args, options, allowPositionals: true }) as { values: Values; positionals: string[] };
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
 }
 

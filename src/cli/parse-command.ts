@@ -11,7 +11,7 @@ import type { ParseFailure } from '../domain/access-event.js';
 import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { EventJsonSerializer } from './event-json-serializer.js';
 import { checkFormatOption, wrongFormatHint } from './format-option.js';
 import type { EventJsonWorkerData } from './event-json-worker.js';
@@ -98,7 +98,7 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
       },
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) {

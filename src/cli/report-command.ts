@@ -16,7 +16,7 @@ import { createEventBuilder } from '../parse/event-builder.js';
 import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import { type ParseOutput, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { buildAccessReport, renderAccessReportCsv, renderAccessReportMarkdown, reportPeriods } from './access-report.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { openLogFile } from './open-log-file.js';
 
@@ -94,10 +94,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
       },
     });
   } catch (error) {
-    // parseArgs takes `--since -1d` for two options and explains it in three lines: name the option instead
-    const ambiguous = /^Option '(--[a-z-]+)' argument is ambiguous/.exec((error as Error).message);
-    if (ambiguous !== null) throw new CliError(`${ambiguous[1]} needs a value, got an option-like "${args[args.indexOf(ambiguous[1] as string) + 1] ?? ''}"${ambiguous[1] === '--since' ? ': a period of whole days such as 30d or 2w' : ''}`);
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) {

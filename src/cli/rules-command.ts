@@ -12,7 +12,7 @@ import { formatRuleTestReport, runRuleTests } from '../detect/rule-test-runner.j
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 
 const HELP = `usage: jaga rules validate [DIR...] [--config FILE]
        jaga rules test [DIR...] [--config FILE] [--verbose]
@@ -65,7 +65,7 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string' }, rules: { type: 'string', multiple: true }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   if (parsed.values.help) {
     stdout.write(HELP);

@@ -3,7 +3,7 @@ import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { createLogger } from '../observe/logger.js';
 import { Agent } from '../pipeline/agent.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { packageVersion } from './package-version.js';
 
 const HELP = `usage: jaga run --config FILE [--log-level error|warn|info|debug] [--shutdown-deadline-ms N]
@@ -44,7 +44,7 @@ export async function runCommand(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const { values } = parsed;
   if (values.help) {

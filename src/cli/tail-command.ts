@@ -13,7 +13,7 @@ import { compileLogLinePrefix } from '../parse/log-line-prefix.js';
 import { LogEventReader } from '../pipeline/log-event-reader.js';
 import { fileNameGlob } from '../sources/file-name-glob.js';
 import { LogFolderSource } from '../sources/log-folder-source.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 
 const HELP = `usage: jaga tail [--format auto|stderr|csvlog|jsonlog] [--log-line-prefix STR] [--timezone IANA]
                  [--glob PATTERN] [--state DIR] [--start-at beginning|end] [--server NAME]
@@ -68,7 +68,7 @@ export async function tailCommand(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -85,7 +85,7 @@ export async function tailCommand(args: string[]): Promise<number> {
     compileLogLinePrefix(values['log-line-prefix'], values.timezone);
     if (values.glob !== undefined) fileNameGlob(values.glob);
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const dir = resolve(positionals[0]!);
   const info = await stat(dir).catch(() => null);

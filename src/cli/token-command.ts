@@ -4,7 +4,7 @@ import { StoreError } from '../domain/errors.js';
 import { AdminAuditLog } from '../http/admin-audit-log.js';
 import { HTTP_ROLES, type HttpRole, TokenNameTakenError, type TokenRecord, TokenRepository } from '../http/token-repository.js';
 import { readDaemonHandle } from '../pipeline/daemon-handle.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { DaemonApiError, DaemonClient } from './daemon-client.js';
 import { requireExistingStoreFolder } from './existing-store-folder.js';
 
@@ -65,7 +65,7 @@ export async function tokenCommand(args: string[], deps: TokenCommandDeps = {}):
       },
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw argumentsError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) {

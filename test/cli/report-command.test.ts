@@ -218,7 +218,7 @@ describe('jaga report access on a persisted ledger (--data-dir)', () => {
     await expect(report(['access', '--data-dir', dir, '--since', '7'])).rejects.toThrow('--since must be a period of whole days such as 30d or 2w, not "7"');
     await expect(report(['access', '--data-dir', dir, '--since', '0d'])).rejects.toThrow('--since must be at least 1d, not "0d"');
     await expect(report(['access', '--data-dir', dir, '--since', '1000000d'])).rejects.toThrow('--since must be at most 36500d (100 years), not "1000000d"');
-    await expect(report(['access', '--data-dir', dir, '--since', '-1d'])).rejects.toThrow('--since needs a value, got an option-like "-1d": a period of whole days such as 30d or 2w');
+    await expect(report(['access', '--data-dir', dir, '--since', '-1d'])).rejects.toThrow('--since needs a value (one that starts with "-" is written --since=VALUE)');
     await expect(report(['access', '--data-dir', dir, '--since', '12h'])).rejects.toThrow('--since must be whole days (the access ledger counts per UTC day), not "12h": e.g. --since 1d');
     await expect(report(['access', '--data-dir', dir, '--since', '36h'])).rejects.toThrow('not "36h": e.g. --since 2d');
     await expect(report(['inventory'])).rejects.toThrow('unknown report "inventory"');
