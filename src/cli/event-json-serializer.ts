@@ -63,8 +63,7 @@ function quote(text: string): string {
 
 /** `JSON.stringify(text)` for a string or null. */
 function quoteOrNull(text: string | null): string {
-  if (text === null) return 'null';
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+  return text === null ? 'null' : quote(text);
 }
 
 /** `JSON.stringify(value)` for a number or null: `null` for NaN and the infinities too. */

@@ -109,7 +109,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
     throw new CliError(`--since must be a period of whole days such as 30d or 2w, not "${values.since}"`);
   }
   // the access ledger counts per UTC day: a shorter or partial-day period cannot be honoured, so say so
-  if (periodMs < DAY_MS && periodMs % DAY_MS === 0) throw new CliError(`--since must be at least 1d, not "${values.since}"`);
+  if (periodMs === 0) throw new CliError(`--since must be at least 1d, not "${values.since}"`);
   if (periodMs > MAX_PERIOD_DAYS * DAY_MS) throw new CliError(`--since must be at most ${MAX_PERIOD_DAYS}d (100 years), not "${values.since}"`);
   if (periodMs < DAY_MS || periodMs % DAY_MS !== 0) {
     throw new CliError(`--since must be whole days (the access ledger counts per UTC day), not "${values.since}": e.g. --since ${Math.max(1, Math.ceil(periodMs / DAY_MS))}d`);
