@@ -83,45 +83,21 @@ export class FileRegistry {
 
   /**
    * Applies one scan of the folder (all matching regular files) and returns what changed.
+   * @param listAgain lists the folder again; when given, a listing that shows a file no tracked
+   *   file claims is checked by a second listing before any such file is started (see `claim`)
    * @throws file system errors other than a vanished file (EACCES, EMFILE, ...).
    */
-  async reconcile(scanned: readonly ScannedFile[], nowMs: number): Promise<FileChange[]> {
+  async reconcile(scanned: readonly ScannedFile[], nowMs: number, listAgain?: () => Promise<readonly ScannedFile[]>): Promise<FileChange[]> {
     const changes: FileChange[] = [];
-    const byInode = new Map(scanned.map((s) => [inodeKey(s), s]));
-    const claimed = new Set<string>();
-    const lost: TrackedFile[] = [];
-    const newest = this.ordered.at(-1);
-    for (const file of this.ordered) {
-      if (file.endable) continue;
-      const seen = byInode.get(inodeKey(file));
-      if (!seen) {
-        lost.push(file);
-        continue;
-      }
-      if (!(await this.stillHolds(file, seen, nowMs))) {
-        file.replaced = true;
-        lost.push(file);
-        continue;
-      }
-      claimed.add(inodeKey(seen));
-      if (file.gone) {
-        file.gone = false;
-        file.goneSize = -1;
-      }
-      if (file.path !== seen.path) {
-        changes.push({ event: 'rotated', identity: file.identity, path: seen.path, fields: { how: 'renamed', from: file.path } });
-        file.path = seen.path;
-      }
-      if (!file.isOpen && seen.size !== file.readOffset) await file.open(seen.path);
-      else if (file !== newest && file.isOpen && file.readOffset === file.knownSize && nowMs - file.lastGrowthAtMs > this.options.idleCloseMs) await file.close();
+    let pass = await this.claim(scanned, nowMs, changes);
+    if (listAgain && pass.unclaimed.some((u) => !this.isShadow(u))) {
+      // A file renamed while the folder was being listed can be missing from the listing: its old
+      // name was read by readdir, then stat found its successor there. Starting the successor now
+      // would read it before the renamed file's last records, so list again first (the rename
+      // happened before the successor existed, hence before this listing stat-ed it).
+      pass = await this.claim(await listAgain(), nowMs, changes);
     }
-
-    const unclaimed: Array<ScannedFile & { fingerprint: string }> = [];
-    for (const s of [...scanned].sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name))) {
-      if (claimed.has(inodeKey(s))) continue;
-      const fingerprint = await readHeadFingerprint(s);
-      if (fingerprint !== null) unclaimed.push({ ...s, fingerprint });
-    }
+    const { lost, unclaimed } = pass;
 
     const used = new Set<string>();
     let relist = false;
@@ -176,6 +152,60 @@ export class FileRegistry {
     return changes;
   }
 
+  /** True when `u` is a known copy of a live file (copytruncate's copy while the original holds the content). */
+  private isShadow(u: ScannedFile & { fingerprint: string }): boolean {
+    const of = this.shadows.get(inodeKey(u));
+    return of !== undefined && this.files.get(of)?.fingerprint === u.fingerprint;
+  }
+
+  /**
+   * Matches one listing to the tracked files (renames, reopen/close, truncation checks): returns the
+   * tracked files it lacks and the listed files no tracked file claims (with their head fingerprint,
+   * oldest modification first).
+   */
+  private async claim(
+    scanned: readonly ScannedFile[],
+    nowMs: number,
+    changes: FileChange[],
+  ): Promise<{ lost: TrackedFile[]; unclaimed: Array<ScannedFile & { fingerprint: string }> }> {
+    const byInode = new Map(scanned.map((s) => [inodeKey(s), s]));
+    const claimed = new Set<string>();
+    const lost: TrackedFile[] = [];
+    const newest = this.ordered.at(-1);
+    for (const file of this.ordered) {
+      if (file.endable) continue;
+      const seen = byInode.get(inodeKey(file));
+      if (!seen) {
+        lost.push(file);
+        continue;
+      }
+      if (!(await this.stillHolds(file, seen, nowMs))) {
+        file.replaced = true;
+        lost.push(file);
+        continue;
+      }
+      claimed.add(inodeKey(seen));
+      if (file.gone) {
+        file.gone = false;
+        file.goneSize = -1;
+      }
+      if (file.path !== seen.path) {
+        changes.push({ event: 'rotated', identity: file.identity, path: seen.path, fields: { how: 'renamed', from: file.path } });
+        file.path = seen.path;
+      }
+      if (!file.isOpen && seen.size !== file.readOffset) await file.open(seen.path);
+      else if (file !== newest && file.isOpen && file.readOffset === file.knownSize && nowMs - file.lastGrowthAtMs > this.options.idleCloseMs) await file.close();
+    }
+
+    const unclaimed: Array<ScannedFile & { fingerprint: string }> = [];
+    for (const s of [...scanned].sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name))) {
+      if (claimed.has(inodeKey(s))) continue;
+      const fingerprint = await readHeadFingerprint(s);
+      if (fingerprint !== null) unclaimed.push({ ...s, fingerprint });
+    }
+    return { lost, unclaimed };
+  }
+
   /** Re-reads the size of every open file. Returns true when one was found truncated (scan soon). */
   async refreshSizes(nowMs: number): Promise<boolean> {
     let replaced = false;
@@ -193,7 +223,19 @@ export class FileRegistry {
    * nothing is ready.
    */
   async next(nowMs: number): Promise<ReadStep | 'replaced' | null> {
-    for (const file of this.ordered) {
+    let sizesFreshBefore = 0;
+    for (let i = 0; i < this.ordered.length; i++) {
+      const file = this.ordered[i] as TrackedFile;
+      if (file.hasUnread() && i > sizesFreshBefore) {
+        // The writer finished an older file before it wrote this one, but the older file's size
+        // may have been seen before its last write: read the older open files' sizes now (after
+        // this file's), so that their last records come first.
+        sizesFreshBefore = i;
+        if (await this.olderFileGrew(i, nowMs)) {
+          i = -1;
+          continue;
+        }
+      }
       if (file.hasUnread()) {
         const outcome = await file.readChunk(this.options.chunkBytes, nowMs);
         if (outcome.kind === 'data') return { kind: 'data', file, offset: outcome.offset, bytes: outcome.bytes };
@@ -211,6 +253,17 @@ export class FileRegistry {
       }
     }
     return null;
+  }
+
+  /** Re-reads the sizes of the open files ordered before index `before`; true when one of them has lines to read. */
+  private async olderFileGrew(before: number, nowMs: number): Promise<boolean> {
+    let grew = false;
+    for (const older of this.ordered.slice(0, before)) {
+      if (!older.isOpen || older.endable || older.replaced) continue;
+      await older.refreshSize(nowMs);
+      grew ||= older.hasUnread();
+    }
+    return grew;
   }
 
   /** Files that delivered data since their last `idle` (and are marked idle now). */

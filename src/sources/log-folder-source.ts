@@ -7,7 +7,7 @@ import { fileNameGlob } from './file-name-glob.js';
 import { FileRegistry, type ReadStep } from './file-registry.js';
 import { FolderWatchHints } from './folder-watch-hints.js';
 import { DEFAULT_GLOB_BY_DESTINATION, pickLogDestination, type LogDestination } from './log-destination.js';
-import { scanFolder } from './scanned-file.js';
+import { scanFolder, type ScannedFile } from './scanned-file.js';
 import { Wakeup } from './wakeup.js';
 
 /** Options of a log folder source. */
@@ -233,7 +233,8 @@ export class LogFolderSource {
     const scanned = await this.guard('scan', () => scanFolder(this.options.dir, matcher), null);
     this.lastScanOk = scanned !== null;
     if (!scanned) return;
-    const changes = await this.guard('scan', () => this.registry.reconcile(scanned, Date.now()), []);
+    const listAgain = (): Promise<ScannedFile[]> => scanFolder(this.options.dir, matcher);
+    const changes = await this.guard('scan', () => this.registry.reconcile(scanned, Date.now(), listAgain), []);
     for (const change of changes) {
       this.fileEvent({ source: this.id, event: change.event }, { path: change.path, fingerprint: change.identity, ...change.fields });
     }

@@ -167,19 +167,10 @@ describe('jaga tail: following a folder', () => {
     const firstIds = new Set(first.events.map((e) => e.event.id));
     const repeats = second.events.filter((e) => firstIds.has(e.event.id)).map((e) => e.event.id);
     expect(repeats).toEqual([]);
-    // every record once, and each file's records in file order; the order ACROSS files after a restart is not held
-    // here: under load a rotated file's records are sometimes printed after its successor's (known, not yet fixed)
+    // every record once, in file order across the rotations and the restart
     const all = [...first.events, ...second.events];
-    expect(all.map((e) => e.event.id).sort()).toEqual([...expectedIds].sort());
-    const byFile = (events: AccessEvent[]): Map<string, unknown[]> => {
-      const files = new Map<string, unknown[]>();
-      for (const event of events) {
-        const file = event.source.fingerprint ?? '';
-        files.set(file, [...(files.get(file) ?? []), withoutPath(event)]);
-      }
-      return files;
-    };
-    expect(byFile(all.map((e) => e.event))).toEqual(byFile(parsed));
+    expect(all.map((e) => e.event.id)).toEqual(expectedIds);
+    expect(all.map((e) => withoutPath(e.event))).toEqual(parsed.map(withoutPath));
     expect(writer.rotations).toBeGreaterThan(rotationsAtFirstStop);
     expect(first.badStdoutLines.length + second.badStdoutLines.length).toBe(0);
   });

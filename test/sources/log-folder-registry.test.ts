@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, copyFileSync, renameSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileRegistry, type ReadStep } from '../../src/sources/file-registry.js';
@@ -138,5 +138,81 @@ describe('FileRegistry checkpoints while a scan is in progress', () => {
     await reconciling;
     expect(seen.length).toBeGreaterThan(2);
     expect(restored.checkpoints()).toEqual(saved);
+  });
+});
+
+describe('FileRegistry keeps file order across a rotation seen at an unlucky moment', () => {
+  it('reads an older file\'s last records before its successor\'s when the listing saw the older file before its last write', async () => {
+    const folder = tempFolder();
+    const writer = new LineWriter();
+    const active = join(folder.dir, 'pg.log');
+    writer.append(active, 4);
+    const registry = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: [], idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(folder.cleanup, () => registry.closeAll());
+    const scan = () => scanFolder(folder.dir, fileNameGlob('*.log'));
+    await registry.reconcile(await scan(), 0);
+    const first = await drain(registry, 0);
+    const before = await scan(); // this listing's stat of pg.log predates the writes below
+    const last = writer.append(active, 2);
+    renameSync(active, join(folder.dir, 'pg-1.log'));
+    const next = writer.append(active, 3);
+    const renamed = before.map((s) => ({ ...s, name: 'pg-1.log', path: join(folder.dir, 'pg-1.log') }));
+    const successor = (await scan()).filter((s) => s.name === 'pg.log');
+    await registry.reconcile([...renamed, ...successor], 10);
+    const steps = await drain(registry, 10);
+    expect(steps.map((s) => [s.file.path, s.offset])).toEqual([
+      [join(folder.dir, 'pg-1.log'), first[0]!.bytes.length],
+      [active, 0],
+    ]);
+    expect(steps.map((s) => s.bytes.toString()).join('')).toBe([...last, ...next].map((l) => `${l}\n`).join(''));
+  });
+
+  it('lists the folder again before starting a new file, so a file renamed during the listing is not read after its successor', async () => {
+    const folder = tempFolder();
+    const writer = new LineWriter();
+    const active = join(folder.dir, 'pg.log');
+    writer.append(active, 4);
+    const probe = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: [], idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    await probe.reconcile(await scanFolder(folder.dir, fileNameGlob('*.log')), 0);
+    for (const step of await drain(probe, 0)) probe.ack(step.file.identity, step.offset + step.bytes.length);
+    const saved = probe.checkpoints();
+    await probe.closeAll();
+    // while stopped, the server wrote 2 more records, rotated, and started the next file
+    const last = writer.append(active, 2);
+    renameSync(active, join(folder.dir, 'pg-1.log'));
+    const next = writer.append(active, 3);
+    const scan = () => scanFolder(folder.dir, fileNameGlob('*.log'));
+    // readdir saw only "pg.log" (before the rename), and its stat found the successor
+    const racy = (await scan()).filter((s) => s.name === 'pg.log');
+
+    const unlisted = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: saved, idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(folder.cleanup, () => unlisted.closeAll());
+    await unlisted.reconcile(racy, 10);
+    await unlisted.reconcile(await scan(), 20);
+    const withoutSecondListing = await drain(unlisted, 20);
+    expect(withoutSecondListing.map((s) => s.file.path)).toEqual([active, join(folder.dir, 'pg-1.log')]); // the order fault the second listing prevents
+
+    const registry = new FileRegistry({ startAt: 'beginning', chunkBytes: 65536, checkpoints: saved, idleCloseMs: 60_000, retiredKeepMs: 60_000 });
+    cleanups.push(() => registry.closeAll());
+    let listings = 0;
+    const changes = await registry.reconcile(racy, 10, async () => {
+      listings++;
+      return scan();
+    });
+    expect(listings).toBe(1);
+    expect(changes.map((c) => [c.path, c.fields.how])).toEqual([
+      [join(folder.dir, 'pg-1.log'), 'checkpoint'],
+      [active, 'new'],
+    ]);
+    const steps = await drain(registry, 10);
+    expect(steps.map((s) => s.bytes.toString()).join('')).toBe([...last, ...next].map((l) => `${l}\n`).join(''));
+    expect(steps.map((s) => s.file.path)).toEqual([join(folder.dir, 'pg-1.log'), active]);
+    // with nothing new in the listing, no second listing is made
+    writer.append(active, 1);
+    await registry.reconcile(await scan(), 30, async () => {
+      listings++;
+      return scan();
+    });
+    expect(listings).toBe(1);
   });
 });
