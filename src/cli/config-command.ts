@@ -1,4 +1,7 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { DaemonConfig } from '../config/daemon-config.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError } from '../domain/errors.js';
 import { argumentsError, CliError } from './cli-error.js';
@@ -9,7 +12,9 @@ const HELP = `usage: jaga config check --config FILE
 Validates FILE exactly as \`jaga run\` does (schema, environment overrides, *_FILE secrets, at least
 one source) without starting anything. Prints one line per problem (file:line: path: message, or
 VARIABLE (path): message for a value from the environment) and exits 1 when there is any; prints a
-summary without secrets and exits 0 when the config is valid. Exit 2 for bad usage.
+summary without secrets and exits 0 when the config is valid. A valid config whose log folder is
+missing, not a folder or not readable by this user gets a warning line per folder (stderr; exit
+still 0: the server may create it later, and \`jaga run\` waits for it). Exit 2 for bad usage.
 `;
 
 /** What the command writes to (tests inject them). */
@@ -47,6 +52,7 @@ export async function configCommand(args: string[], deps: ConfigCommandDeps = {}
     const { daemon } = config;
     const store = daemon.store.kind === 'postgres' ? 'postgres (url given)' : `embedded in ${daemon.store.dataDir}`;
     stdout.write(`${values.config}: ok: agent ${daemon.agentName}, store ${store}, sources ${daemon.sources.map((s) => `${s.name} (${s.type})`).join(', ')}\n`);
+    for (const warning of await logFolderWarnings(daemon.sources)) stderr.write(`${values.config}: warning: ${warning}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -54,4 +60,32 @@ export async function configCommand(args: string[], deps: ConfigCommandDeps = {}
     stderr.write(`${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
     return 1;
   }
+}
+
+/**
+ * One line per log_folder source whose folder this process cannot list now: missing, not a folder,
+ * or not readable and searchable by this user (e.g. `source "pg1": /var/log/postgresql: not readable
+ * by this user (EACCES); see README, "Reading the server's logs without root"`). Never throws.
+ */
+async function logFolderWarnings(sources: DaemonConfig['sources']): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const source of sources) {
+    if (source.type !== 'log_folder') continue;
+    const where = `source "${source.name}": ${source.path}`;
+    try {
+      if (!(await stat(source.path)).isDirectory()) {
+        warnings.push(`${where}: not a folder`);
+        continue;
+      }
+      await access(source.path, constants.R_OK | constants.X_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      warnings.push(
+        code === 'ENOENT'
+          ? `${where}: does not exist (yet); jaga run waits for it and reports log_source_error until it does`
+          : `${where}: not readable by this user (${code}); see README, "Reading the server's logs without root"`,
+      );
+    }
+  }
+  return warnings;
 }

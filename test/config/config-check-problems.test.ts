@@ -163,3 +163,32 @@ describe('jaga config check: the sections that pass the schema are checked in th
     expect(problems).toEqual(['<dir>/jaga.yaml:3: YAML syntax: Map keys must be unique']);
   });
 });
+
+describe('jaga config check: log folders it cannot list are warned about, the config stays valid', () => {
+  it('exits 0 with one warning per missing or non-folder log folder and none for a readable one', async () => {
+    const dir = await writeTree({
+      'logs/postgresql.log': '',
+      'not-a-folder': 'x',
+      'jaga.yaml': [
+        'sources:',
+        '  - { name: pg1, type: log_folder, path: logs }',
+        '  - { name: pg2, type: log_folder, path: missing }',
+        '  - { name: pg3, type: log_folder, path: not-a-folder }',
+        '',
+      ].join('\n'),
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    const sink = (lines: string[]) => ({ write: (text: string) => lines.push(text) }) as unknown as NodeJS.WritableStream;
+    const code = await configCommand(['check', '--config', join(dir, 'jaga.yaml')], { stdout: sink(out), stderr: sink(err), env: {} });
+    expect(code).toBe(0);
+    expect(out.join('')).toContain(': ok: ');
+    expect(err.join('').replaceAll(dir, '<dir>')).toBe(
+      [
+        '<dir>/jaga.yaml: warning: source "pg2": <dir>/missing: does not exist (yet); jaga run waits for it and reports log_source_error until it does',
+        '<dir>/jaga.yaml: warning: source "pg3": <dir>/not-a-folder: not a folder',
+        '',
+      ].join('\n'),
+    );
+  });
+});
