@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { loadConfigFile } from '../config/load-config-file.js';
@@ -80,6 +80,8 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     return 2;
   }
   const registry = deps.registry ?? DETECTOR_REGISTRY;
+  // show's positional is a rule id, not a folder
+  rejectFileArguments(sub, [...(sub === 'show' ? [] : parsed.positionals), ...(parsed.values.rules ?? [])]);
   if (sub === 'validate') {
     const ruleDirs = parsed.positionals.length > 0 ? parsed.positionals : (parsed.values.rules ?? detection.ruleDirs);
     const loaded = await load(detection, ruleDirs, registry, true, deps.now, stderr);
@@ -165,4 +167,22 @@ export function showRule(effective: EffectiveRuleDocument, rule: { type: string;
     }
   }
   return `${header.join('\n')}\n${doc.toString({ lineWidth: 0 })}`;
+}
+
+/**
+ * Rule folders given on the command line must be folders: a rule file given instead gets one
+ * usage line naming its folder (`/x/rules/a.yaml is a file; jaga rules validate takes rule folders
+ * (give its folder /x/rules)`) rather than a "cannot read folder (ENOTDIR)" per subfolder.
+ * @throws CliError (exit 2) for the first argument that names an existing file
+ */
+function rejectFileArguments(sub: string, dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    let file: boolean;
+    try {
+      file = statSync(dir).isFile();
+    } catch {
+      continue; // a missing folder is reported by the loader with the other problems
+    }
+    if (file) throw new CliError(`${dir} is a file; jaga rules ${sub} takes rule folders (give its folder ${dirname(dir)})`);
+  }
 }

@@ -94,4 +94,11 @@ describe('jaga rules show', () => {
     await expect(run(['show'])).rejects.toThrow(CliError);
     await expect(run(['valdate'])).rejects.toThrow('unknown subcommand "valdate" (did you mean "validate"?)');
   });
+
+  it('refuses a rule file given where a rule folder is expected, naming the folder to give instead', async () => {
+    const file = join(PACK, 'auth.yaml');
+    await expect(run(['validate', file])).rejects.toThrow(new CliError(`${file} is a file; jaga rules validate takes rule folders (give its folder ${PACK})`));
+    await expect(run(['test', file])).rejects.toThrow(`${file} is a file; jaga rules test takes rule folders (give its folder ${PACK})`);
+    await expect(run(['show', 'test.auth.brute_force', '--rules', file])).rejects.toThrow(`${file} is a file; jaga rules show takes rule folders (give its folder ${PACK})`);
+  });
 });
