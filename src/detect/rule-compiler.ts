@@ -89,6 +89,7 @@ export function compileRule(document: unknown, origin: { file: string; overlays:
   }
 
   dropMissingWhenMisspelled(problems);
+  placeMisplacedKeys(problems);
   if (problems.length > 0 || !parsed.success || condition === null || params?.params == null || module === undefined) {
     if (problems.length === 0) problems.push({ path: [], message: 'rule could not be compiled' });
     return { rule: null, problems, warnings };
@@ -109,6 +110,20 @@ function dropMissingWhenMisspelled(problems: PathProblem[]): void {
   for (let i = problems.length - 1; i >= 0; i--) {
     const p = problems[i] as PathProblem;
     if (p.path.length === 1 && p.message === 'missing required key' && suggested.has(String(p.path[0]))) problems.splice(i, 1);
+  }
+}
+
+/** Keys of the rule language that belong one level down: an unknown top-level key says where it goes. */
+const NESTED_KEYS: ReadonlyMap<string, string> = new Map([
+  ['condition', 'match.condition (the condition sits beside the selections, as in Sigma\'s detection block)'],
+]);
+
+/** `condition:` at the top level (a Sigma habit) says where it belongs rather than only "unknown key". */
+function placeMisplacedKeys(problems: PathProblem[]): void {
+  for (const p of problems) {
+    const key = p.path.length === 1 ? String(p.path[0]) : '';
+    const place = NESTED_KEYS.get(key);
+    if (place !== undefined && p.message === `unknown key "${key}"`) p.message = `unknown key "${key}": it goes under ${place}`;
   }
 }
 

@@ -84,7 +84,10 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
   const rules: CompiledRule[] = [];
   for (const entry of effective.values()) {
     const result = compileRule(entry.document, { file: entry.file, overlays: entry.overlays }, { registry: options.registry, selections, now, requireTests: options.requireTests ?? false });
-    for (const p of result.problems) report.problem({ ...entry.locate(p.path), ruleId: entry.id }, p.path, p.message);
+    // a rule's problems in line order (they are found check by check)
+    const located = result.problems.map((p) => ({ p, at: entry.locate(p.path) }));
+    located.sort((a, b) => Number(a.at.file !== entry.file) - Number(b.at.file !== entry.file) || (a.at.line ?? Infinity) - (b.at.line ?? Infinity));
+    for (const { p, at } of located) report.problem({ ...at, ruleId: entry.id }, p.path, p.message);
     for (const w of result.warnings) report.warning({ ...entry.locate(w.path), ruleId: entry.id }, w.path, w.message);
     if (result.rule) rules.push(result.rule);
   }

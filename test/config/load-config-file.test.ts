@@ -153,7 +153,7 @@ describe('loadConfigFile: environment overrides and *_FILE secrets', () => {
 
 describe('jaga config check', () => {
   it('prints a summary without secrets and exits 0 for a valid file, lists problems and exits 1 otherwise', async () => {
-    const dir = await writeTree({ 'jaga.yaml': SOURCE, 'bad.yaml': 'sources: []\nstroe: {}\n' });
+    const dir = await writeTree({ 'jaga.yaml': SOURCE, 'logs/postgresql.log': '', 'bad.yaml': 'sources: []\nstroe: {}\n' });
     const out: string[] = [];
     const err: string[] = [];
     const sink = (lines: string[]) => ({ write: (text: string) => lines.push(text) }) as unknown as NodeJS.WritableStream;

@@ -33,6 +33,20 @@ describe('one precise problem per mistake', () => {
     expect(await problemsOf({ 'auth.yaml': rule })).toEqual(['<dir>/auth.yaml:16: rule t.brute: exceptions[0].expire: unknown key "expire" (did you mean "expires"?)']);
   });
 
+  it('a top-level condition (a Sigma habit) says it goes under match', async () => {
+    expect(await problemsOf({ 'auth.yaml': `${THRESHOLD}condition: sel_fail\nwindow: 60s\ncount: 10\n${TWO_TESTS}` })).toEqual([
+      '<dir>/auth.yaml:11: rule t.brute: condition: unknown key "condition": it goes under match.condition (the condition sits beside the selections, as in Sigma\'s detection block)',
+    ]);
+  });
+
+  it("a rule's problems come in line order, whichever check found them", async () => {
+    // the schema finds the unknown key at line 11 and the bad window at line 12; the selection compiler the
+    // misspelled field at line 9, after them
+    const rule = THRESHOLD.replace('kind: auth_failure', 'kindd: auth_failure') + `condition: sel_fail\nwindow: 5x\ncount: 10\n${TWO_TESTS}`;
+    const problems = await problemsOf({ 'auth.yaml': rule });
+    expect(problems.map((p) => Number(/^<dir>\/auth\.yaml:(\d+):/.exec(p)?.[1]))).toEqual([9, 11, 12]);
+  });
+
   it('a wrong type', async () => {
     expect(await problemsOf({ 'auth.yaml': `${THRESHOLD}window: 60s\ncount: ten\n${TWO_TESTS}` })).toEqual([
       '<dir>/auth.yaml:12: rule t.brute: count: expected number, got "ten"',
@@ -105,8 +119,8 @@ describe('every problem reported together', () => {
     expect(problems).toEqual([
       '<dir>/a.yaml:8: rule t.one: match.sel.usr: unknown field "usr" (did you mean "user"?)',
       '<dir>/a.yaml:9: rule t.one: window: "window" is not a parameter of type match (match takes no parameters)',
-      '<dir>/a.yaml:27: rule t.two: count: must be >= 1',
       '<dir>/a.yaml:26: rule t.two: match.condition: unknown selection "other" at column 8',
+      '<dir>/a.yaml:27: rule t.two: count: must be >= 1',
       '<dir>/b.yaml:8: rule t.three: match.sel.kind: unknown event kind "eror" (did you mean "error"?); kinds: audit, connection, authentication, authorization, auth_failure, disconnection, error, app_access, other',
     ]);
   });

@@ -54,10 +54,10 @@ describe('baseline rule types', () => {
 
   it('report each bad parameter precisely: no unit, a negative threshold, an unknown entity, a key of another type', async () => {
     expect(await problemsOf({ 'b.yaml': `${VOLUME}bucket: 60\nthreshold: -1\nentities: [role, host]\ndormant_after: 7d\n${TESTS}` })).toEqual([
-      '<dir>/b.yaml:13: rule t.volume: dormant_after: "dormant_after" is not a parameter of type baseline_volume (baseline_volume takes min_history, min_samples, half_life, severity_ladder, raise_for_classes, max_entities, entities, bucket, table_classes, mad_floor, threshold)',
-      '<dir>/b.yaml:12: rule t.volume: entities[1]: expected one of role, role_table, got "host"',
       '<dir>/b.yaml:10: rule t.volume: bucket: expected a duration such as 30s, 5m, 1h or 7d, got 60',
       '<dir>/b.yaml:11: rule t.volume: threshold: must be > 0',
+      '<dir>/b.yaml:12: rule t.volume: entities[1]: expected one of role, role_table, got "host"',
+      '<dir>/b.yaml:13: rule t.volume: dormant_after: "dormant_after" is not a parameter of type baseline_volume (baseline_volume takes min_history, min_samples, half_life, severity_ladder, raise_for_classes, max_entities, entities, bucket, table_classes, mad_floor, threshold)',
     ]);
   });
 
