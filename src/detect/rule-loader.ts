@@ -116,7 +116,8 @@ function collectRules(ruleFiles: readonly YamlFile[], report: LoadReport): Map<s
       const document = value as Record<string, unknown>;
       const id = document.id;
       if (typeof id !== 'string' || id === '') {
-        report.problem({ ...location, line: source.lineOf(['id']) }, ['id'], id === undefined ? 'missing required key' : `expected a rule id string, got ${describe(id)}`);
+        const listed = id === undefined && Array.isArray(document.rules) ? ' (one rule per YAML document: separate rules with ---, each with schema and id at the top, not a rules: list)' : '';
+        report.problem({ ...location, line: source.lineOf(['id']) }, ['id'], id === undefined ? `missing required key${listed}` : `expected a rule id string, got ${describe(id)}`);
         continue;
       }
       if (document.schema !== RULE_SCHEMA_ID) {

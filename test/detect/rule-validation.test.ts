@@ -39,6 +39,12 @@ describe('one precise problem per mistake', () => {
     ]);
   });
 
+  it('a rules: list (several rules in one map) says rules are one per YAML document', async () => {
+    expect(await problemsOf({ 'auth.yaml': 'rules:\n  - id: t.one\n    title: One\n' })).toEqual([
+      '<dir>/auth.yaml:1: document 1: id: missing required key (one rule per YAML document: separate rules with ---, each with schema and id at the top, not a rules: list)',
+    ]);
+  });
+
   it("a rule's problems come in line order, whichever check found them", async () => {
     // the schema finds the unknown key at line 11 and the bad window at line 12; the selection compiler the
     // misspelled field at line 9, after them
