@@ -190,7 +190,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       });
       if (stopIntake.signal.aborted) return 0;
       say(`jaga demo: baselines learned ${seeded.events} events (${fmtTime(seeded.firstTimeMs)} to ${fmtTime(seeded.lastTimeMs)}) in ${((Date.now() - seedStartMs) / 1000).toFixed(1)} s`);
-      ({ token } = await prepareDemoStore({ dataDir, agent: config.daemon.agentName, state: seeded.state, logger }));
+      ({ token } = await prepareDemoStore({ dataDir, agent: config.daemon.agentName, state: seeded.state, ledger: seeded.ledger, logger }));
     } catch (error) {
       if (error instanceof StoreError) {
         process.stderr.write(`jaga demo: ${error.message}\n`);

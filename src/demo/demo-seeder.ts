@@ -1,5 +1,7 @@
 import type { DetectionConfig } from '../config/detection-config.js';
 import type { AccessEvent } from '../domain/access-event.js';
+import type { AccessLedgerDelta } from '../domain/access-ledger.js';
+import { AccessLedger } from '../detect/access-ledger.js';
 import { DetectionEngine, type EngineState } from '../detect/detection-engine.js';
 import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
 import { loadRuleSet } from '../detect/rule-loader.js';
@@ -51,6 +53,12 @@ export interface DemoSeedResult {
   /** first and last shifted event time, epoch ms (NaN without events) */
   firstTimeMs: number;
   lastTimeMs: number;
+  /**
+   * the history's access-ledger counts (per server, UTC day, role, relation and client; the rule
+   * set's catalog classifies the relations, as the live pipeline's ledger does), so that
+   * `jaga report access` on the demo compares the live run with the history
+   */
+  ledger: AccessLedgerDelta[];
 }
 
 /**
@@ -60,7 +68,8 @@ export interface DemoSeedResult {
  * live source would, enriched, filtered like the live pipeline (ignored roles / application
  * names), and run through an engine built from the same rule set the agent loads. Detections are
  * discarded; the engine's watermark ends at the history's last event. Its snapshot, committed as
- * the agent's engine state, makes the live agent start with warm baselines.
+ * the agent's engine state, makes the live agent start with warm baselines; the history's
+ * access-ledger counts (`ledger`) give the access report its past.
  *
  * @throws RuleLoadError when the rule set does not load; ConfigError from the generator (corpus
  *   unreadable, bad weeks/maxEvents)
@@ -70,6 +79,7 @@ export async function seedDemoEngine(options: DemoSeedOptions): Promise<DemoSeed
   const now = options.now ?? (() => new Date());
   const ruleSet = await loadRuleSet({ ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY, now: now() });
   const engine = new DetectionEngine(ruleSet.rules, ruleSet.context);
+  const ledger = new AccessLedger();
   const ignoredRoles = new Set(options.ignore.roles);
   const ignoredApps = options.ignore.applicationNames.map(globToRegExp);
   const parser = createLogParser({
@@ -101,6 +111,7 @@ export async function seedDemoEngine(options: DemoSeedOptions): Promise<DemoSeed
       options.enricher.enrich(event);
       result.events++;
       result.detectionsDiscarded += engine.process(event).length;
+      ledger.observe(event, ruleSet.catalog);
     },
   };
   const history = generateSyntheticHistory({ corpusDir: options.corpusDir, seed: options.seed, weeks: options.weeks, endAt: options.endAt, maxEvents: options.maxEvents });
@@ -116,7 +127,7 @@ export async function seedDemoEngine(options: DemoSeedOptions): Promise<DemoSeed
   }
   parser.endTo(sink);
   result.records = parser.records;
-  return { state: engine.snapshot(), ...result };
+  return { state: engine.snapshot(), ...result, ledger: ledger.drain() };
 }
 
 /** The live pipeline's application-name pattern: `*` matches any run of characters, the rest literally. */

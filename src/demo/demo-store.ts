@@ -1,6 +1,9 @@
+import { AccessLedgerRepository } from '../db/access-ledger-repository.js';
 import { DetectorStateRepository, ENGINE_STATE_COMPONENT } from '../db/detector-state-repository.js';
 import { openStore } from '../db/open-store.js';
 import type { EngineState } from '../detect/detection-engine.js';
+import type { AccessLedgerDelta } from '../domain/access-ledger.js';
+import type { SqlQueryable } from '../domain/sql-queryable.js';
 import { AdminAuditLog } from '../http/admin-audit-log.js';
 import { TokenRepository } from '../http/token-repository.js';
 import type { Logger } from '../observe/logger.js';
@@ -16,6 +19,11 @@ export interface DemoStoreSeed {
   agent: string;
   /** the warmed engine's snapshot (DemoSeedResult.state) */
   state: EngineState;
+  /**
+   * the history's access-ledger counts (DemoSeedResult.ledger); only the days the store has no
+   * ledger row for are added (a kept data folder seeded by an earlier demo is not counted twice)
+   */
+  ledger?: readonly AccessLedgerDelta[];
   logger?: Logger;
   /** wall clock; default now */
   now?: () => Date;
@@ -27,7 +35,8 @@ export interface DemoStoreSeed {
  * earlier run on a kept data folder is revoked first, since a token is shown only once; both
  * recorded in the admin audit log with actor `demo`), and stores `state` as
  * `agent`'s committed engine snapshot (`jaga_pipeline_state`, component `engine`: Agent restores
- * it at start, so the live engine starts with the history's baselines). The store is closed again
+ * it at start, so the live engine starts with the history's baselines), with the history's access
+ * ledger of the days not counted yet. The store is closed again
  * (the embedded store admits one process at a time).
  *
  * @returns the plain token (print it; the store keeps only its hash)
@@ -46,9 +55,19 @@ export async function prepareDemoStore(seed: DemoStoreSeed): Promise<{ token: st
       await audit.record({ at: now(), actor: 'demo', action: 'token_create', target: `token:${record.name}`, detail: { role: record.role } }, tx);
       return token;
     });
-    await store.transaction((tx) => new DetectorStateRepository(store).save(tx, seed.agent, ENGINE_STATE_COMPONENT, seed.state));
+    await store.transaction(async (tx) => {
+      await new DetectorStateRepository(store).save(tx, seed.agent, ENGINE_STATE_COMPONENT, seed.state);
+      if (seed.ledger !== undefined && seed.ledger.length > 0) await addLedgerOfNewDays(new AccessLedgerRepository(store), tx, seed.ledger);
+    });
     return { token: created };
   } finally {
     await store.close();
   }
+}
+
+/** Applies the deltas of the days (per server) that have no ledger row yet. */
+async function addLedgerOfNewDays(ledger: AccessLedgerRepository, tx: SqlQueryable, deltas: readonly AccessLedgerDelta[]): Promise<void> {
+  const days = deltas.map((d) => d.day).sort();
+  const counted = new Set((await ledger.query({ sinceDay: days[0] as string, untilDay: days.at(-1) as string }, tx)).map((row) => `${row.server}\0${row.day}`));
+  await ledger.apply(tx, deltas.filter((d) => !counted.has(`${d.server}\0${d.day}`)));
 }

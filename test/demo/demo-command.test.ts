@@ -245,6 +245,24 @@ describe('jaga demo --speed 16 --listen 127.0.0.1:0 --data-dir DIR', () => {
     expect((await stat(join(dir, 'jaga.yaml'))).isFile()).toBe(true);
     await expect(stat(join(dir, 'store.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   }, 20_000);
+
+  it('left an access ledger holding the seeded history: over 7 days only the attack run\'s role/table/client pairs are new', async () => {
+    const run = await runJaga(['report', 'access', '--data-dir', dir, '--since', '7d', '--format', 'csv'], { timeoutMs: 60_000 });
+    expect(run.code).toBe(0);
+    const rows = run.stdout.trim().split('\n').slice(1).map((line) => line.split(','));
+    const fresh = new Set(rows.filter((row) => row.at(-1) === 'true').map((row) => row.slice(1, 4).join(' ')));
+    expect([...fresh].sort()).toEqual([
+      'analyst public.customers 127.0.0.3', // A6: an unusual client reads pii
+      'backdoor public.customers 127.0.0.2',
+      'dba_admin public.customers 127.0.0.2',
+      'dba_admin public.customers_backup_2023 127.0.0.2',
+      'dba_admin public.payments 127.0.0.2',
+      'dba_admin public.support_tickets 127.0.0.2',
+      'dormant_ops public.payments 127.0.0.1', // A9: the dormant account wakes up
+    ]);
+    // the everyday pairs of the history are counted on the days before the attack run
+    expect(rows.filter((row) => row[1] === 'app_web' && row[10] === 'false').length).toBeGreaterThan(7);
+  }, 70_000);
 });
 
 describe('jaga demo --data-dir that cannot be made', () => {
