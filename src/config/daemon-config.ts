@@ -216,6 +216,7 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
       sources.push(Object.freeze({ type: 'app_access', name: source.name, url: url ?? '', pollIntervalMs: source.poll_interval ?? DAEMON_DEFAULTS.appPollIntervalMs }));
     }
   }
+  problems.push(...sharedFolderProblems(sources));
   if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
 
   const ownRoles = [store.kind === 'postgres' ? urlUser(store.url) : null, ...sources.map((s) => (s.type === 'app_access' ? urlUser(s.url) : null))];
@@ -233,6 +234,26 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
     ignore: Object.freeze(ignoreOf(input.ignore, unique(ownRoles.filter((r): r is string => r !== null)))),
     shutdownTimeoutMs: input.shutdown_timeout ?? DAEMON_DEFAULTS.shutdownTimeoutMs,
   });
+}
+
+/**
+ * Two log_folder sources reading the same files: the same folder without a glob that tells their
+ * files apart (no glob on either, or the same glob). A server logging to several destinations writes
+ * every record to each (.log, .csv, .json), so such sources count every event twice.
+ * @returns e.g. `sources[1].path: source "pg1-csv" reads the same folder as source "pg1" (/var/log/pg): ...`
+ */
+function sharedFolderProblems(sources: readonly SourceConfig[]): string[] {
+  const problems: string[] = [];
+  const folders = sources.map((source, index) => ({ source, index })).filter((s): s is { source: LogFolderSourceConfig; index: number } => s.source.type === 'log_folder');
+  for (const [at, later] of folders.entries()) {
+    const earlier = folders.slice(0, at).find((f) => f.source.path === later.source.path && (f.source.glob === null || later.source.glob === null || f.source.glob === later.source.glob));
+    if (earlier === undefined) continue;
+    problems.push(
+      `sources[${later.index}].path: source "${later.source.name}" reads the same folder as source "${earlier.source.name}" (${later.source.path}): ` +
+        'the server writes every record to each of its log destinations, so events would count twice; use one source per folder, or give each a glob that tells their files apart',
+    );
+  }
+  return problems;
 }
 
 /**

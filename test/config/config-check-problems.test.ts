@@ -192,3 +192,21 @@ describe('jaga config check: log folders it cannot list are warned about, the co
     );
   });
 });
+
+describe('jaga config check: two log_folder sources on the same files', () => {
+  it('is a problem when they share a folder without globs that tell their files apart, and fine with distinct globs', async () => {
+    const problems = await problemsOf(
+      [
+        'sources:',
+        '  - { name: pg1, type: log_folder, path: logs, format: stderr }',
+        '  - { name: pg1-csv, type: log_folder, path: ./logs/, format: csvlog }',
+        '  - { name: other-a, type: log_folder, path: shared, glob: "a-*.csv" }',
+        '  - { name: other-b, type: log_folder, path: shared, glob: "b-*.csv" }',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      '<dir>/jaga.yaml:3: sources[1].path: source "pg1-csv" reads the same folder as source "pg1" (<dir>/logs): the server writes every record to each of its log destinations, so events would count twice; use one source per folder, or give each a glob that tells their files apart',
+    ]);
+  });
+});
