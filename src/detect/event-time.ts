@@ -1,7 +1,8 @@
 import type { AccessEvent } from '../domain/access-event.js';
 
 let lastEvent: AccessEvent | null = null;
-let lastTimeMs = Number.NaN;
+/** the last event's time, ms (a typed array slot: V8 boxes a module-level double afresh at every assignment) */
+const lastTimeMs = new Float64Array([Number.NaN]);
 
 /**
  * The event time of `event` in epoch ms, or NaN when the time does not parse. AccessEvent times
@@ -12,9 +13,9 @@ let lastTimeMs = Number.NaN;
 export function eventTimeMs(event: AccessEvent): number {
   if (event !== lastEvent) {
     lastEvent = event;
-    lastTimeMs = parseIsoTimeMs(event.time);
+    lastTimeMs[0] = parseIsoTimeMs(event.time);
   }
-  return lastTimeMs;
+  return lastTimeMs[0] as number;
 }
 
 /** `YYYY-MM-DDTHH:MM:SS.mmmZ` → epoch ms without allocating; other shapes → `Date.parse`. */
