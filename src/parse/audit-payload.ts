@@ -1,4 +1,5 @@
 import type { AuditFields } from '../domain/access-event.js';
+import { StringInterner } from './string-interner.js';
 import { textAt } from './text-at.js';
 
 /**
@@ -121,8 +122,8 @@ export function parseAuditPayload(text: string): AuditFields | null {
 /*
  * The payload is read field by field in one pass, without an intermediate array: `scanField`
  * leaves the field it read in the module-level cursor below. Short repeated values (audit type,
- * class, command, object type and name) are taken from the previous payload when the text is
- * the same, which saves a string per field on the hot path. Rules are those of `splitCsv`.
+ * class, command, object type and name) come from `AuditColumnInterners`: one interned string
+ * per value, found without a slice when it was used recently. Rules are those of `splitCsv`.
  */
 
 /** `scanField` outcomes. */
@@ -178,19 +179,36 @@ function scanField(text: string, i: number): number {
   return UNQUOTED;
 }
 
-/** Last values of the short columns, reused when the next payload repeats them. */
-const recent: string[] = ['', '', '', '', ''];
+/**
+ * Where the payload parser takes the strings of its short columns (a few distinct values each):
+ * one `StringInterner` per column, so events carry one shared string per value.
+ */
+export interface AuditColumnInterners {
+  auditType: StringInterner;
+  auditClass: StringInterner;
+  command: StringInterner;
+  objectType: StringInterner;
+  objectName: StringInterner;
+}
 
-/** The field the cursor holds as a string; `slot` >= 0 reuses `recent[slot]` when it is the same text. */
-function fieldText(text: string, kind: number, slot: number): string {
-  if (kind === QUOTED) return fieldValue;
-  const length = fieldEnd - fieldStart;
-  if (slot < 0) return text.slice(fieldStart, fieldEnd);
-  const last = recent[slot] as string;
-  if (last.length === length && textAt(text, fieldStart, last)) return last;
-  const value = text.slice(fieldStart, fieldEnd);
-  recent[slot] = value;
-  return value;
+/** New interners for the short payload columns, each bounded to `maxValues` values (default 1,024). */
+export function createAuditColumnInterners(maxValues?: number): AuditColumnInterners {
+  return {
+    auditType: new StringInterner(maxValues),
+    auditClass: new StringInterner(maxValues),
+    command: new StringInterner(maxValues),
+    objectType: new StringInterner(maxValues),
+    objectName: new StringInterner(maxValues),
+  };
+}
+
+/** Used when the caller gives no interners. */
+const sharedColumns = createAuditColumnInterners();
+
+/** The field the cursor holds as a string; a short column's (`interner` given) is its interned string. */
+function fieldText(text: string, kind: number, interner: StringInterner | null): string {
+  if (kind === QUOTED) return interner === null ? fieldValue : interner.intern(fieldValue);
+  return interner === null ? text.slice(fieldStart, fieldEnd) : interner.internSlice(text, fieldStart, fieldEnd);
 }
 
 const PLACEHOLDER_LIST = [...PARAMETER_PLACEHOLDERS];
@@ -222,13 +240,19 @@ function fieldCount(text: string, kind: number): number | null | undefined {
 
 /**
  * `parseAuditPayload` of `text.slice(start)` without making that slice (the caller passes the
- * whole message and the length of its `AUDIT: ` prefix).
+ * whole message and the length of its `AUDIT: ` prefix). AUDIT_TYPE, CLASS, COMMAND, OBJECT_TYPE
+ * and OBJECT_NAME are interned in `columns` (default: interners shared by every caller that gives
+ * none).
  */
-export function parseAuditPayloadAt(text: string, start: number): AuditFields | null {
+export function parseAuditPayloadAt(
+  text: string,
+  start: number,
+  columns: AuditColumnInterners = sharedColumns,
+): AuditFields | null {
   quoteAt = -1;
   let kind = scanField(text, start);
   if (kind === MALFORMED || nextField < 0) return null;
-  const auditType = fieldText(text, kind, 0);
+  const auditType = fieldText(text, kind, columns.auditType);
   if (auditType.length === 0) return null;
 
   kind = scanField(text, nextField);
@@ -243,30 +267,30 @@ export function parseAuditPayloadAt(text: string, start: number): AuditFields | 
 
   kind = scanField(text, nextField);
   if (kind === MALFORMED || nextField < 0) return null;
-  const auditClass = fieldText(text, kind, 1);
+  const auditClass = fieldText(text, kind, columns.auditClass);
   if (auditClass.length === 0) return null;
 
   kind = scanField(text, nextField);
   if (kind === MALFORMED || nextField < 0) return null;
-  const command = fieldText(text, kind, 2);
+  const command = fieldText(text, kind, columns.command);
 
   kind = scanField(text, nextField);
   if (kind === MALFORMED || nextField < 0) return null;
-  const objectType = fieldText(text, kind, 3);
+  const objectType = fieldText(text, kind, columns.objectType);
 
   kind = scanField(text, nextField);
   if (kind === MALFORMED || nextField < 0) return null;
-  const objectName = fieldText(text, kind, 4);
+  const objectName = fieldText(text, kind, columns.objectName);
 
   kind = scanField(text, nextField);
   if (kind === MALFORMED || nextField < 0) return null;
-  const statement = fieldText(text, kind, -1);
+  const statement = fieldText(text, kind, null);
 
   kind = scanField(text, nextField);
   if (kind === MALFORMED) return null;
   const parameterKind = kind;
   const placeholder = kind === UNQUOTED ? placeholderAt(text) : null;
-  const parameter = placeholder ?? fieldText(text, kind, -1);
+  const parameter = placeholder ?? fieldText(text, kind, null);
 
   let rowCount: number | null = null;
   if (nextField >= 0) {

@@ -1,5 +1,6 @@
 import type { ParseFailureReason } from '../domain/access-event.js';
 import type { LogRecord } from './log-record.js';
+import type { ConnectionFromCache } from './connection-from-cache.js';
 import type { TimestampParser } from './timestamp-parser.js';
 
 /**
@@ -15,6 +16,7 @@ import type { TimestampParser } from './timestamp-parser.js';
  *
  * @param fields decoded columns, empty ones null (see `splitCsvFields`)
  * @param parseTime converts `log_time` / `session_start_time` to UTC epoch ms
+ * @param connections splits `connection_from` (and interns its host)
  * @returns the record, or the failure reason: `wrong_column_count` for any other column count,
  *   `bad_timestamp` when `log_time` is empty or not a PostgreSQL timestamp
  */
@@ -24,6 +26,7 @@ export function buildCsvlogRecord(
   byteLength: number,
   parseTime: TimestampParser,
   truncated: boolean,
+  connections: ConnectionFromCache,
 ): LogRecord | ParseFailureReason {
   const count = fields.length;
   if (count !== 23 && count !== 24 && count !== 26) return 'wrong_column_count';
@@ -32,7 +35,7 @@ export function buildCsvlogRecord(
   const timeMs = logTime === null ? null : parseTime(logTime);
   if (timeMs === null) return 'bad_timestamp';
   const sessionStart = f[8] ?? null;
-  const { host, port } = splitConnectionFrom(f[4] ?? null);
+  connections.split(f[4] ?? null);
   return {
     offset,
     byteLength,
@@ -40,8 +43,8 @@ export function buildCsvlogRecord(
     user: f[1] ?? null,
     database: f[2] ?? null,
     pid: toInteger(f[3] ?? null),
-    host,
-    port,
+    host: connections.host,
+    port: connections.port,
     session_id: f[5] ?? null,
     session_line: toInteger(f[6] ?? null),
     command_tag: f[7] ?? null,

@@ -12,6 +12,8 @@ import {
 } from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
 import { HeldBytesFramer } from './held-bytes-framer.js';
+import { StringInterner } from './string-interner.js';
+import { ConnectionFromCache } from './connection-from-cache.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
 import { textAt } from './text-at.js';
 
@@ -20,12 +22,27 @@ const CR = 0x0d;
 const QUOTE_CHAR = 0x22;
 /** Longest record whose column values are kept for reuse (a kept value keeps its record's text). */
 const MAX_REUSED_RECORD_CHARS = 4096;
+/** How `completeScanned` decodes a column of an all-ASCII record. */
+const FREE_TEXT = 0;
+const REUSED = 1;
+const SKIPPED = 2;
 /**
- * 1 for the columns whose values repeat from record to record (see `reusedFieldText`); 0 for
- * log_time (0) and the free-text columns: message (13), detail (14), hint (15),
- * internal_query (16), context (18), query (19).
+ * Column kinds: FREE_TEXT for log_time (0) and the free-text columns message (13), detail (14),
+ * hint (15), internal_query (16), context (18), query (19); SKIPPED for the columns no `LogRecord`
+ * field reads, internal_query_pos (17) and query_pos (20); REUSED for the columns whose values
+ * repeat from record to record (see `reusedFieldText`).
  */
-const REUSED_COLUMNS = Uint8Array.from({ length: MAX_COMMAS + 1 }, (_, k) => ([0, 13, 14, 15, 16, 18, 19].includes(k) ? 0 : 1));
+const COLUMN_KINDS = Uint8Array.from({ length: MAX_COMMAS + 1 }, (_, k) =>
+  [0, 13, 14, 15, 16, 18, 19].includes(k) ? FREE_TEXT : k === 17 || k === 20 ? SKIPPED : REUSED,
+);
+/**
+ * `COLUMN_KINDS` with `eventFieldsOnly`: also SKIPPED the columns of the `LogRecord` fields events
+ * are not built from: command_tag (7), session_start_time (8), virtual_transaction_id (9),
+ * transaction_id (10), internal_query (16), location (21), leader_pid (24), query_id (25).
+ */
+const EVENT_COLUMN_KINDS = COLUMN_KINDS.map((kind, k) => ([7, 8, 9, 10, 16, 21, 24, 25].includes(k) ? SKIPPED : kind));
+/** Columns whose values are interned: user_name (1), database_name (2), application_name (22). */
+const INTERNED_COLUMNS = [1, 2, 22];
 
 /**
  * Builds a `RecordFramer` for PostgreSQL csvlog files (23, 24 or 26 columns: PostgreSQL 12, 13,
@@ -34,6 +51,8 @@ const REUSED_COLUMNS = Uint8Array.from({ length: MAX_COMMAS + 1 }, (_, k) => ([0
  * Records end at a newline outside quotes; quoted fields may hold newlines, commas and doubled
  * quotes. Bytes are scanned as bytes and decoded per field (invalid UTF-8 becomes U+FFFD; a
  * multibyte character split across pushes is whole because an unfinished record is held as bytes).
+ * Repeated column values are shared between records; user, database, application name and the
+ * host of `connection_from` are interned (a `StringInterner` each per framer).
  * Times are converted to UTC with `options.timezone`. `options.maxRecordBytes` (default 1 MiB) is
  * raised to 64 when smaller.
  *
@@ -68,11 +87,20 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private readonly parseTime: TimestampParser;
   /** last kept value of each column (see `reusedFieldText`) */
   private readonly recent: string[] = new Array<string>(MAX_COMMAS + 1).fill('');
+  /** the pool of each interned column's values (null for the other columns) */
+  private readonly interners: (StringInterner | null)[] = Array.from({ length: MAX_COMMAS + 1 }, (_, k) =>
+    INTERNED_COLUMNS.includes(k) ? new StringInterner() : null,
+  );
+  /** how each column is decoded (`COLUMN_KINDS` or `EVENT_COLUMN_KINDS`) */
+  private readonly columnKinds: Uint8Array;
+  /** `connection_from` split into host (interned) and port */
+  private readonly connections = new ConnectionFromCache();
 
   constructor(options: FramerOptions) {
     super(options.startOffset ?? 0);
     this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
     this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
+    this.columnKinds = options.eventFieldsOnly === true ? EVENT_COLUMN_KINDS : COLUMN_KINDS;
   }
 
   protected override windowCleared(): void {
@@ -171,16 +199,19 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
       fields = new Array<string | null>(columns);
       let from = 0;
       const reuse = text.length <= MAX_REUSED_RECORD_CHARS;
-      for (let k = 0; k < columns - 1; k++) {
-        const comma = this.commas[k] as number;
-        fields[k] = REUSED_COLUMNS[k] === 1 ? this.reusedFieldText(text, from, comma, k, reuse) : csvFieldText(text, from, comma);
-        from = comma + 1;
+      const kinds = this.columnKinds;
+      for (let k = 0; k < columns; k++) {
+        const end = k < columns - 1 ? (this.commas[k] as number) : text.length;
+        const kind = kinds[k];
+        if (kind === REUSED) fields[k] = this.reusedFieldText(text, from, end, k, reuse);
+        else if (kind === SKIPPED) fields[k] = null;
+        else fields[k] = csvFieldText(text, from, end);
+        from = end + 1;
       }
-      fields[columns - 1] = this.reusedFieldText(text, from, text.length, columns - 1, reuse);
     } else {
       fields = splitCsvText(text).fields;
     }
-    const built = buildCsvlogRecord(fields, this.base + s, newline + 1 - s, this.parseTime, false);
+    const built = buildCsvlogRecord(fields, this.base + s, newline + 1 - s, this.parseTime, false, this.connections);
     if (typeof built === 'string') {
       this.resync(out, built, s, ce, newline + 1);
       return;
@@ -194,6 +225,7 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
    * kept, that earlier string: repeated values (user, database, host, severity, application name,
    * ...) then cost no new string, and events share them. Only values without `"` are kept, so an
    * equal raw range means an equal decoded value; `keep` false (a long record) keeps nothing new.
+   * User, database and application name (and the host of `connection_from`) are also interned.
    */
   private reusedFieldText(text: string, from: number, end: number, column: number, keep: boolean): string | null {
     if (from >= end) return null;
@@ -206,8 +238,11 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     }
     const previous = this.recent[column] as string;
     if (previous.length === b - a && b > a && textAt(text, a, previous)) return previous;
-    const value = csvFieldText(text, from, end);
-    if (keep && value !== null && value.indexOf('"') < 0) this.recent[column] = value;
+    let value = csvFieldText(text, from, end);
+    if (value === null) return null;
+    const interner = this.interners[column] as StringInterner | null;
+    if (interner !== null) value = interner.intern(value);
+    if (keep && value.indexOf('"') < 0) this.recent[column] = value;
     return value;
   }
 
@@ -215,7 +250,7 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private completeRecord(out: FramedRecordSink, s: number, contentEnd: number, recordEnd: number): void {
     const ce = contentEnd > s && this.buf[contentEnd - 1] === CR ? contentEnd - 1 : contentEnd;
     const { fields } = splitCsvFields(this.buf, s, ce);
-    const built = buildCsvlogRecord(fields, this.base + s, recordEnd - s, this.parseTime, false);
+    const built = buildCsvlogRecord(fields, this.base + s, recordEnd - s, this.parseTime, false, this.connections);
     if (typeof built === 'string') {
       this.resync(out, built, s, ce, recordEnd);
       return;
@@ -312,7 +347,7 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private finishOversize(out: FramedRecordSink, record: CsvOversizeRecord, endOffset: number): void {
     this.oversize = null;
     const byteLength = endOffset - record.startOffset;
-    const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true);
+    const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true, this.connections);
     out.push(typeof built === 'string' ? { failure: 'oversized', offset: record.startOffset, byteLength } : built);
   }
 }

@@ -1,5 +1,5 @@
 import type { AccessEvent, AuditFields, EventKind, EventSource, ParseFailure } from '../domain/access-event.js';
-import { parseAuditPayloadAt } from './audit-payload.js';
+import { createAuditColumnInterners, parseAuditPayloadAt } from './audit-payload.js';
 import { createIsoTimeFormatter } from './iso-time-formatter.js';
 import type { LogRecord } from './log-record.js';
 import { classifyMessage } from './message-classifier.js';
@@ -83,12 +83,14 @@ function known(value: string | null): string | null {
  *   (session, statement_id, substatement_id), where session is `session_id`, or `pid` when the
  *   format has no session id; when that first entry was not seen the placeholder stays. A
  *   session is forgotten at its disconnection; the memory is bounded by the options (or is
- *   `options.statementMemory` when given).
+ *   `options.statementMemory` when given). Its short columns (audit type, class, command, object
+ *   type and name) are interned per builder (`createAuditColumnInterners`: at most 1,024 values per column).
  */
 export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
   const memory = options.statementMemory ?? new StatementOnceTracker(options.maxTrackedSessions, options.maxTrackedSubstatements);
   const server = options.server;
   const formatTime = createIsoTimeFormatter();
+  const auditColumns = createAuditColumnInterners();
   // `${id}:${fingerprint}:` of the last origin seen (records of one file share it)
   let hasPrefix = false;
   let originId: string | null = null;
@@ -132,7 +134,7 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
         kind = 'audit';
         const state = record.sqlstate;
         sqlstate = state === null || state === '' || state === '00000' ? null : state;
-        const parsed = parseAuditPayloadAt(message, AUDIT_PREFIX.length);
+        const parsed = parseAuditPayloadAt(message, AUDIT_PREFIX.length, auditColumns);
         if (parsed === null) return { reason: record.truncated ? 'oversized' : 'bad_audit_payload', source, byteLength: record.byteLength };
         audit = carryStatement(parsed, sessionKey(record));
       } else {

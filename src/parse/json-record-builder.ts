@@ -20,6 +20,7 @@ import type { TimestampParser } from './timestamp-parser.js';
  *   text so no digit is lost.
  *
  * @param line the line's text, for exact big integers
+ * @param eventFieldsOnly leave null the fields events are not built from (`FramerOptions.eventFieldsOnly`)
  * @returns the record, or `bad_timestamp` when `timestamp` is absent or not a PostgreSQL timestamp
  */
 export function buildJsonlogRecord(
@@ -29,11 +30,13 @@ export function buildJsonlogRecord(
   byteLength: number,
   parseTime: TimestampParser,
   truncated: boolean,
+  eventFieldsOnly = false,
 ): LogRecord | ParseFailureReason {
   const timestamp = text(o.timestamp);
   const timeMs = timestamp === null ? null : parseTime(timestamp);
   if (timeMs === null) return 'bad_timestamp';
-  const sessionStart = text(o.session_start);
+  const full = !eventFieldsOnly;
+  const sessionStart = full ? text(o.session_start) : null;
   return {
     offset,
     byteLength,
@@ -45,23 +48,23 @@ export function buildJsonlogRecord(
     port: integer(o.remote_port),
     session_id: text(o.session_id),
     session_line: integer(o.line_num),
-    command_tag: text(o.ps),
+    command_tag: full ? text(o.ps) : null,
     sessionStartMs: sessionStart === null ? null : parseTime(sessionStart),
-    vxid: text(o.vxid),
-    xid: text(o.txid),
+    vxid: full ? text(o.vxid) : null,
+    xid: full ? text(o.txid) : null,
     severity: text(o.error_severity),
     sqlstate: text(o.state_code) ?? '00000',
     message: text(o.message) ?? '',
     detail: text(o.detail),
     hint: text(o.hint),
-    internal_query: text(o.internal_query),
+    internal_query: full ? text(o.internal_query) : null,
     context: text(o.context),
     statement: text(o.statement),
-    location: location(o),
+    location: full ? location(o) : null,
     application_name: text(o.application_name),
     backend_type: text(o.backend_type),
-    leader_pid: integer(o.leader_pid),
-    query_id: bigIntegerText(o.query_id, line),
+    leader_pid: full ? integer(o.leader_pid) : null,
+    query_id: full ? bigIntegerText(o.query_id, line) : null,
     truncated,
   };
 }

@@ -10,6 +10,8 @@ import {
 } from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
 import { HeldBytesFramer } from './held-bytes-framer.js';
+import type { LogRecord } from './log-record.js';
+import { StringInterner } from './string-interner.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
 
 const NEWLINE = 0x0a;
@@ -30,7 +32,8 @@ const MAX_TAIL_PIECES = 64;
  * `maxRecordBytes` bytes (the cut string value kept up to the cut) and the complete keys of its
  * last 64 KiB are kept, and it is emitted with `truncated: true`, or as an `oversized` failure
  * when not even its `timestamp` can be read. `options.maxRecordBytes` (default 1 MiB) is raised to
- * 64 when smaller.
+ * 64 when smaller. User, database, host and application name are interned (a `StringInterner`
+ * each per framer: records of one client share one string per value).
  *
  * @throws RangeError when `options.timezone` is not a known IANA zone
  */
@@ -52,12 +55,18 @@ class JsonlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private readonly maxRecordBytes: number;
   private readonly tailLimit: number;
   private readonly parseTime: TimestampParser;
+  private readonly eventFieldsOnly: boolean;
+  private readonly users = new StringInterner();
+  private readonly databases = new StringInterner();
+  private readonly hosts = new StringInterner();
+  private readonly applications = new StringInterner();
 
   constructor(options: FramerOptions) {
     super(options.startOffset ?? 0);
     this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
     this.tailLimit = Math.min(TAIL_BYTES, this.maxRecordBytes);
     this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
+    this.eventFieldsOnly = options.eventFieldsOnly === true;
   }
 
   get safeOffset(): number {
@@ -135,9 +144,18 @@ class JsonlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     const offset = this.base + s;
     const byteLength = recordEnd - s;
     const object = parseObject(line);
-    const built = object === null ? 'bad_json' : buildJsonlogRecord(object, line, offset, byteLength, this.parseTime, false);
-    out.push(typeof built === 'string' ? { failure: built, offset, byteLength } : built);
+    const built = object === null ? 'bad_json' : buildJsonlogRecord(object, line, offset, byteLength, this.parseTime, false, this.eventFieldsOnly);
+    out.push(typeof built === 'string' ? { failure: built, offset, byteLength } : this.interned(built));
     this.recStart = this.scanPos = recordEnd;
+  }
+
+  /** `record` with its user, database, host and application name interned (changed in place). */
+  private interned(record: LogRecord): LogRecord {
+    if (record.user !== null) record.user = this.users.intern(record.user);
+    if (record.database !== null) record.database = this.databases.intern(record.database);
+    if (record.host !== null) record.host = this.hosts.intern(record.host);
+    if (record.application_name !== null) record.application_name = this.applications.intern(record.application_name);
+    return record;
   }
 
   private keepTail(line: OversizeLine, from: number, to: number): void {
@@ -161,9 +179,9 @@ class JsonlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     const head = parseJsonObjectPrefix(line.head.toString('utf8'));
     const object = head === null ? null : { ...parseJsonObjectSuffix(tailText), ...head };
     const built =
-      object === null ? null : buildJsonlogRecord(object, tailText, line.startOffset, byteLength, this.parseTime, true);
+      object === null ? null : buildJsonlogRecord(object, tailText, line.startOffset, byteLength, this.parseTime, true, this.eventFieldsOnly);
     const failure: ParseFailureReason = 'oversized';
-    out.push(built === null || typeof built === 'string' ? { failure, offset: line.startOffset, byteLength } : built);
+    out.push(built === null || typeof built === 'string' ? { failure, offset: line.startOffset, byteLength } : this.interned(built));
     this.recStart = this.scanPos = recordEnd;
   }
 }

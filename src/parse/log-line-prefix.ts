@@ -1,6 +1,7 @@
 import { ConfigError } from '../domain/errors.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
-import { textAt } from './text-at.js';
+import { cachedTimeParser } from './cached-time-parser.js';
+import { StringInterner } from './string-interner.js';
 
 /**
  * The log_line_prefix fields of one stderr line, named like the `LogRecord` fields they fill.
@@ -108,7 +109,17 @@ interface Capture {
   slot: Slot;
   /** for `time` and `session_start`: a parser with its own one-minute cache */
   parseTime: TimestampParser | null;
+  /** for `user`, `database`, `application_name`, `host`/`hostport`: the matcher's pool of their values */
+  interner: StringInterner | null;
+  /** the value is stored as text (not converted to a number): worth reusing from the previous line */
+  keepsText: boolean;
 }
+
+/** Slots whose values are interned (a few distinct values, read by every later stage). */
+const INTERNED_SLOTS: ReadonlySet<Slot> = new Set<Slot>(['application_name', 'user', 'database', 'hostport', 'host']);
+
+/** Slots whose text is converted to a number (nothing to reuse). */
+const NUMERIC_SLOTS: ReadonlySet<Slot> = new Set<Slot>(['pid', 'leader_pid', 'time', 'epoch', 'session_line', 'session_start']);
 
 /** Pattern and slot of each escape (PostgreSQL docs, runtime-config-logging, log_line_prefix). */
 const ESCAPES: Record<string, { pattern: string; slot: Slot; groups: number }> = {
@@ -163,32 +174,6 @@ export function emptyLogLinePrefixMatch(): LogLinePrefixMatch {
   };
 }
 
-/**
- * Wraps `parseTime` for values already shaped like `%m`/`%t`/`%s` (`YYYY-MM-DD HH:MM:SS[.mmm] ZONE`):
- * consecutive lines share the minute and zone, so only the seconds and millis are recomputed.
- */
-function cachedTimeParser(parseTime: TimestampParser): TimestampParser {
-  let minute = '';
-  let zone = '';
-  let base = 0;
-  return (value: string): number | null => {
-    const hasMillis = value.charCodeAt(19) === 46;
-    const zoneAt = hasMillis ? 24 : 20;
-    const within =
-      ((value.charCodeAt(17) - 48) * 10 + value.charCodeAt(18) - 48) * 1000 +
-      (hasMillis ? (value.charCodeAt(20) - 48) * 100 + (value.charCodeAt(21) - 48) * 10 + value.charCodeAt(22) - 48 : 0);
-    if (minute !== '' && value.length - zoneAt === zone.length && textAt(value, 0, minute) && textAt(value, zoneAt, zone)) {
-      return base + within;
-    }
-    const ms = parseTime(value);
-    if (ms === null) return null;
-    minute = value.slice(0, 16);
-    zone = value.slice(zoneAt);
-    base = ms - within;
-    return ms;
-  };
-}
-
 /** Longest line whose captures are kept for reuse (bounds the memory the reuse holds on to). */
 const MAX_REUSED_LINE_CHARS = 4096;
 
@@ -207,6 +192,8 @@ const padded = (pattern: string, padding: number): string =>
  * (elog.c `process_log_prefix_padding`). `%q` makes everything after it optional (non-session
  * processes stop there). The prefix is compiled to one anchored RegExp that ends on a severity
  * word followed by `:  ` (two spaces), which is what disambiguates free-text values such as `%a`.
+ * The values of `%u %d %a %h` and the host of `%r` are interned (a `StringInterner` per escape and
+ * matcher: lines of one client share one string per value).
  *
  * Example: `compileLogLinePrefix('%m [%p] ').match('2026-11-29 17:17:16.517 UTC [14439] LOG:  hi')`
  * gives `{timeMs: 1795972636517, pid: 14439, severity: 'LOG', messageStart: 36, textStart: 42, ...}`.
@@ -279,7 +266,13 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
     flushLiteral();
     source += padded(spec.pattern, padding);
     const timed = spec.slot === 'time' || spec.slot === 'session_start';
-    captures.push({ group: groups + 1, slot: spec.slot, parseTime: timed ? cachedTimeParser(parseTime) : null });
+    captures.push({
+      group: groups + 1,
+      slot: spec.slot,
+      parseTime: timed ? cachedTimeParser(parseTime) : null,
+      interner: INTERNED_SLOTS.has(spec.slot) ? new StringInterner() : null,
+      keepsText: !NUMERIC_SLOTS.has(spec.slot),
+    });
     groups += spec.groups;
   }
   flushLiteral();
@@ -290,7 +283,7 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
   const severityGroup = groups + 1;
   const regex = new RegExp(source);
 
-  // Last value of each capture (and of the severity): a line that repeats it gets the earlier
+  // Last value of each text capture (and of the severity): a line that repeats it gets the earlier
   // string, so the copies the RegExp made die young instead of being kept by every event.
   const recent: string[] = captures.map(() => '');
   let recentSeverity = '';
@@ -327,9 +320,14 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
       const cap = captures[c] as Capture;
       let value = m[cap.group];
       if (value === undefined || value === '') continue;
-      const previous = recent[c] as string;
-      if (value === previous) value = previous;
-      else if (reuse) recent[c] = value;
+      if (cap.keepsText) {
+        const previous = recent[c] as string;
+        if (value === previous) value = previous;
+        else {
+          if (cap.interner !== null) value = cap.interner.intern(value);
+          if (reuse) recent[c] = value;
+        }
+      }
       switch (cap.slot) {
         case 'application_name':
           out.application_name = known(value);

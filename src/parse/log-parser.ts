@@ -70,7 +70,12 @@ export interface LogParser {
 
 /** Builds the framer of a format. @throws ConfigError for a bad stderr `logLinePrefix`. */
 function createFramer(options: LogParserOptions): StreamingRecordFramer {
-  const common = { startOffset: options.startOffset ?? 0, timezone: options.timezone ?? 'UTC', maxRecordBytes: options.maxRecordBytes };
+  const common = {
+    startOffset: options.startOffset ?? 0,
+    timezone: options.timezone ?? 'UTC',
+    maxRecordBytes: options.maxRecordBytes,
+    eventFieldsOnly: true,
+  };
   switch (options.format) {
     case 'stderr':
       return createStderrFramer({ ...common, logLinePrefix: options.logLinePrefix ?? '%m [%p] ' });

@@ -75,6 +75,12 @@ export interface FramerOptions {
   timezone?: string;
   /** largest record kept whole, bytes (default 1 MiB) */
   maxRecordBytes?: number;
+  /**
+   * csvlog and jsonlog: fill only the `LogRecord` fields an `AccessEvent` is built from (what
+   * `createLogParser` asks for); `command_tag`, `sessionStartMs`, `vxid`, `xid`, `internal_query`,
+   * `location`, `leader_pid` and `query_id` may then be null whatever the log says. Default false.
+   */
+  eventFieldsOnly?: boolean;
 }
 
 /** Default record size limit: 1 MiB. */
