@@ -17,7 +17,8 @@ interface StateRow {
 }
 
 /**
- * Reads and writes the `jaga_pipeline_state` table (migration 0007_pipeline_state): one JSON state
+ * Reads and writes the `jaga_pipeline_state` table (migrations 0007_pipeline_state and
+ * 0008_pipeline_state_json: a `json` column, kept as written): one JSON state
  * snapshot per (agent, component), e.g. `('db-eu-1', 'engine') → EngineState`. Writes take the
  * caller's transaction: the pipeline saves the snapshot in the same transaction as the source
  * checkpoints of the records it covers, so after a crash the restored state and the resumed read
@@ -28,7 +29,7 @@ export class DetectorStateRepository {
 
   /**
    * Writes (inserts or replaces) the snapshot of `component` for `agent`; `revision` grows by one.
-   * @param state any JSON-serialisable value (stored as jsonb)
+   * @param state any JSON-serialisable value (stored as `json`: the text of `JSON.stringify(state)`)
    * @throws TypeError when `state` is not JSON-serialisable (a caller bug); StoreError from the store
    */
   async save(tx: SqlQueryable, agent: string, component: string, state: unknown): Promise<void> {
@@ -36,7 +37,7 @@ export class DetectorStateRepository {
     if (json === undefined) throw new TypeError(`detector state of ${component} is not JSON-serialisable`);
     await tx.query(
       `INSERT INTO jaga_pipeline_state AS s (agent, component, state, revision, updated_at)
-       VALUES ($1, $2, $3::jsonb, 1, now())
+       VALUES ($1, $2, $3::json, 1, now())
        ON CONFLICT (agent, component) DO UPDATE
           SET state = EXCLUDED.state, revision = s.revision + 1, updated_at = EXCLUDED.updated_at`,
       [agent, component, json],

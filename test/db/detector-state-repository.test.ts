@@ -37,6 +37,17 @@ describe.each(DRIVERS)('DetectorStateRepository on %s', (driver) => {
     expect((await repo.load('b1', ENGINE_STATE_COMPONENT))?.state).toEqual({ n: 1 });
   });
 
+  it('stores the snapshot as the JSON text written (json stored EXTERNAL, not jsonb): the key order comes back as saved', async () => {
+    const state = { watermarkMs: 7, b: { zeta: 1, alpha: [3, 1.5, 'x'] }, a: null };
+    await store.transaction((tx) => repo.save(tx, 'd1', ENGINE_STATE_COMPONENT, state));
+    const loaded = await repo.load('d1', ENGINE_STATE_COMPONENT);
+    expect(JSON.stringify(loaded?.state)).toBe('{"watermarkMs":7,"b":{"zeta":1,"alpha":[3,1.5,"x"]},"a":null}');
+    const [column] = await store.query<{ type: string; storage: string }>(
+      "SELECT format_type(a.atttypid, a.atttypmod) AS type, a.attstorage AS storage FROM pg_attribute a WHERE a.attrelid = 'jaga_pipeline_state'::regclass AND a.attname = 'state'",
+    );
+    expect(column).toEqual({ type: 'json', storage: 'e' });
+  });
+
   it('refuses a state that is not JSON-serialisable and forgets an agent', async () => {
     await expect(store.transaction((tx) => repo.save(tx, 'c1', ENGINE_STATE_COMPONENT, undefined))).rejects.toThrow(TypeError);
     await store.transaction((tx) => repo.save(tx, 'c1', ENGINE_STATE_COMPONENT, { n: 1 }));
