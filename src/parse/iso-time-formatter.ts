@@ -20,23 +20,23 @@ const MILLIS_SUFFIX: readonly string[] = Array.from({ length: 1000 }, (_, ms) =>
  *   NaN, infinite), the same cases where `toISOString` would throw. Never throws.
  */
 export function createIsoTimeFormatter(): IsoTimeFormatter {
-  // NaN equals nothing: the first call never takes the cached answers
-  let lastMs = Number.NaN;
+  // [last time formatted, its second], ms: a typed array, since V8 boxes a double held in a
+  // closure variable afresh at every assignment. NaN equals nothing: the first call never takes the cached answers
+  const times = new Float64Array([Number.NaN, Number.NaN]);
   let lastText = '';
-  let secondMs = Number.NaN;
   /** `YYYY-MM-DDTHH:mm:ss.` of `secondMs` */
   let secondPrefix = '';
   return (timeMs: number): string | null => {
-    if (timeMs === lastMs) return lastText;
+    if (timeMs === times[0]) return lastText;
     if (Number.isInteger(timeMs) && timeMs >= 0 && timeMs < YEAR_10000_MS) {
       // floor division rather than `%`, which on doubles (times past 2^31) is a call out to fmod
       const second = Math.floor(timeMs / 1000) * 1000;
       const millis = timeMs - second;
-      if (second !== secondMs) {
+      if (second !== times[1]) {
         secondPrefix = new Date(second).toISOString().slice(0, 20);
-        secondMs = second;
+        times[1] = second;
       }
-      lastMs = timeMs;
+      times[0] = timeMs;
       lastText = secondPrefix + (MILLIS_SUFFIX[millis] as string);
       return lastText;
     }
