@@ -87,11 +87,15 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
         return ahead;
       }
       if (!onWorker.has(index)) return parseSegment(options, input);
+      // Let the worker's answers in (they wait for this thread's event loop) and keep it fed before
+      // choosing to parse ahead: without this turn, reads served from memory never yield, and this
+      // thread parsed several segments in a row while the worker sat idle with its answers unread.
+      await nextTurn();
+      feedWorker(index);
       if (worker.has(index)) return worker.result(index);
       const untaken = untakenAfter(index);
       if (untaken === undefined) return worker.result(index);
       parsedAhead.set(untaken.index, parseSegment(options, untaken));
-      // reading lets the worker's answers in (each read awaits I/O) and keeps it fed
       await readUpTo(index + READ_AHEAD_SEGMENTS);
       feedWorker(index);
     }
@@ -157,6 +161,11 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
   } finally {
     await worker.stop();
   }
+}
+
+/** Resolves after the event loop has run once (its pending messages and I/O callbacks included). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Parses one segment speculatively (fresh parser and memory). */
