@@ -20,14 +20,19 @@ const NO_DETECTIONS: Detection[] = [];
 export const MAX_OPEN_SESSIONS = 8;
 /** Distinct tables counted per session or bucket (more still count as this many). */
 export const MAX_DISTINCT_TABLES = 64;
-/** Closed spans a detector keeps for reuse beyond one per role (RoleBreadth.spare). */
+/** Closed spans a detector keeps for reuse beyond two per role (RoleBreadth.spare, RoleBreadth.secondSpare). */
 const MAX_SPARE_SPANS = 1024;
 
 /** A set of distinct table hashes (session or bucket) being counted. */
 interface TableSpan {
   /** session hash, or the bucket number */
   id: number;
-  /** the distinct table hashes in `tables[0, size)`; entries past `size` are left over from an earlier use */
+  /**
+   * the distinct table hashes, in the order added: the first in `first` (most spans hold one: an
+   * event then reads no list), the others in `tables[0, size - 1)`; entries past those are left
+   * over from an earlier use
+   */
+  first: number;
   tables: number[];
   size: number;
   lastMs: number;
@@ -43,11 +48,17 @@ interface RoleBreadth {
   lastSeenMs: number;
   bucket: TableSpan | null;
   sessions: TableSpan[];
+  /** the open session the role's last event counted in (null: none or closed since), tried before the list */
+  current: TableSpan | null;
   /** closed buckets' and sessions' distinct counts */
   hours: HistoryRing;
   sessionHistory: HistoryRing;
-  /** a closed span kept for the role's next bucket or session (null: none) */
+  /**
+   * closed spans kept for the role's next bucket and session (null: none): two, as a bucket and a
+   * session close for every hour a role works, so an hour's new bucket and session allocate nothing
+   */
   spare: TableSpan | null;
+  secondSpare: TableSpan | null;
 }
 
 /**
@@ -89,7 +100,7 @@ export class BreadthBaselineDetector implements Detector {
     if (tables.length === 0) return NO_DETECTIONS;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null };
+      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], current: null, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
       this.roles.set(user, role);
     }
     if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
@@ -106,21 +117,17 @@ export class BreadthBaselineDetector implements Detector {
       this.lastSessionHash = contextPairHash('session', sessionName);
     }
     const sessionId = this.lastSessionHash;
-    let session: TableSpan | undefined;
-    for (const open of role.sessions) {
-      if (open.id === sessionId) {
-        session = open;
-        break;
-      }
-    }
+    // a role's events mostly continue its last session: that span is tried first (the list holds each id once)
+    let session = role.current !== null && role.current.id === sessionId ? role.current : findSpan(role.sessions, sessionId);
     if (session === undefined) {
       session = this.openSpan(role, sessionId, timeMs);
       role.sessions.push(session);
+      role.current = session;
       if (role.sessions.length > MAX_OPEN_SESSIONS) {
         const oldest = role.sessions.reduce((a, b) => (b.lastMs < a.lastMs ? b : a));
         this.closeSession(role, oldest);
       }
-    }
+    } else role.current = session;
     // the session first, then the bucket (the order of their detections)
     const bySession = this.count(role, session, true, tables, bucketNo, timeMs, event, context, learn);
     const byBucket = this.count(role, role.bucket, false, tables, bucketNo, timeMs, event, context, learn);
@@ -145,7 +152,7 @@ export class BreadthBaselineDetector implements Detector {
   }
 
   snapshot(): unknown {
-    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), s.tables.slice(0, s.size)];
+    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), s.size === 0 ? [] : [s.first, ...s.tables.slice(0, s.size - 1)]];
     const roles: unknown[] = [];
     for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
     return { nextSweepMs: timeToJson(this.nextSweepMs), roles };
@@ -166,9 +173,11 @@ export class BreadthBaselineDetector implements Detector {
         user, server, firstSeenMs, lastSeenMs,
         bucket: bucket === null ? null : spanFromJson(bucket, `${at}.bucket`),
         sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
+        current: null,
         hours: HistoryRing.fromJson(hours, 1, `${at}.hours`),
         sessionHistory: HistoryRing.fromJson(sessionHistory, 1, `${at}.sessionHistory`),
         spare: null,
+        secondSpare: null,
       });
     }
     this.roles.clear();
@@ -243,15 +252,18 @@ export class BreadthBaselineDetector implements Detector {
     const at = sessions.indexOf(session);
     for (let i = at; i < sessions.length - 1; i++) sessions[i] = sessions[i + 1] as TableSpan;
     sessions.length--;
+    if (role.current === session) role.current = null;
     this.release(role, session);
   }
 
-  /** a span with no tables yet: the role's spare, else one of the detector's, else a new one */
+  /** a span with no tables yet: one of the role's spares, else one of the detector's, else a new one */
   private openSpan(role: RoleBreadth, id: number, timeMs: number): TableSpan {
     let span = role.spare;
-    if (span !== null) role.spare = null;
-    else span = this.spare.pop() ?? null;
-    if (span === null) return { id, tables: [], size: 0, lastMs: timeMs, fired: false, tainted: false };
+    if (span !== null) {
+      role.spare = role.secondSpare;
+      role.secondSpare = null;
+    } else span = this.spare.pop() ?? null;
+    if (span === null) return { id, first: 0, tables: [], size: 0, lastMs: timeMs, fired: false, tainted: false };
     span.id = id;
     span.lastMs = timeMs;
     span.fired = span.tainted = false;
@@ -259,20 +271,33 @@ export class BreadthBaselineDetector implements Detector {
     return span;
   }
 
-  /** keeps a closed span for reuse: as the role's spare, else among the detector's (up to MAX_SPARE_SPANS) */
+  /** keeps a closed span for reuse: as one of the role's spares, else among the detector's (up to MAX_SPARE_SPANS) */
   private release(role: RoleBreadth, span: TableSpan): void {
     if (role.spare === null) role.spare = span;
+    else if (role.secondSpare === null) role.secondSpare = span;
     else if (this.spare.length < MAX_SPARE_SPANS) this.spare.push(span);
   }
 }
 
+/** the span of `sessions` whose id is `id`, undefined when none */
+function findSpan(sessions: readonly TableSpan[], id: number): TableSpan | undefined {
+  for (let i = 0; i < sessions.length; i++) if ((sessions[i] as TableSpan).id === id) return sessions[i];
+  return undefined;
+}
+
 /** adds `table` to the span unless it holds it or MAX_DISTINCT_TABLES; true when added */
 function addTable(span: TableSpan, table: number): boolean {
-  const tables = span.tables;
   const size = span.size;
-  if (size >= MAX_DISTINCT_TABLES) return false;
-  for (let i = 0; i < size; i++) if (tables[i] === table) return false;
-  if (size < tables.length) tables[size] = table;
+  if (size === 0) {
+    span.first = table;
+    span.size = 1;
+    return true;
+  }
+  if (size >= MAX_DISTINCT_TABLES || span.first === table) return false;
+  const tables = span.tables;
+  const others = size - 1;
+  for (let i = 0; i < others; i++) if (tables[i] === table) return false;
+  if (others < tables.length) tables[others] = table;
   else tables.push(table);
   span.size = size + 1;
   return true;
@@ -283,7 +308,7 @@ function spanFromJson(value: unknown, where: string): TableSpan {
   const [id, lastMs, flags, tables] = a;
   if (typeof id !== 'number' || typeof lastMs !== 'number' || typeof flags !== 'number' || !Array.isArray(tables) || !tables.every((t) => Number.isInteger(t))) throw new Error(`${where}: expected [id, lastMs, flags, tables]`);
   // a copy: the span grows its list, which must not change the caller's snapshot (it may be restored again)
-  return { id, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: [...(tables as number[])], size: tables.length };
+  return { id, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, first: (tables[0] as number | undefined) ?? 0, tables: (tables as number[]).slice(1), size: tables.length };
 }
 
 /** The `baseline_breadth` plug-in (params: baseline-params.ts `breadthParamsSchema`). */

@@ -59,15 +59,22 @@ export class ContextSet {
 
   /** @throws Error naming `where` on a malformed value */
   static fromJson(value: unknown, where: string): ContextSet {
-    const set = new ContextSet();
+    return new ContextSet().loadJson(value, where);
+  }
+
+  /**
+   * Fills an empty set (a subclass instance: a role that is its own set) from `toJson` output.
+   * @throws Error naming `where` on a malformed value
+   */
+  loadJson(value: unknown, where: string): this {
     if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1])) throw new Error(`${where}: expected [hashes, hours]`);
     const [hashes, hours] = value as [unknown[], unknown[]];
     if (hashes.length !== hours.length || hashes.length > CONTEXT_SLOTS || ![...hashes, ...hours].every((n) => Number.isInteger(n))) throw new Error(`${where}: malformed context set`);
-    if (hashes.length > 0) set.grow(Math.min(CONTEXT_SLOTS, Math.max(FIRST_CAPACITY, hashes.length)));
-    set.hashes.set(hashes as number[]);
-    set.hours.set(hours as number[]);
-    set.size = hashes.length;
-    return set;
+    if (hashes.length > 0) this.grow(Math.min(CONTEXT_SLOTS, Math.max(FIRST_CAPACITY, hashes.length)));
+    this.hashes.set(hashes as number[]);
+    this.hours.set(hours as number[]);
+    this.size = hashes.length;
+    return this;
   }
 
   /** replaces the storage by one of `capacity` slots holding the current ones */

@@ -18,16 +18,25 @@ const NO_DETECTIONS: Detection[] = [];
 /** New contexts reported while they could not be learned (tainted events), per role: each fires once. */
 const REPORTED_SLOTS = 8;
 
-interface RoleContexts {
-  user: string;
-  server: string;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  /** events seen (the warm-up's sample count) */
-  events: number;
-  seen: ContextSet;
-  /** hashes of contexts reported but not learned, newest last */
-  reported: number[];
+/**
+ * A role's known contexts: the ContextSet itself (not a set it points to, so the look-up of an
+ * event's contexts reads one object less), with what the warm-up and explanations need.
+ */
+class RoleContexts extends ContextSet {
+  /**
+   * @param events events seen (the warm-up's sample count)
+   * @param reported hashes of contexts reported but not learned, newest last
+   */
+  constructor(
+    readonly user: string,
+    readonly server: string,
+    public firstSeenMs: number,
+    public lastSeenMs: number,
+    public events: number,
+    public reported: number[],
+  ) {
+    super();
+  }
 }
 
 /** One context value of an event: its kind (explanation key) and value. */
@@ -102,10 +111,10 @@ export class NewContextBaselineDetector implements Detector {
     const contextHashes = this.scratch;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, events: 0, seen: new ContextSet(), reported: [] };
+      role = new RoleContexts(user, event.server, timeMs, timeMs, 0, []);
       this.roles.set(user, role);
       const detection = this.watchRole && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
-      if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) role.seen.add(contextHashes[i] as number, hour);
+      if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) role.add(contextHashes[i] as number, hour);
       role.events++;
       return detection === null ? NO_DETECTIONS : [detection];
     }
@@ -123,13 +132,13 @@ export class NewContextBaselineDetector implements Detector {
     const hashes: number[] = [];
     for (const value of values) {
       const hash = contextPairHash(value.kind, value.value);
-      if (role.seen.has(hash) || role.reported.includes(hash)) continue;
+      if (role.has(hash) || role.reported.includes(hash)) continue;
       fresh.push(value);
       hashes.push(hash);
     }
     if (fresh.length === 0) return detection === null ? NO_DETECTIONS : [detection];
     if (!warm) {
-      if (learn) for (const hash of hashes) role.seen.add(hash, hour);
+      if (learn) for (const hash of hashes) role.add(hash, hour);
       return detection === null ? NO_DETECTIONS : [detection];
     }
     const observed = fresh.map((v) => `${v.kind}=${v.value}`).join('; ');
@@ -138,7 +147,7 @@ export class NewContextBaselineDetector implements Detector {
     const found = this.fire(role, event, context, timeMs, {
       method: 'first_seen',
       observed,
-      expected: `${role.seen.size} known contexts`,
+      expected: `${role.size} known contexts`,
       spread: 0,
       score: fresh.length,
       threshold: 1,
@@ -150,7 +159,7 @@ export class NewContextBaselineDetector implements Detector {
     }, `new ${observed}`, `new:${hashes.join(',')}`);
     const teach = learn && !isSevere(found.severity) && (detection === null || !isSevere(detection.severity));
     for (const hash of hashes) {
-      if (teach) role.seen.add(hash, hour);
+      if (teach) role.add(hash, hour);
       else {
         role.reported.push(hash);
         if (role.reported.length > REPORTED_SLOTS) role.reported.shift();
@@ -165,7 +174,7 @@ export class NewContextBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const roles: unknown[] = [];
-    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.events, r.seen.toJson(), [...r.reported]]);
+    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.events, r.toJson(), [...r.reported]]);
     return { firstEventMs: timeToJson(this.firstEventMs), roles };
   }
 
@@ -180,7 +189,7 @@ export class NewContextBaselineDetector implements Detector {
       if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || typeof events !== 'number' || !Array.isArray(reported) || !reported.every((h) => Number.isInteger(h))) {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, events, seen, reported]`);
       }
-      restored.push({ user, server, firstSeenMs, lastSeenMs, events, seen: ContextSet.fromJson(seen, `${at}.seen`), reported: [...(reported as number[])] }); // a copy: `reported` changes, the caller's snapshot must not
+      restored.push(new RoleContexts(user, server, firstSeenMs, lastSeenMs, events, [...(reported as number[])]).loadJson(seen, `${at}.seen`)); // a copy: `reported` changes, the caller's snapshot must not
     }
     this.roles.clear();
     for (const role of restored) this.roles.set(role.user, role);
@@ -264,7 +273,7 @@ export class NewContextBaselineDetector implements Detector {
 function hasFresh(role: RoleContexts, hashes: Int32Array, count: number): boolean {
   for (let i = 0; i < count; i++) {
     const hash = hashes[i] as number;
-    if (!role.seen.has(hash) && !role.reported.includes(hash)) return true;
+    if (!role.has(hash) && !role.reported.includes(hash)) return true;
   }
   return false;
 }

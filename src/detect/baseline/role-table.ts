@@ -39,8 +39,7 @@ export class RoleTable<S> {
 
   /** the state of `event.user`, undefined when none is held (or the event has no user) */
   of(event: AccessEvent): S | undefined {
-    const card = this.directory.cardOf(event);
-    return card === undefined ? undefined : (card.states[this.slot] as S | undefined);
+    return this.directory.stateOf(event, this.slot) as S | undefined;
   }
 
   get(user: string): S | undefined {

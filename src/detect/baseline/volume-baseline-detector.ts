@@ -14,8 +14,8 @@ import { HistoryRing, type RobustReference } from './history-ring.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 import { cannotReach, robustZ } from './robust-z.js';
+import { dropOldest, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
 
-const NONE = -2_147_483_648;
 const NO_DETECTIONS: Detection[] = [];
 /** Tables tracked per role (the least recently read is dropped when another comes). */
 export const MAX_TABLES_PER_ROLE = 32;
@@ -27,40 +27,8 @@ interface VolumeRole {
   role: VolumeEntity | null;
   /** table entities, oldest first (at most MAX_TABLES_PER_ROLE: a scan is cheaper than a Map) */
   tables: VolumeEntity[];
-}
-
-interface VolumeEntity {
-  table: boolean;
-  user: string;
-  relation: string | null;
-  classes: readonly string[];
-  server: string;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  /** running bucket number, NONE when none */
-  bucket: number;
-  /** newest closed bucket number */
-  closed: number;
-  /** running bucket: judged totals, and the totals of events allowed to teach */
-  rows: number;
-  statements: number;
-  learnRows: number;
-  learnStatements: number;
-  /** fired in the running bucket / fired high or critical (the bucket then does not teach) */
-  fired: boolean;
-  severe: boolean;
-  /** pid, session and statement id of the last statement counted for the role (pgaudit logs one line per relation) */
-  lastPid: number;
-  lastSession: string;
-  lastStatement: number;
-  history: HistoryRing;
-  /**
-   * references of the running bucket per measure, computed at most once per bucket (the ring
-   * changes only when one closes) and only when the measure may reach the threshold; undefined
-   * until then
-   */
-  refBucket: number;
-  refs: (RobustReference | null | undefined)[];
+  /** the table entity the role's last event read (null: none, or dropped since), tried before the list */
+  lastTable: VolumeEntity | null;
 }
 
 /**
@@ -122,7 +90,7 @@ export class VolumeBaselineDetector implements Detector {
     let out: Detection[] | null = null;
     let slot = this.entities.of(event);
     if (slot === undefined) {
-      slot = { lastSeenMs: timeMs, role: null, tables: [] };
+      slot = { lastSeenMs: timeMs, role: null, tables: [], lastTable: null };
       this.entities.set(user, slot);
     } else if (timeMs > slot.lastSeenMs) slot.lastSeenMs = timeMs;
     if (this.roles) {
@@ -147,12 +115,14 @@ export class VolumeBaselineDetector implements Detector {
       }
       const qualified = this.lastQualified;
       if (qualified !== null) {
-        let entity = tableEntity(slot.tables, qualified);
+        // a role's events mostly read the table of the one before: that entity is tried first
+        let entity = slot.lastTable !== null && slot.lastTable.relation === qualified ? slot.lastTable : tableEntity(slot.tables, qualified);
         if (entity === undefined) {
           entity = newEntity(true, user, qualified, this.lastClasses, event.server, timeMs);
           slot.tables.push(entity);
-          if (slot.tables.length > MAX_TABLES_PER_ROLE) dropOldest(slot.tables);
-        }
+          slot.lastTable = entity;
+          if (slot.tables.length > MAX_TABLES_PER_ROLE && dropOldest(slot.tables) === slot.lastTable) slot.lastTable = null;
+        } else slot.lastTable = entity;
         if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
         const found = this.fold(entity, bucket, rows, 1, timeMs, event, context, learn);
         if (found !== null) (out ??= []).push(found);
@@ -201,6 +171,7 @@ export class VolumeBaselineDetector implements Detector {
         throw new Error(`${at}: expected [table, user, relation, classes, server, 9 numbers, [pid, session, statement], history]`);
       }
       const [firstSeenMs, lastSeenMs, bucket, closed, rows, statements, learnRows, learnStatements, flags] = numbers as number[];
+      const history = HistoryRing.fromJson(a[15], 2, `${at}.history`);
       const entity: VolumeEntity = {
         table: table === 1,
         user,
@@ -220,9 +191,13 @@ export class VolumeBaselineDetector implements Detector {
         lastPid: last[0] as number,
         lastSession: last[1] as string,
         lastStatement: last[2] as number,
-        history: HistoryRing.fromJson(a[15], 2, `${at}.history`),
+        history,
+        samples: history.size,
+        lowRows: Number.NaN,
+        lowStatements: Number.NaN,
         refBucket: NONE,
-        refs: [undefined, undefined],
+        rowsRef: undefined,
+        statementsRef: undefined,
       };
       restored.push([user, entity]);
     }
@@ -230,7 +205,7 @@ export class VolumeBaselineDetector implements Detector {
     for (const [user, entity] of restored) {
       let slot = this.entities.get(user);
       if (slot === undefined) {
-        slot = { lastSeenMs: entity.lastSeenMs, role: null, tables: [] };
+        slot = { lastSeenMs: entity.lastSeenMs, role: null, tables: [], lastTable: null };
         this.entities.set(user, slot);
       }
       slot.lastSeenMs = Math.max(slot.lastSeenMs, entity.lastSeenMs);
@@ -257,20 +232,24 @@ export class VolumeBaselineDetector implements Detector {
       entity.learnRows += rows;
       entity.learnStatements += statements;
     }
-    if (entity.fired || statements === 0 || timeMs - entity.firstSeenMs < this.params.min_history || entity.history.size < this.params.min_samples) return null;
+    if (entity.fired || statements === 0 || timeMs - entity.firstSeenMs < this.params.min_history || entity.samples < this.params.min_samples) return null;
+    if (Number.isNaN(entity.lowRows)) {
+      entity.lowRows = entity.history.lowest(0);
+      entity.lowStatements = entity.history.lowest(1);
+    }
     // a measure whose bound stays below the threshold cannot be the one that fires: its reference is not needed
-    const skipRows = cannotReach(entity.rows, entity.history.lowest(0), this.params.mad_floor, this.params.threshold);
-    const skipStatements = cannotReach(entity.statements, entity.history.lowest(1), this.params.mad_floor, this.params.threshold);
+    const skipRows = cannotReach(entity.rows, entity.lowRows, this.params.mad_floor, this.params.threshold);
+    const skipStatements = cannotReach(entity.statements, entity.lowStatements, this.params.mad_floor, this.params.threshold);
     if (skipRows && skipStatements) return null;
     if (entity.refBucket !== bucket) {
       entity.refBucket = bucket;
-      entity.refs[0] = entity.refs[1] = undefined;
+      entity.rowsRef = entity.statementsRef = undefined;
     }
     let best = -1;
     let bestZ = Number.NEGATIVE_INFINITY;
     for (let m = 0; m < 2; m++) {
       if (m === 0 ? skipRows : skipStatements) continue;
-      const ref = (entity.refs[m] ??= entity.history.reference(m, bucket, this.params.bucket, this.params.half_life));
+      const ref = m === 0 ? (entity.rowsRef ??= this.reference(entity, 0, bucket)) : (entity.statementsRef ??= this.reference(entity, 1, bucket));
       if (ref === null) continue;
       const z = robustZ(m === 0 ? entity.rows : entity.statements, ref, this.params.mad_floor);
       if (z > bestZ) {
@@ -280,7 +259,7 @@ export class VolumeBaselineDetector implements Detector {
     }
     if (best < 0 || bestZ < this.params.threshold) return null;
     entity.fired = true;
-    const ref = entity.refs[best] as RobustReference;
+    const ref = (best === 0 ? entity.rowsRef : entity.statementsRef) as RobustReference;
     const observed = best === 0 ? entity.rows : entity.statements;
     const expected = round3(Math.expm1(ref.median));
     const spread = round3(Math.expm1(ref.median + Math.max(ref.mad, this.params.mad_floor)) - Math.expm1(ref.median));
@@ -317,8 +296,17 @@ export class VolumeBaselineDetector implements Detector {
     return detection;
   }
 
+  /** the reference for measure `m` (0 rows, 1 statements) when judging `bucket` */
+  private reference(entity: VolumeEntity, m: number, bucket: number): RobustReference | null {
+    return entity.history.reference(m, bucket, this.params.bucket, this.params.half_life);
+  }
+
   private close(entity: VolumeEntity): void {
-    if (!entity.severe && entity.learnStatements > 0) entity.history.pushValues(entity.bucket, entity.learnRows, entity.learnStatements);
+    if (!entity.severe && entity.learnStatements > 0) {
+      entity.history.pushValues(entity.bucket, entity.learnRows, entity.learnStatements);
+      entity.samples = entity.history.size;
+      entity.lowRows = entity.lowStatements = Number.NaN;
+    }
     entity.closed = entity.bucket;
     entity.bucket = NONE;
     entity.rows = entity.statements = entity.learnRows = entity.learnStatements = 0;
@@ -326,33 +314,6 @@ export class VolumeBaselineDetector implements Detector {
   }
 }
 
-function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number): VolumeEntity {
-  return {
-    table, user, relation, classes, server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: NONE, closed: NONE,
-    rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
-    history: new HistoryRing(2), refBucket: NONE, refs: [undefined, undefined],
-  };
-}
-
-/** the table entity of `relation` in a role's list, undefined when none */
-function tableEntity(tables: readonly VolumeEntity[], relation: string): VolumeEntity | undefined {
-  for (let i = 0; i < tables.length; i++) if ((tables[i] as VolumeEntity).relation === relation) return tables[i];
-  return undefined;
-}
-
-/** drops the least recently seen table entity of a role (the first of equals: oldest added) */
-function dropOldest(tables: VolumeEntity[]): void {
-  let oldest = -1;
-  let oldestMs = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < tables.length; i++) {
-    const lastSeenMs = (tables[i] as VolumeEntity).lastSeenMs;
-    if (lastSeenMs < oldestMs) {
-      oldestMs = lastSeenMs;
-      oldest = i;
-    }
-  }
-  if (oldest >= 0) tables.splice(oldest, 1);
-}
 
 /** The `baseline_volume` plug-in (params: baseline-params.ts `volumeParamsSchema`). */
 export const VOLUME_BASELINE_DETECTOR: DetectorModule<VolumeParams> = {
