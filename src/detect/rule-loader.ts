@@ -84,16 +84,14 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
   const rules: CompiledRule[] = [];
   for (const entry of effective.values()) {
     const result = compileRule(entry.document, { file: entry.file, overlays: entry.overlays }, { registry: options.registry, selections, now, requireTests: options.requireTests ?? false });
-    // a rule's problems in line order (they are found check by check)
-    const located = result.problems.map((p) => ({ p, at: entry.locate(p.path) }));
-    located.sort((a, b) => Number(a.at.file !== entry.file) - Number(b.at.file !== entry.file) || (a.at.line ?? Infinity) - (b.at.line ?? Infinity));
-    for (const { p, at } of located) report.problem({ ...at, ruleId: entry.id }, p.path, p.message);
+    for (const p of result.problems) report.problem({ ...entry.locate(p.path), ruleId: entry.id }, p.path, p.message);
     for (const w of result.warnings) report.warning({ ...entry.locate(w.path), ruleId: entry.id }, w.path, w.message);
     if (result.rule) rules.push(result.rule);
   }
   if (report.problems.length > 0) {
     const count = report.problems.length;
-    throw new RuleLoadError(`${count} rule load problem${count === 1 ? '' : 's'}:\n${report.problems.join('\n')}`, report.problems);
+    const problems = inPlaceOrder(report.problems, files);
+    throw new RuleLoadError(`${count} rule load problem${count === 1 ? '' : 's'}:\n${problems.join('\n')}`, problems);
   }
   const context: MatchContext = {
     lists: new Map([...lists].map(([name, values]) => [name, new Set(values.map((v) => v.toLowerCase()))])),
@@ -151,4 +149,22 @@ async function loadCatalog(source: CatalogDocument | string | null, report: Load
   if (parsed.success && parsed.data.schema === undefined) problems.push({ path: ['schema'], message: `missing required key (expected "${CATALOG_SCHEMA_ID}")` });
   for (const p of problems) report.problem({ file: source, line: document.lineOf(p.path) }, p.path, p.message);
   return parsed.success ? new DataCatalog([parsed.data]) : new DataCatalog();
+}
+
+/**
+ * Problems in the order of their places: files in the order they were read, then by line within a file (a
+ * problem of a whole file, `file: message`, first); problems naming none of `files` keep their place
+ * in front. The checks run document by document and pass by pass, so found order is not line order.
+ */
+function inPlaceOrder(problems: readonly string[], files: readonly string[]): string[] {
+  const fileRank = new Map([...new Set(files)].map((file, rank) => [file, rank]));
+  const byLength = [...fileRank.keys()].sort((a, b) => b.length - a.length);
+  const placed = problems.map((text, found) => {
+    const file = byLength.find((f) => text.startsWith(`${f}:`));
+    if (file === undefined) return { text, found, rank: -1, line: 0 };
+    const line = /^(\d+):/.exec(text.slice(file.length + 1));
+    return { text, found, rank: fileRank.get(file) as number, line: line ? Number(line[1]) : 0 };
+  });
+  placed.sort((a, b) => a.rank - b.rank || a.line - b.line || a.found - b.found);
+  return placed.map((p) => p.text);
 }

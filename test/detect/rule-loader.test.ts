@@ -169,8 +169,8 @@ describe('overlay problems', () => {
     expect(error).toBeInstanceOf(RuleLoadError);
     expect((error as RuleLoadError).problems.map((p) => p.replaceAll(dir, '<dir>'))).toEqual([
       '<dir>/local/site.yaml:2: rule t.mtch: id: overlay for unknown rule "t.mtch" (did you mean "t.match"?)',
-      '<dir>/extra/more.yaml:4: rule t.match: sevirity: unknown key "sevirity" (did you mean "severity"?)',
       '<dir>/local/site.yaml:7: rule t.match: window: "window" is not a parameter of type match (match takes no parameters)',
+      '<dir>/extra/more.yaml:4: rule t.match: sevirity: unknown key "sevirity" (did you mean "severity"?)',
       '<dir>/extra/most.yaml:9: rule t.match: exceptions[1].match.usr: unknown field "usr" (did you mean "user"?)',
     ]);
   });

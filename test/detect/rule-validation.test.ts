@@ -45,6 +45,12 @@ describe('one precise problem per mistake', () => {
     ]);
   });
 
+  it('problems of several documents of one file come in line order, a document without an id among them', async () => {
+    const rule = THRESHOLD.replace('kind: auth_failure', 'kindd: auth_failure') + `window: 60s\ncount: 10\n${TWO_TESTS}`;
+    const problems = await problemsOf({ 'auth.yaml': `${rule}---\nschema: jaga/rules/v1\ntitle: no id\n---\n${rule.replace('t.brute', 't.second')}` });
+    expect(problems.map((p) => Number(/^<dir>\/auth\.yaml:(\d+):/.exec(p)?.[1]))).toEqual([9, 21, 32]);
+  });
+
   it("a rule's problems come in line order, whichever check found them", async () => {
     // the schema finds the unknown key at line 11 and the bad window at line 12; the selection compiler the
     // misspelled field at line 9, after them
@@ -135,9 +141,9 @@ describe('every problem reported together', () => {
     const ok = `${ruleHead('t.dup', 'match')}match:\n  sel: { kind: error }\n${TWO_TESTS}`;
     const problems = await problemsOf({ 'a.yaml': ok, 'b.yaml': `${ok}---\ntitle: no id\n---\nfoo: [1, 2\n` });
     expect(problems).toEqual([
-      '<dir>/b.yaml:20: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
       '<dir>/b.yaml:2: rule t.dup: id: duplicate rule id: also defined at <dir>/a.yaml:2',
       '<dir>/b.yaml:17: document 2: id: missing required key',
+      '<dir>/b.yaml:20: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
   });
 
