@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
@@ -237,23 +237,36 @@ export function resolveDaemonConfig(input: DaemonConfigInput, baseDir: string, t
 }
 
 /**
- * Two log_folder sources reading the same files: the same folder without a glob that tells their
- * files apart (no glob on either, or the same glob). A server logging to several destinations writes
+ * Two log_folder sources reading the same files: the same folder (symbolic links resolved) without
+ * a glob that tells their files apart (no glob on either, or the same glob). A server logging to several destinations writes
  * every record to each (.log, .csv, .json), so such sources count every event twice.
  * @returns e.g. `sources[1].path: source "pg1-csv" reads the same folder as source "pg1" (/var/log/pg): ...`
  */
 function sharedFolderProblems(sources: readonly SourceConfig[]): string[] {
   const problems: string[] = [];
   const folders = sources.map((source, index) => ({ source, index })).filter((s): s is { source: LogFolderSourceConfig; index: number } => s.source.type === 'log_folder');
+  const real = new Map(folders.map((f) => [f.source, realFolder(f.source.path)]));
   for (const [at, later] of folders.entries()) {
-    const earlier = folders.slice(0, at).find((f) => f.source.path === later.source.path && (f.source.glob === null || later.source.glob === null || f.source.glob === later.source.glob));
+    const earlier = folders
+      .slice(0, at)
+      .find((f) => real.get(f.source) === real.get(later.source) && (f.source.glob === null || later.source.glob === null || f.source.glob === later.source.glob));
     if (earlier === undefined) continue;
     problems.push(
       `sources[${later.index}].path: source "${later.source.name}" reads the same folder as source "${earlier.source.name}" (${later.source.path}): ` +
-        'the server writes every record to each of its log destinations, so events would count twice; use one source per folder, or give each a glob that tells their files apart',
+        'the server writes every record to each of its log destinations, so events would count twice; read one destination per server ' +
+        '(one source per folder), or, for files of different servers in one folder, give each source a glob matching only its server\'s files',
     );
   }
   return problems;
+}
+
+/** The folder with symbolic links resolved, or the path as given when it does not exist (yet). */
+function realFolder(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

@@ -209,7 +209,7 @@ async function processStartMs(pid: number): Promise<number | null> {
 function heldError(dir: string, path: string, holder: StoreLockHolder): StoreError {
   const here = holder.hostname === hostname();
   const advice = here
-    ? 'stop that process first (jaga incidents and jaga token reach a running daemon through its HTTP API instead)'
+    ? 'stop that process first (jaga incidents list, show, ack, resolve and jaga token reach a running daemon through its HTTP API; incidents export and report access need it stopped, or a PostgreSQL store)'
     : `if host ${holder.hostname} no longer runs jaga on this folder, delete ${path}`;
   return new StoreError(
     `the embedded store ${dir} is in use by pid ${holder.pid} on host ${holder.hostname} since ${holder.startedAt}` +

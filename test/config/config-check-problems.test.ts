@@ -1,3 +1,4 @@
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configCommand } from '../../src/cli/config-command.js';
@@ -206,7 +207,17 @@ describe('jaga config check: two log_folder sources on the same files', () => {
       ].join('\n'),
     );
     expect(problems).toEqual([
-      '<dir>/jaga.yaml:3: sources[1].path: source "pg1-csv" reads the same folder as source "pg1" (<dir>/logs): the server writes every record to each of its log destinations, so events would count twice; use one source per folder, or give each a glob that tells their files apart',
+      '<dir>/jaga.yaml:3: sources[1].path: source "pg1-csv" reads the same folder as source "pg1" (<dir>/logs): the server writes every record to each of its log destinations, so events would count twice; read one destination per server (one source per folder), or, for files of different servers in one folder, give each source a glob matching only its server\'s files',
+    ]);
+  });
+
+  it('sees through a symbolic link to the same folder', async () => {
+    const dir = await writeTree({ 'logs/postgresql.log': '', 'jaga.yaml': 'sources:\n  - { name: pg1, type: log_folder, path: logs }\n  - { name: pg2, type: log_folder, path: link }\n' });
+    symlinkSync(join(dir, 'logs'), join(dir, 'link'));
+    const error = await loadConfigFile(join(dir, 'jaga.yaml'), {}, { requireSources: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.replaceAll(dir, '<dir>').split(': the server')[0])).toEqual([
+      '<dir>/jaga.yaml:3: sources[1].path: source "pg2" reads the same folder as source "pg1" (<dir>/link)',
     ]);
   });
 });

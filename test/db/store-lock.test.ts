@@ -75,7 +75,7 @@ describe('StoreLock', () => {
     expect(error.transient).toBe(false);
     expect(error.message).toBe(
       `the embedded store ${dir} is in use by pid ${sleeper.pid} on host ${hostname()} since ${startedAt} (node jaga.js); ` +
-        'stop that process first (jaga incidents and jaga token reach a running daemon through its HTTP API instead)',
+        'stop that process first (jaga incidents list, show, ack, resolve and jaga token reach a running daemon through its HTTP API; incidents export and report access need it stopped, or a PostgreSQL store)',
     );
     expect(JSON.parse(await readFile(join(dir, STORE_LOCK_FILE), 'utf8'))).toMatchObject({ pid: sleeper.pid });
   });
