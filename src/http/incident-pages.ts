@@ -33,12 +33,22 @@ function deadlinesHtml(incident: IncidentJson, now: Date): string {
 }
 
 /** Body of `/ui/incidents`: the live incidents (severity, title, entity, age, status, regulatory time left). */
+/**
+ * An incident's age for the list. Event times come from the monitored server's log: when its clock
+ * runs ahead of jaga's (or the demo replays faster than real time), first_seen is in the future and
+ * the cell says so (`in 4m 18s`) instead of showing it as old.
+ */
+function ageHtml(ageMs: number): string {
+  if (ageMs >= 0) return humanDuration(ageMs);
+  return `<span title="first seen is later than this page's clock: the server's clock runs ahead">in ${humanDuration(-ageMs)}</span>`;
+}
+
 export function incidentListBody(incidents: readonly IncidentJson[], now: Date): string {
   if (incidents.length === 0) return '<h1>Open incidents</h1><p>No open or acknowledged incidents.</p>';
   const rows = incidents
     .map(
       (i) => `<tr><td>${severityBadge(i.severity)}</td><td><a href="/ui/incidents/${i.id}">#${i.id} ${escapeHtml(i.title)}</a></td>
-<td>${escapeHtml(entityText(i))}</td><td>${humanDuration(now.getTime() - Date.parse(i.first_seen))}</td>
+<td>${escapeHtml(entityText(i))}</td><td>${ageHtml(now.getTime() - Date.parse(i.first_seen))}</td>
 <td class="status">${escapeHtml(i.status)}</td><td>${deadlinesHtml(i, now)}</td></tr>`,
     )
     .join('\n');

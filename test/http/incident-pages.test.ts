@@ -39,6 +39,11 @@ describe('page rendering', () => {
     expect(html).toContain('<span class="overdue" title="Past &lt;due&gt;">short: overdue by 12h</span><br><span title="GDPR Art. 33">gdpr_art33: 2d left</span>');
   });
 
+  it('shows an incident first seen after the page clock (a server clock ahead, a fast demo) as "in ...", not as old', () => {
+    const ahead = incidentListBody([toIncidentDetailJson(incident({ firstSeen: new Date(NOW.getTime() + 258_000) }))], NOW);
+    expect(ahead).toContain(`<td><span title="first seen is later than this page's clock: the server's clock runs ahead">in 4m 18s</span></td>`);
+  });
+
   it('shows evidence as normalised statements with $n constants and no action forms for a viewer', () => {
     const detail = { ...toIncidentDetailJson(incident()), timeline: [] };
     const viewer = incidentDetailBody(detail, { canAct: false, csrfToken: 'tok' }, NOW, null);
