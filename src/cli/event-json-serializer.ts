@@ -66,6 +66,24 @@ function quoteOrNull(text: string | null): string {
   return text === null ? 'null' : quote(text);
 }
 
+/**
+ * One field's last value and its JSON form: `of(text)` is `JSON.stringify(text)` (`null` for null),
+ * without the escape check when `text` is the value of the previous call. For the values the
+ * parser interns, a repeat is the same string object: the check is then a pointer compare.
+ */
+class LastQuoted {
+  private value: string | null = null;
+  private json = 'null';
+
+  of(text: string | null): string {
+    if (text !== this.value) {
+      this.value = text;
+      this.json = quoteOrNull(text);
+    }
+    return this.json;
+  }
+}
+
 /** `JSON.stringify(value)` for a number or null: `null` for NaN and the infinities too. */
 function numberOrNull(value: number | null): string {
   return value !== null && Number.isFinite(value) ? `${value}` : 'null';
@@ -85,7 +103,10 @@ function quoteArray(values: readonly string[]): string {
  * rather than by JSON.stringify walking the object: each string is written as it is unless it
  * needs an escape, and the parts many events share are made once: `query` (the enricher's frozen
  * `QueryFacts`, shared by the events of one statement shape: remembered per object), `server`, and
- * `source` up to its `offset` (the same for every record of a file).
+ * `source` up to its `offset` (the same for every record of a file). The short fields whose value
+ * usually repeats from one event to the next (kind, user, database, client, application, backend
+ * type, severity, pgaudit type, class, command, object type and name) keep their last value's JSON
+ * (one value per field: nothing grows).
  *
  * The event must have the builder's shape (source keys `id, file, fingerprint, offset`, query keys
  * as the enricher's); tests check it against events the builder and the enricher made. `app`
@@ -101,6 +122,19 @@ export class EventJsonSerializer {
   private sourceFingerprint: string | null = null;
   /** `{"id":...,"file":...,"fingerprint":...,"offset":` of the source above, or null before one */
   private sourceHead: string | null = null;
+  // each short field's last value and its JSON (see the class comment)
+  private readonly kind = new LastQuoted();
+  private readonly user = new LastQuoted();
+  private readonly database = new LastQuoted();
+  private readonly client = new LastQuoted();
+  private readonly application = new LastQuoted();
+  private readonly backendType = new LastQuoted();
+  private readonly severity = new LastQuoted();
+  private readonly auditType = new LastQuoted();
+  private readonly auditClass = new LastQuoted();
+  private readonly command = new LastQuoted();
+  private readonly objectType = new LastQuoted();
+  private readonly objectName = new LastQuoted();
 
   /** `JSON.stringify(event)`, one line (no newline). */
   serialize(event: AccessEvent): string {
@@ -112,17 +146,29 @@ export class EventJsonSerializer {
     // twice as slow as JSON.stringify on csvlog and jsonlog events (bench/parse-serializer.js)
     return (
       `{"id":${quote(event.id)},"time":${quote(event.time)},"server":${this.serverJson},"source":${this.source(event.source)}` +
-      `,"kind":${quote(event.kind)},"user":${quoteOrNull(event.user)},"database":${quoteOrNull(event.database)}` +
-      `,"client_addr":${quoteOrNull(event.client_addr)},"client_port":${numberOrNull(event.client_port)}` +
-      `,"application_name":${quoteOrNull(event.application_name)},"pid":${numberOrNull(event.pid)}` +
+      `,"kind":${this.kind.of(event.kind)},"user":${this.user.of(event.user)},"database":${this.database.of(event.database)}` +
+      `,"client_addr":${this.client.of(event.client_addr)},"client_port":${numberOrNull(event.client_port)}` +
+      `,"application_name":${this.application.of(event.application_name)},"pid":${numberOrNull(event.pid)}` +
       `,"session_id":${quoteOrNull(event.session_id)},"session_line":${numberOrNull(event.session_line)}` +
-      `,"backend_type":${quoteOrNull(event.backend_type)},"severity":${quoteOrNull(event.severity)}` +
+      `,"backend_type":${this.backendType.of(event.backend_type)},"severity":${this.severity.of(event.severity)}` +
       `,"sqlstate":${quoteOrNull(event.sqlstate)},"message":${quoteOrNull(event.message)},"detail":${quoteOrNull(event.detail)}` +
       `,"hint":${quoteOrNull(event.hint)},"context":${quoteOrNull(event.context)},"statement":${quoteOrNull(event.statement)}` +
       `,"session_duration_ms":${numberOrNull(event.session_duration_ms)},"truncated":${event.truncated ? 'true' : 'false'}` +
-      `,"audit":${event.audit === null ? 'null' : auditJson(event.audit)}` +
+      `,"audit":${event.audit === null ? 'null' : this.audit(event.audit)}` +
       `,"query":${event.query === null ? 'null' : this.queryFacts(event.query)}` +
       `,"app":${event.app === null ? 'null' : JSON.stringify(event.app)}}`
+    );
+  }
+
+  /** `JSON.stringify(audit)`. */
+  private audit(audit: AuditFields): string {
+    const parameter = audit.parameter;
+    return (
+      `{"audit_type":${this.auditType.of(audit.audit_type)},"statement_id":${numberOrNull(audit.statement_id)}` +
+      `,"substatement_id":${numberOrNull(audit.substatement_id)},"class":${this.auditClass.of(audit.class)},"command":${this.command.of(audit.command)}` +
+      `,"object_type":${this.objectType.of(audit.object_type)},"object_name":${this.objectName.of(audit.object_name)}` +
+      `,"statement":${quote(audit.statement)},"parameter":${typeof parameter === 'string' ? quote(parameter) : quoteArray(parameter)}` +
+      `,"rows":${numberOrNull(audit.rows)}}`
     );
   }
 
@@ -147,14 +193,3 @@ export class EventJsonSerializer {
   }
 }
 
-/** `JSON.stringify(audit)`. */
-function auditJson(audit: AuditFields): string {
-  const parameter = audit.parameter;
-  return (
-    `{"audit_type":${quote(audit.audit_type)},"statement_id":${numberOrNull(audit.statement_id)}` +
-    `,"substatement_id":${numberOrNull(audit.substatement_id)},"class":${quote(audit.class)},"command":${quote(audit.command)}` +
-    `,"object_type":${quoteOrNull(audit.object_type)},"object_name":${quoteOrNull(audit.object_name)}` +
-    `,"statement":${quote(audit.statement)},"parameter":${typeof parameter === 'string' ? quote(parameter) : quoteArray(parameter)}` +
-    `,"rows":${numberOrNull(audit.rows)}}`
-  );
-}

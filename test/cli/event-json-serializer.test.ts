@@ -161,6 +161,26 @@ describe('EventJsonSerializer: exactly JSON.stringify(event)', () => {
     expect(serializer.serialize(third)).toContain('"source":{"id":"pg","file":"/b.log","fingerprint":"f2","offset":30}');
   });
 
+  it('writes a short field repeated from the previous event from its last JSON form, and follows every change: escaped values, null, a value back again', () => {
+    const serializer = new EventJsonSerializer();
+    const values = ['app"1', 'app"1', 'C:\\x', null, null, 'line\nbreak', '\ud800', '\ud800', '\ud83d\ude00', 'é', '\u2028', 'app"1', `app${'"'}1`, 'plain', 'plain'];
+    const base = { time: '2026-11-29T17:17:16.754Z', server: 'pg', source: { id: 'pg', file: '/l', fingerprint: 'f', offset: 0 } };
+    const lines: string[] = [];
+    values.forEach((value, i) => {
+      const event = blankAccessEvent({ ...base, id: `pg:f:${i}`, kind: i % 3 === 0 ? 'audit' : 'connection' });
+      [event.user, event.database, event.client_addr, event.application_name, event.backend_type, event.severity] = [value, value, value, value, value, value];
+      const text = value ?? 'SELECT';
+      event.audit = { audit_type: text, statement_id: i, substatement_id: 1, class: text, command: text, object_type: value, object_name: value, statement: 'select 1', parameter: '<not logged>', rows: null };
+      const line = serializer.serialize(event);
+      expect(line).toBe(JSON.stringify(event));
+      lines.push(line);
+    });
+    expect(lines[2]).toContain('"user":"C:\\\\x","database":"C:\\\\x","client_addr":"C:\\\\x"');
+    expect(lines[3]).toContain('"user":null,"database":null,"client_addr":null');
+    expect(lines[11]).toContain('"kind":"connection","user":"app\\"1"');
+    expect(lines[12]).toContain('"kind":"audit","user":"app\\"1"');
+  });
+
   it.each([
     ['stderr', `${CORPUS_BASE}.log`],
     ['csvlog', `${CORPUS_BASE}.csv`],
