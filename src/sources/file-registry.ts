@@ -57,6 +57,8 @@ export class FileRegistry {
   /** inode key of a copy of a live file → identity of that file */
   private readonly shadows = new Map<string, string>();
   private nextOrder = 0;
+  /** the file `next` delivered data from last (older files' sizes were re-read when it was started) */
+  private lastRead: TrackedFile | null = null;
   private scans = 0;
   private relistRequested = false;
 
@@ -226,10 +228,11 @@ export class FileRegistry {
     let sizesFreshBefore = 0;
     for (let i = 0; i < this.ordered.length; i++) {
       const file = this.ordered[i] as TrackedFile;
-      if (file.hasUnread() && i > sizesFreshBefore) {
+      if (file.hasUnread() && i > sizesFreshBefore && file !== this.lastRead) {
         // The writer finished an older file before it wrote this one, but the older file's size
         // may have been seen before its last write: read the older open files' sizes now (after
-        // this file's), so that their last records come first.
+        // this file's), so that their last records come first. Once per move to a later file: the
+        // writer does not go back to an older one, so the next chunks of this file need no check.
         sizesFreshBefore = i;
         if (await this.olderFileGrew(i, nowMs)) {
           i = -1;
@@ -238,7 +241,10 @@ export class FileRegistry {
       }
       if (file.hasUnread()) {
         const outcome = await file.readChunk(this.options.chunkBytes, nowMs);
-        if (outcome.kind === 'data') return { kind: 'data', file, offset: outcome.offset, bytes: outcome.bytes };
+        if (outcome.kind === 'data') {
+          this.lastRead = file;
+          return { kind: 'data', file, offset: outcome.offset, bytes: outcome.bytes };
+        }
         if (outcome.kind === 'replaced' && !file.endable) return 'replaced';
       }
       if (file.endable && !file.hasUnread()) {
