@@ -115,14 +115,13 @@ function quoteArray(values: readonly string[]): string {
 export class EventJsonSerializer {
   /** JSON of frozen query facts (a frozen object with frozen arrays cannot change) */
   private readonly queryJson = new WeakMap<QueryFacts, string>();
-  private server: string | null = null;
-  private serverJson = 'null';
   private sourceId: string | null = null;
   private sourceFile: string | null = null;
   private sourceFingerprint: string | null = null;
   /** `{"id":...,"file":...,"fingerprint":...,"offset":` of the source above, or null before one */
   private sourceHead: string | null = null;
   // each short field's last value and its JSON (see the class comment)
+  private readonly server = new LastQuoted();
   private readonly kind = new LastQuoted();
   private readonly user = new LastQuoted();
   private readonly database = new LastQuoted();
@@ -138,14 +137,10 @@ export class EventJsonSerializer {
 
   /** `JSON.stringify(event)`, one line (no newline). */
   serialize(event: AccessEvent): string {
-    if (event.server !== this.server) {
-      this.server = event.server;
-      this.serverJson = quote(event.server);
-    }
     // A concatenation (the UTF-8 write flattens it): building the line with Array#join instead was
     // twice as slow as JSON.stringify on csvlog and jsonlog events (bench/parse-serializer.js)
     return (
-      `{"id":${quote(event.id)},"time":${quote(event.time)},"server":${this.serverJson},"source":${this.source(event.source)}` +
+      `{"id":${quote(event.id)},"time":${quote(event.time)},"server":${this.server.of(event.server)},"source":${this.source(event.source)}` +
       `,"kind":${this.kind.of(event.kind)},"user":${this.user.of(event.user)},"database":${this.database.of(event.database)}` +
       `,"client_addr":${this.client.of(event.client_addr)},"client_port":${numberOrNull(event.client_port)}` +
       `,"application_name":${this.application.of(event.application_name)},"pid":${numberOrNull(event.pid)}` +
