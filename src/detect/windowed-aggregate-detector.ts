@@ -140,19 +140,63 @@ export abstract class WindowedAggregateDetector implements Detector {
     return NO_DETECTIONS;
   }
 
+  /**
+   * The detector's state as JSON-ready data: `{ watermarkMs, nextSweepMs, classSets, groups }`, where
+   * `classSets` lists each distinct data-class list once (first use first) and `groups` is
+   * `[key, { firedMaxMs, entries: [time ms, value, index into classSets][], recent: digests }][]`.
+   * A window holds one entry per event and most carry the same few class lists, so the table keeps
+   * a long window's snapshot small (it is written at every commit). Times are epoch ms (null for
+   * none).
+   */
   snapshot(): unknown {
-    const groups: [string, { firedMaxMs: number | null; entries: [number, ItemValue, Classes][]; recent: EventDigest[] }][] = [];
+    const classSets: Classes[] = [];
+    const indexByList = new Map<Classes, number>();
+    const indexByText = new Map<string, number>();
+    const classSetIndex = (classes: Classes): number => {
+      let index = indexByList.get(classes);
+      if (index === undefined) {
+        const text = classes.join(',');
+        index = indexByText.get(text);
+        if (index === undefined) {
+          index = classSets.push(classes) - 1;
+          indexByText.set(text, index);
+        }
+        indexByList.set(classes, index);
+      }
+      return index;
+    };
+    const groups: [string, { firedMaxMs: number | null; entries: [number, ItemValue, number][]; recent: EventDigest[] }][] = [];
     for (const [key, group] of this.groups.entries()) {
-      groups.push([key, { firedMaxMs: timeToJson(group.firedMaxMs), entries: group.window.entries(), recent: group.recent }]);
+      const entries = group.window.entries().map(([timeMs, value, classes]): [number, ItemValue, number] => [timeMs, value, classSetIndex(classes)]);
+      groups.push([key, { firedMaxMs: timeToJson(group.firedMaxMs), entries, recent: group.recent }]);
     }
-    return { watermarkMs: timeToJson(this.watermarkMs), nextSweepMs: timeToJson(this.nextSweepMs), groups };
+    return { watermarkMs: timeToJson(this.watermarkMs), nextSweepMs: timeToJson(this.nextSweepMs), classSets, groups };
   }
 
+  /**
+   * Replaces the state with `snapshot()`'s output. Also reads snapshots written before the
+   * `classSets` table existed, whose entries carry the class list itself: `[time ms, value, classes]`.
+   * @throws Error naming the field (e.g. `groups[2].entries[5]`) when the state is malformed; the
+   *   detector's state is unchanged then.
+   */
   restore(state: unknown): void {
     const where = `${this.rule.id} (${this.rule.type}) snapshot`;
     const record = asRecord(state, where);
     const restored: [string, AggregateGroup][] = [];
     const interned = new Map<string, Classes>();
+    const intern = (classes: readonly string[]): Classes => {
+      const classKey = classes.join(',');
+      let shared = interned.get(classKey);
+      if (shared === undefined) {
+        shared = Object.freeze([...classes]);
+        interned.set(classKey, shared);
+      }
+      return shared;
+    };
+    const classSets = record.classSets === undefined ? [] : asArray(record.classSets, `${where}.classSets`).map((raw, k) => {
+      if (!isClassList(raw)) throw new Error(`${where}.classSets[${k}]: expected a list of data classes`);
+      return intern(raw);
+    });
     for (const [i, entry] of asArray(record.groups, `${where}.groups`).entries()) {
       const at = `${where}.groups[${i}]`;
       const pair = asArray(entry, at);
@@ -163,14 +207,9 @@ export abstract class WindowedAggregateDetector implements Detector {
       for (const [j, raw] of asArray(body.entries, `${at}.entries`).entries()) {
         const item = asArray(raw, `${at}.entries[${j}]`);
         const classes = item[2];
-        if (typeof item[0] !== 'number' || !isItemValue(item[1]) || !Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) {
-          throw new Error(`${at}.entries[${j}]: expected [time ms, value, classes]`);
-        }
-        const classKey = classes.join(',');
-        let shared = interned.get(classKey);
-        if (shared === undefined) {
-          shared = Object.freeze([...(classes as string[])]);
-          interned.set(classKey, shared);
+        const shared = typeof classes === 'number' ? classSets[classes] : isClassList(classes) ? intern(classes) : undefined;
+        if (typeof item[0] !== 'number' || !isItemValue(item[1]) || shared === undefined) {
+          throw new Error(`${at}.entries[${j}]: expected [time ms, value, classes or an index into classSets]`);
         }
         window.insert(item[0], item[1], shared);
       }
@@ -245,4 +284,8 @@ function keepRecent(recent: EventDigest[], digest: EventDigest): void {
 
 function isItemValue(value: unknown): value is ItemValue {
   return typeof value === 'number' || typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+}
+
+function isClassList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((c) => typeof c === 'string');
 }

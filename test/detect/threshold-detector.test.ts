@@ -93,7 +93,7 @@ describe('ThresholdDetector', () => {
     run(engine, Array.from({ length: 8 }, (_, i) => failure(i)));
     const state = engine.snapshot().detectors['jaga.auth.brute_force']?.state as { groups: [string, { entries: unknown[][]; recent: unknown[] }][] };
     expect(state.groups).toHaveLength(1);
-    expect(state.groups[0]?.[1].entries).toEqual([4, 5, 6, 7].map((s) => [Date.parse(at(s)), 1, []]));
+    expect(state.groups[0]?.[1].entries).toEqual([4, 5, 6, 7].map((s) => [Date.parse(at(s)), 1, 0]));
     expect(state.groups[0]?.[1].recent).toHaveLength(8);
   });
 
