@@ -3,7 +3,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from '../domain/errors.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
 import { createEventBuilder } from '../parse/event-builder.js';
@@ -121,7 +120,7 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
   }
 
   const failureLog = createFailureLog();
-  if (!values['no-enrich']) keepWasmOnBaselineCompiler();
+  // libpg-query is compiled once, on V8's baseline compiler (see loadLibpgQuery); the worker thread's enricher reuses that code
   const enricher = values['no-enrich'] ? null : await QueryEnricher.create();
   const summary: ParseSummary = { records: 0, events: 0, failures: 0 };
 
@@ -145,20 +144,6 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
   }
   process.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;
-}
-
-/**
- * Keeps WebAssembly code compiled by V8's baseline compiler (Liftoff): no background recompiling
- * of hot functions with the optimizing compiler (TurboFan). For libpg-query (1.7 MB of wasm, whose
- * huge parser function is costly to optimise) that recompiling took about 1.5 CPU-s per thread of
- * `jaga parse`, more than the enricher's whole wasm running time (most statements are answered from
- * its cache). V8 flags are process-wide (the worker thread shares them) and apply to modules
- * compiled after this call: call it before libpg-query is loaded. V8 flags: --wasm-dynamic-tiering,
- * --wasm-tier-up (`node --v8-options`).
- */
-function keepWasmOnBaselineCompiler(): void {
-  setFlagsFromString('--no-wasm-dynamic-tiering');
-  setFlagsFromString('--no-wasm-tier-up');
 }
 
 interface ParseFileOptions {

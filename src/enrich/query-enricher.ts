@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { fingerprintSync, loadModule, normalizeSync, parseSync, type ParseResult } from 'libpg-query';
+import type { ParseResult } from 'libpg-query';
 import type { AccessEvent, QueryFacts } from '../domain/access-event.js';
 import { ConfigError } from '../domain/errors.js';
-import { ConstantRedactor } from './constant-redactor.js';
+import type { ConstantRedactor } from './constant-redactor.js';
 import { FactsCache } from './facts-cache.js';
+import { type LibpgQuery, loadLibpgQuery } from './libpg-query-loader.js';
 import { parseTreeFacts } from './parse-tree-facts.js';
-import { scanRelations } from './scan-relations.js';
+import type { scanRelations as ScanRelations } from './scan-relations.js';
 import { STRING_MARK, stripSqlLiterals } from './strip-sql-literals.js';
 
 /** Options of `QueryEnricher.create`. */
@@ -80,7 +81,9 @@ export class QueryEnricher {
   private uncached = 0;
 
   private constructor(
+    private readonly libpgQuery: LibpgQuery,
     private readonly redactor: ConstantRedactor,
+    private readonly scanRelations: typeof ScanRelations,
     cacheEntries: number,
     cacheMaxChars: number,
   ) {
@@ -88,7 +91,9 @@ export class QueryEnricher {
   }
 
   /**
-   * Loads libpg-query's WebAssembly module (once per process) and returns a ready enricher.
+   * Loads libpg-query's WebAssembly module (once per thread, on V8's baseline compiler: see
+   * `loadLibpgQuery`) and returns a ready enricher. The modules that use libpg-query are imported
+   * here, not statically: importing libpg-query starts its compile.
    * @throws ConfigError when `cacheEntries` or `cacheMaxChars` is not a non-negative integer.
    * @throws Error when libpg-query cannot be loaded or its scanner is incompatible.
    */
@@ -99,8 +104,9 @@ export class QueryEnricher {
     if (!Number.isSafeInteger(cacheEntries) || cacheEntries < 0) problems.push(`cacheEntries must be a non-negative integer, got ${cacheEntries}`);
     if (!Number.isSafeInteger(cacheMaxChars) || cacheMaxChars < 0) problems.push(`cacheMaxChars must be a non-negative integer, got ${cacheMaxChars}`);
     if (problems.length > 0) throw new ConfigError(`invalid query enricher options: ${problems.join('; ')}`, problems);
-    await loadModule();
-    return new QueryEnricher(ConstantRedactor.create(), cacheEntries, cacheMaxChars);
+    const libpgQuery = await loadLibpgQuery();
+    const [{ ConstantRedactor }, lexer] = await Promise.all([import('./constant-redactor.js'), import('./scan-relations.js')]);
+    return new QueryEnricher(libpgQuery, ConstantRedactor.create(), lexer.scanRelations, cacheEntries, cacheMaxChars);
   }
 
   /**
@@ -184,28 +190,28 @@ export class QueryEnricher {
   }
 
   private compute(literalFree: string, statement: string): { facts: QueryFacts; cacheable: boolean } {
-    const tree = tryParse(literalFree);
+    const tree = tryParse(this.libpgQuery, literalFree);
     if (tree) {
       const facts = this.factsOf(literalFree, tree);
       if (facts) return { facts, cacheable: true };
     } else {
       // A grammar rule may check a constant's value; retry the text as written (never cached).
       const asWritten = statement.replaceAll('<REDACTED>', STRING_MARK);
-      const writtenTree = tryParse(asWritten);
+      const writtenTree = tryParse(this.libpgQuery, asWritten);
       const facts = writtenTree ? this.factsOf(asWritten, writtenTree) : null;
       if (facts) return { facts, cacheable: false };
     }
     // Not cached either: another statement with the same key may parse as written.
     return {
-      facts: { fingerprint: null, normalized: null, relations: scanRelations(literalFree), flags: ['parse_error'] },
+      facts: { fingerprint: null, normalized: null, relations: this.scanRelations(literalFree), flags: ['parse_error'] },
       cacheable: false,
     };
   }
 
   private factsOf(text: string, tree: ParseResult): QueryFacts | null {
     try {
-      const fingerprint = fingerprintSync(text);
-      const normalized = this.redactor.redact(normalizeSync(text)).trim();
+      const fingerprint = this.libpgQuery.fingerprintSync(text);
+      const normalized = this.redactor.redact(this.libpgQuery.normalizeSync(text)).trim();
       const { relations, flags } = parseTreeFacts(tree);
       return { fingerprint, normalized, relations, flags };
     } catch {
@@ -215,9 +221,9 @@ export class QueryEnricher {
 }
 
 /** The parse tree, or null when libpg-query rejects the text or it holds no statement (only comments). */
-function tryParse(text: string): ParseResult | null {
+function tryParse(libpgQuery: LibpgQuery, text: string): ParseResult | null {
   try {
-    const tree = parseSync(text);
+    const tree = libpgQuery.parseSync(text);
     return tree.stmts && tree.stmts.length > 0 ? tree : null;
   } catch {
     return null;
