@@ -303,7 +303,8 @@ export function parseAuditPayloadAt(
   }
 
   let parameterValue: string[] | string;
-  if (placeholder !== null || PARAMETER_PLACEHOLDERS.has(parameter)) {
+  // an unquoted placeholder was found by placeholderAt; only a quoted one is looked up
+  if (placeholder !== null || (parameterKind === QUOTED && PARAMETER_PLACEHOLDERS.has(parameter))) {
     parameterValue = parameter;
   } else if (parameterKind === UNQUOTED) {
     // an unquoted field holds no `,` and no `"`: a one-element list

@@ -15,7 +15,6 @@ import { HeldBytesFramer } from './held-bytes-framer.js';
 import { StringInterner } from './string-interner.js';
 import { ConnectionFromCache } from './connection-from-cache.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
-import { textAt } from './text-at.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
@@ -221,10 +220,11 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   }
 
   /**
-   * `csvFieldText(text, from, end)`, but when the column holds the same text as the last time it was
-   * kept, that earlier string: repeated values (user, database, host, severity, application name,
-   * ...) then cost no new string, and events share them. Only values without `"` are kept, so an
-   * equal raw range means an equal decoded value; `keep` false (a long record) keeps nothing new.
+   * `csvFieldText(text, from, end)` (a quoted value undoubled, an empty one null), but when the
+   * column holds the same text as the last time it was kept, that earlier string: repeated values
+   * (user, database, host, severity, application name, ...) then cost no new string (the slice
+   * compared dies young), and events share them. Only values without `"` are kept, so an equal raw
+   * range means an equal decoded value; `keep` false (a long record) keeps nothing new.
    * User, database and application name (and the host of `connection_from`) are also interned.
    */
   private reusedFieldText(text: string, from: number, end: number, column: number, keep: boolean): string | null {
@@ -236,13 +236,17 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
       a = from + 1;
       b = end - 1;
     }
+    if (b <= a) return null;
+    // compared as a slice with `===` (an engine compare): cheaper than a character loop, and the
+    // slice is the value when it differs
+    const raw = text.slice(a, b);
     const previous = this.recent[column] as string;
-    if (previous.length === b - a && b > a && textAt(text, a, previous)) return previous;
-    let value = csvFieldText(text, from, end);
-    if (value === null) return null;
+    if (raw === previous) return previous;
+    const hasQuote = raw.indexOf('"') >= 0;
+    let value = a !== from && hasQuote ? raw.replaceAll('""', '"') : raw;
     const interner = this.interners[column] as StringInterner | null;
     if (interner !== null) value = interner.intern(value);
-    if (keep && value.indexOf('"') < 0) this.recent[column] = value;
+    if (keep && !hasQuote) this.recent[column] = value;
     return value;
   }
 
