@@ -3,8 +3,9 @@ import { StoreError } from '../domain/errors.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from '../domain/incident.js';
 import { FingerprintBatch, LIVE_INCIDENT as LIVE } from './fingerprint-batch.js';
 import { incidentFingerprint } from './incident-fingerprint.js';
-import { decodeIncidentRow, INCIDENT_COLUMNS, INCIDENT_COLUMNS_BUT_EVIDENCE, type IncidentRow } from './incident-row.js';
-import { appendEvidence, mergeDetection, severityRank } from './merge-detection.js';
+import { applyFingerprintGroup } from './apply-fingerprint-group.js';
+import { decodeIncidentRow, INCIDENT_COLUMNS, type IncidentRow } from './incident-row.js';
+import { severityRank } from './merge-detection.js';
 import type { SqlQueryable } from '../domain/sql-queryable.js';
 
 export { INCIDENT_LOCK_CLASS, incidentLockKey } from './fingerprint-batch.js';
@@ -12,9 +13,6 @@ export { INCIDENT_LOCK_CLASS, incidentLockKey } from './fingerprint-batch.js';
 /** Default and largest `limit` of `list`. */
 export const INCIDENT_LIST_DEFAULT_LIMIT = 100;
 export const INCIDENT_LIST_MAX_LIMIT = 10_000;
-
-/** How many times `upsert` retries after its INSERT met a live incident it did not see (written without the lock). */
-const MAX_OPEN_ATTEMPTS = 3;
 
 /** What `upsert` did with a detection. */
 export type UpsertOutcome =
@@ -106,10 +104,13 @@ export class IncidentRepository {
    * `upsert` per detection in that order, in fewer statements: every fingerprint's lock is taken by
    * one statement (in fingerprint order, before any detection is applied), the applied-before check is
    * one query for all detection ids, the live incidents of the fingerprints with a new detection are
-   * read by one query (FOR UPDATE; a fingerprint's later detections merge into the row the previous
-   * one returned, which this transaction keeps locked), a merge that adds no evidence item leaves the
-   * evidence column alone (neither written nor returned), and the detection ids are recorded by one
-   * INSERT at the end.
+   * read by one query (FOR UPDATE, kept locked by this transaction), a fingerprint's consecutive new
+   * detections are applied by ONE statement (applyFingerprintGroup: an UPDATE, or the INSERT of the
+   * incident as they all leave it; each detection's result still carries the incident as it was right
+   * after that detection, computed in memory by foldDetections), a group that adds no evidence item
+   * leaves the evidence column alone (neither written nor returned), and the detection ids are
+   * recorded by one INSERT at the end. A detection applied before (a duplicate) ends the group, so its
+   * result reads the incident as written so far.
    * @returns the results in the order of `detections`
    * @throws as `upsert` (a malformed detection before any SQL runs)
    */
@@ -124,8 +125,25 @@ export class IncidentRepository {
     const live = await FingerprintBatch.liveOf(tx, distinctInOrder(order.filter((o) => !applied.has(checked[o.index]!.id)).map((o) => o.fingerprint)));
     const recorded: { detectionId: string; incidentId: number }[] = [];
     const results: UpsertResult[] = new Array<UpsertResult>(checked.length);
+    /** the current fingerprint's new detections, applied together by one statement when the fingerprint changes */
+    let group: { fingerprint: string; indexes: number[]; ids: Set<string> } | null = null;
+    const flush = async (): Promise<void> => {
+      if (group === null) return;
+      const { fingerprint, indexes } = group;
+      group = null;
+      const steps = await applyFingerprintGroup(tx, fingerprint, live.get(fingerprint) ?? null, indexes.map((i) => checked[i]!), context);
+      for (const [n, step] of steps.entries()) {
+        const detection = checked[indexes[n]!]!;
+        applied.set(detection.id, step.incident.id);
+        recorded.push({ detectionId: detection.id, incidentId: step.incident.id });
+        results[indexes[n]!] = step;
+      }
+      live.set(fingerprint, steps[steps.length - 1]!.incident);
+    };
     for (const { index, fingerprint } of order) {
       const detection = checked[index]!;
+      // a group ends at the next fingerprint, and before a duplicate (applied before, or earlier in this group): it sees the incident as written
+      if (group !== null && (group.fingerprint !== fingerprint || group.ids.has(detection.id) || applied.has(detection.id))) await flush();
       const appliedTo = applied.get(detection.id);
       if (appliedTo !== undefined) {
         const incident = await this.get(appliedTo, tx);
@@ -133,12 +151,11 @@ export class IncidentRepository {
         results[index] = { incident, outcome: 'duplicate' };
         continue;
       }
-      const result = await applyNew(tx, fingerprint, live.get(fingerprint) ?? null, detection, context);
-      live.set(fingerprint, result.incident);
-      applied.set(detection.id, result.incident.id);
-      recorded.push({ detectionId: detection.id, incidentId: result.incident.id });
-      results[index] = result;
+      group ??= { fingerprint, indexes: [], ids: new Set() };
+      group.indexes.push(index);
+      group.ids.add(detection.id);
     }
+    await flush();
     if (recorded.length > 0) {
       await tx.query('INSERT INTO jaga_incident_detection (detection_id, incident_id) SELECT * FROM unnest($1::text[], $2::bigint[])', [
         recorded.map((r) => r.detectionId),
@@ -238,105 +255,6 @@ async function appliedIncidentIds(tx: SqlQueryable, detections: readonly Detecti
 /** The distinct values of `values`, first occurrence first. */
 function distinctInOrder(values: readonly string[]): string[] {
   return [...new Set(values)];
-}
-
-/**
- * Applies a detection not applied before, under its fingerprint's lock: merges it into `live` (the live
- * incident as this transaction read it FOR UPDATE or last wrote it), else (null: none was live) opens
- * one (read again FOR UPDATE and retried when a live incident appeared meanwhile: written without the lock).
- */
-async function applyNew(tx: SqlQueryable, fingerprint: string, live: Incident | null, detection: Detection, context: UpsertContext): Promise<UpsertResult> {
-  if (live !== null) return mergeInto(tx, live, detection, context);
-  for (let attempt = 1; ; attempt += 1) {
-    const current = attempt === 1 ? null : ((await FingerprintBatch.liveOf(tx, [fingerprint])).get(fingerprint) ?? null);
-    const result = current !== null ? await mergeInto(tx, current, detection, context) : await openNew(tx, fingerprint, detection, context);
-    if (result !== undefined) return result;
-    if (attempt >= MAX_OPEN_ATTEMPTS) {
-      throw new StoreError(`incident ${fingerprint}: a live incident kept appearing while opening one (${attempt} attempts)`, true);
-    }
-  }
-}
-
-/**
- * Merges a detection into a live incident locked by the caller. When the detection adds no evidence
- * item (the incident holds 50, or all of them already), the evidence column is neither written nor
- * returned: the incident after keeps `incident.evidence`, the value the column still holds.
- */
-async function mergeInto(tx: SqlQueryable, incident: Incident, detection: Detection, context: UpsertContext): Promise<UpsertResult> {
-  const merged = mergeDetection(incident, detection);
-  const sameEvidence = merged.evidence.length === incident.evidence.length && merged.evidence.every((item, i) => item === incident.evidence[i]);
-  const firstSeen = new Date(Math.min(incident.firstSeen.getTime(), Date.parse(detection.firstSeen)));
-  const deadlines = context.deadlines ? context.deadlines({ firstSeen, dataClasses: merged.dataClasses, deadlines: incident.deadlines }) : incident.deadlines;
-  const [row] = await tx.query<IncidentRow>(
-    `UPDATE jaga_incident
-        SET title = $2, severity = $3, severity_rank = $4, maturity = $5,
-            first_seen = least(first_seen, $6::timestamptz), last_seen = greatest(last_seen, $7::timestamptz), count = count + $8::bigint,
-            entity = $9::jsonb, tags = $10::text[], data_classes = $11::text[], explanation = $12::jsonb, summary = $13, evidence = coalesce($14::jsonb, evidence),
-            deadlines = $15::jsonb, resolve_after_ms = coalesce($16::bigint, resolve_after_ms),
-            last_detected_at = coalesce($17::timestamptz, now()), version = version + 1, updated_at = coalesce($17::timestamptz, now())
-      WHERE id = $1
-      RETURNING ${sameEvidence ? INCIDENT_COLUMNS_BUT_EVIDENCE : INCIDENT_COLUMNS}`,
-    [
-      incident.id,
-      detection.title,
-      merged.severity,
-      severityRank(merged.severity),
-      detection.maturity,
-      detection.firstSeen,
-      detection.lastSeen,
-      detection.count,
-      JSON.stringify(merged.entity),
-      merged.tags,
-      merged.dataClasses,
-      JSON.stringify(detection.explanation),
-      detection.summary,
-      sameEvidence ? null : JSON.stringify(merged.evidence),
-      deadlines === null ? null : JSON.stringify(deadlines),
-      context.resolveAfterMs ? context.resolveAfterMs(detection.detectorId) : null,
-      context.appliedAt?.toISOString() ?? null,
-    ],
-  );
-  const after = sameEvidence ? { ...decodeIncidentRow(row!), evidence: incident.evidence } : decodeIncidentRow(row!);
-  return merged.severityRaised ? { incident: after, outcome: 'severity_raised', previousSeverity: incident.severity } : { incident: after, outcome: 'updated' };
-}
-
-/** Opens a new incident; undefined when a live incident of the fingerprint exists after all (ON CONFLICT). */
-async function openNew(tx: SqlQueryable, fingerprint: string, detection: Detection, context: UpsertContext): Promise<UpsertResult | undefined> {
-  const dataClasses = [...new Set(detection.dataClasses)].sort();
-  const deadlines = context.deadlines ? context.deadlines({ firstSeen: new Date(detection.firstSeen), dataClasses, deadlines: null }) : null;
-  const [row] = await tx.query<IncidentRow>(
-    `INSERT INTO jaga_incident (fingerprint, detector_id, title, severity, severity_rank, maturity, first_seen, last_seen, count, server,
-                               "group", entity, tags, data_classes, explanation, summary, evidence, previous_incident_id,
-                               deadlines, resolve_after_ms, last_detected_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9::bigint, $10, $11::jsonb, $12::jsonb, $13::text[], $14::text[], $15::jsonb, $16, $17::jsonb,
-             (SELECT max(id) FROM jaga_incident WHERE fingerprint = $1 AND status = 'resolved'),
-             $18::jsonb, $19::bigint, coalesce($20::timestamptz, now()), coalesce($20::timestamptz, now()), coalesce($20::timestamptz, now()))
-     ON CONFLICT (fingerprint) WHERE ${LIVE} DO NOTHING
-     RETURNING ${INCIDENT_COLUMNS}`,
-    [
-      fingerprint,
-      detection.detectorId,
-      detection.title,
-      detection.severity,
-      severityRank(detection.severity),
-      detection.maturity,
-      detection.firstSeen,
-      detection.lastSeen,
-      detection.count,
-      detection.server,
-      JSON.stringify(detection.group),
-      JSON.stringify(detection.entity),
-      [...new Set(detection.tags)].sort(),
-      dataClasses,
-      JSON.stringify(detection.explanation),
-      detection.summary,
-      JSON.stringify(appendEvidence([], detection.evidence)),
-      deadlines === null ? null : JSON.stringify(deadlines),
-      context.resolveAfterMs ? context.resolveAfterMs(detection.detectorId) : null,
-      context.appliedAt?.toISOString() ?? null,
-    ],
-  );
-  return row === undefined ? undefined : { incident: decodeIncidentRow(row), outcome: 'opened' };
 }
 
 /** ISO-8601 text of a filter time. @throws RangeError when unparseable */
