@@ -131,17 +131,21 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     // the schema's message for a bad source or receiver type names neither the source / receiver nor a close type: replace it
     const typeProblems = [...sourceTypeProblems(value), ...receiverTypeProblems(value)];
     const schemaProblems = zodProblems(parsed.error.issues, configFileSchema).filter((p) => !typeProblems.some((t) => formatPath(t.path) === formatPath(p.path)));
+    // a section whose only problems are unknown keys is checked further without them, so that its
+    // resolver's problems (a receiver without a URL...) are listed in the same pass
+    const withoutUnknownKeys = structuredClone(value);
     for (const p of [...schemaProblems, ...typeProblems]) {
       add(p.path, p.message);
-      if (typeof p.path[0] === 'string') brokenSections.add(p.path[0]);
+      if (p.unknownKey === true) deleteAt(withoutUnknownKeys, p.path);
+      else if (typeof p.path[0] === 'string') brokenSections.add(p.path[0]);
     }
     // cross-references the structure allows checking now, in sections whose resolvers cannot run
     const covered = (at: readonly (string | number)[]): boolean => schemaProblems.some((p) => formatPath(p.path).startsWith(formatPath(at)));
     const references = [...duplicateSourceNameProblems(value), ...receiverReferenceProblems(value)].filter((p) => !covered(p.path));
     for (const p of references) add(p.path, p.message);
     // the sections without schema problems, validated alone, so their resolvers' checks run too
-    if (isPlainMap(value)) {
-      const sound = Object.fromEntries(Object.entries(value).filter(([key]) => key in configFileSchema.shape && !brokenSections.has(key)));
+    if (isPlainMap(withoutUnknownKeys)) {
+      const sound = Object.fromEntries(Object.entries(withoutUnknownKeys).filter(([key]) => key in configFileSchema.shape && !brokenSections.has(key)));
       const partial = configFileSchema.safeParse(sound);
       data = partial.success ? partial.data : null;
     }
@@ -269,4 +273,15 @@ function locateProblem(problem: string, value: unknown): { path: (string | numbe
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Removes the key at `path` (a map key) from `value` when every step of the path exists. */
+function deleteAt(value: unknown, path: readonly (string | number)[]): void {
+  let current = value;
+  for (const segment of path.slice(0, -1)) {
+    if (current === null || typeof current !== 'object') return;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  const last = path[path.length - 1];
+  if (last !== undefined && isPlainMap(current)) delete current[String(last)];
 }

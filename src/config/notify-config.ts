@@ -275,6 +275,8 @@ export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: R
     for (const s of SEVERITIES) afterMs[s] = typeof step.after === 'number' ? step.after : (step.after[s] ?? null);
     return Object.freeze({ step: index + 1, afterMs: Object.freeze(afterMs), receivers: Object.freeze([...step.receivers]) });
   });
+  // the severities whose bound does not grow at a step, by step number: one problem per step
+  const notGrowing = new Map<number, Severity[]>();
   for (const s of SEVERITIES) {
     // step k of a severity is the k-th bound of IncidentService: the steps that apply must come first and grow
     let gapAt: number | null = null;
@@ -286,9 +288,13 @@ export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: R
         continue;
       }
       if (gapAt !== null) problems.push(`escalation.steps[${step.step - 1}].after: step ${step.step} applies to ${s} but step ${gapAt} does not: a severity's steps must be the first ones, without gaps`);
-      else if (afterMs <= previousMs) problems.push(`escalation.steps[${step.step - 1}].after: the ${s} bound must be longer than the step before's (steps must grow)`);
+      else if (afterMs <= previousMs) notGrowing.set(step.step, [...(notGrowing.get(step.step) ?? []), s]);
       previousMs = afterMs;
     }
+  }
+  for (const [stepNumber, severities] of notGrowing) {
+    const which = severities.length === SEVERITIES.length ? 'it' : `the ${severities.join(', ')} bound${severities.length === 1 ? '' : 's'}`;
+    problems.push(`escalation.steps[${stepNumber - 1}].after: ${which} must be longer than the step before's (steps must grow)`);
   }
   if (problems.length > 0) {
     throw new ConfigError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the notification config:\n${problems.join('\n')}`, problems);

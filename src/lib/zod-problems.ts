@@ -5,6 +5,8 @@ import { suggestionSuffix } from './did-you-mean.js';
 export interface PathProblem {
   path: (string | number)[];
   message: string;
+  /** set for a key the schema does not allow there (the value is otherwise unchecked) */
+  unknownKey?: true;
 }
 
 /**
@@ -22,8 +24,12 @@ export function zodProblems(issues: readonly core.$ZodIssue[], schema: ZodType, 
     const path = [...prefix, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
     switch (issue.code) {
       case 'unrecognized_keys': {
-        const allowed = objectKeysAt(schema, path.slice(prefix.length));
-        for (const key of issue.keys) problems.push({ path: [...path, key], message: `unknown key "${key}"${suggestionSuffix(key, allowed)}` });
+        const { allowed, elsewhere } = objectKeysAt(schema, path.slice(prefix.length), issue.input);
+        for (const key of issue.keys) {
+          // a key of another branch of a union (a `url` on a console receiver): say what this one takes
+          const hint = elsewhere.has(key) ? ` (allowed here: ${allowed.join(', ')})` : suggestionSuffix(key, allowed);
+          problems.push({ path: [...path, key], message: `unknown key "${key}"${hint}`, unknownKey: true });
+        }
         break;
       }
       case 'invalid_type':
@@ -118,7 +124,7 @@ function unionProblems(issue: core.$ZodIssueInvalidUnion, schema: ZodType, path:
   return [{ path, message: expected.length > 0 ? `expected ${expected.join(' or ')}, got ${got}` : 'does not match any allowed shape' }];
 }
 
-type AnyDef = { type: string; shape?: Record<string, ZodType>; element?: ZodType; innerType?: ZodType; valueType?: ZodType; in?: ZodType; options?: ZodType[] };
+type AnyDef = { type: string; shape?: Record<string, ZodType>; element?: ZodType; innerType?: ZodType; valueType?: ZodType; in?: ZodType; options?: ZodType[]; values?: unknown[] };
 
 function defOf(schema: ZodType): AnyDef {
   return (schema as unknown as { _zod: { def: AnyDef } })._zod.def;
@@ -160,19 +166,43 @@ function unionOptionAt(schema: ZodType, path: readonly (string | number)[], inde
   return def.type === 'union' && def.options ? (def.options[index] ?? null) : null;
 }
 
-/** The keys an object schema at `path` allows (for "did you mean"); empty when not an object. */
-function objectKeysAt(schema: ZodType, path: readonly (string | number)[]): string[] {
+/**
+ * The keys an object schema at `path` allows (for "did you mean"); empty when not an object. For a
+ * union, only the branches whose literal keys (e.g. `type: console`) match `input` count, when any
+ * does; `elsewhere` holds the keys only the other branches allow.
+ */
+function objectKeysAt(schema: ZodType, path: readonly (string | number)[], input?: unknown): { allowed: string[]; elsewhere: Set<string> } {
   const target = schemaAt(schema, path);
-  if (target === null) return [];
+  const none = { allowed: [], elsewhere: new Set<string>() };
+  if (target === null) return none;
   const def = defOf(target);
-  if (def.type === 'object' && def.shape) return Object.keys(def.shape);
+  if (def.type === 'object' && def.shape) return { allowed: Object.keys(def.shape), elsewhere: new Set() };
   if (def.type === 'union' && def.options) {
-    return def.options.flatMap((o) => {
+    const keysOf = (o: ZodType): string[] => {
       const d = defOf(unwrap(o));
       return d.type === 'object' && d.shape ? Object.keys(d.shape) : [];
-    });
+    };
+    const matching = def.options.filter((o) => literalsMatch(o, input));
+    const chosen = matching.length > 0 ? matching : def.options;
+    const allowed = [...new Set(chosen.flatMap(keysOf))];
+    const elsewhere = new Set(def.options.filter((o) => !chosen.includes(o)).flatMap(keysOf).filter((k) => !allowed.includes(k)));
+    return { allowed, elsewhere };
   }
-  return [];
+  return none;
+}
+
+/** True when `option` is an object schema whose literal-valued keys all hold one of their values in `input` (a map). */
+function literalsMatch(option: ZodType, input: unknown): boolean {
+  const def = defOf(unwrap(option));
+  if (def.type !== 'object' || !def.shape || input === null || typeof input !== 'object' || Array.isArray(input)) return false;
+  let literals = 0;
+  for (const [key, value] of Object.entries(def.shape)) {
+    const inner = defOf(unwrap(value));
+    if (inner.type !== 'literal' || !inner.values) continue;
+    literals++;
+    if (!inner.values.includes((input as Record<string, unknown>)[key])) return false;
+  }
+  return literals > 0;
 }
 
 /**

@@ -49,6 +49,34 @@ describe('jaga config check: cross-references in the same pass as schema problem
     ]);
   });
 
+  it('checks a section whose only schema problems are unknown keys further, so its other problems show in the same pass', async () => {
+    const problems = await problemsOf(
+      [
+        'sources:', // 1
+        '  - { name: pg1, type: log_folder, path: logs, bogus: 1 }',
+        'receivers:', // 3
+        '  con: { type: console, strem: stdout }',
+        '  sl: { type: slack }',
+        'escalation:', // 6
+        '  steps:',
+        '    - { after: 10m, receivers: [sl] }',
+        '    - { after: 5m, receivers: [con] }',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      '<dir>/jaga.yaml:2: sources[0].bogus: unknown key "bogus"',
+      '<dir>/jaga.yaml:4: receivers.con.strem: unknown key "strem" (did you mean "stream"?)',
+      '<dir>/jaga.yaml:5: receivers.sl: give exactly one of url, url_file, url_env',
+      '<dir>/jaga.yaml:9: escalation.steps[1].after: it must be longer than the step before\'s (steps must grow)',
+    ]);
+  });
+
+  it('says which keys a receiver of that type takes when the unknown key belongs to another type, instead of suggesting the key itself', async () => {
+    const problems = await problemsOf(`${SOURCE}receivers:\n  con: { type: console, url: "http://x" }\n`);
+    expect(problems).toEqual(['<dir>/jaga.yaml:4: receivers.con.url: unknown key "url" (allowed here: type, stream, group_window, rate_limit, max_attempts, max_age, backoff, fallback, timeout)']);
+  });
+
   it('gives the line of cross-reference problems of an otherwise valid file, also under a receiver name holding dots', async () => {
     const problems = await problemsOf(
       [
@@ -151,10 +179,10 @@ describe('jaga config check: the sections that pass the schema are checked in th
     ]);
   });
 
-  it('does not run the resolver of a section with a schema problem (no second problem about the same receiver)', async () => {
-    const problems = await problemsOf(['sources:', '  - { name: pg1, type: log_folder, path: logs }', 'receivers:', '  chat: { type: slack, colour: red }', 'timezone: Mars/Olympus', ''].join('\n'));
+  it('does not run the resolver of a section with a schema problem other than unknown keys (no second problem about the same receiver)', async () => {
+    const problems = await problemsOf(['sources:', '  - { name: pg1, type: log_folder, path: logs }', 'receivers:', '  chat: { type: slack, channel: 5 }', 'timezone: Mars/Olympus', ''].join('\n'));
     expect(problems).toEqual([
-      '<dir>/jaga.yaml:4: receivers.chat.colour: unknown key "colour"',
+      '<dir>/jaga.yaml:4: receivers.chat.channel: expected string, got 5',
       '<dir>/jaga.yaml:5: timezone: unknown IANA time zone (e.g. UTC, Europe/Berlin, Asia/Jakarta)',
     ]);
   });
