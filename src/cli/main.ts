@@ -1,3 +1,4 @@
+import { ConfigError } from '../domain/errors.js';
 import { CliError } from './cli-error.js';
 import { packageVersion } from './package-version.js';
 
@@ -53,7 +54,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof CliError) {
+    // bad usage, or a config / store setting found wrong before anything started (the problems are in the message)
+    if (error instanceof CliError || error instanceof ConfigError) {
       process.stderr.write(`jaga ${name}: ${error.message}\n`);
       return 2;
     }

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { durationSchema } from '../lib/duration.js';
+import { isPostgresUrl, POSTGRES_URL_MESSAGE } from '../lib/postgres-url.js';
 import type { PathProblem } from '../lib/zod-problems.js';
 import { isIanaTimeZone } from './detection-config.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a name is 1-63 letters, digits, _ . - (starting with a letter or digit)');
 const nonEmpty = z.string().min(1);
 /** Message of a store or source URL that is not a PostgreSQL URL; never shows the value (it may hold a password). */
-const POSTGRES_URL_MESSAGE = 'expected a PostgreSQL URL postgres://[user[:password]@]host[:port]/database (or postgresql://; value not shown)';
 const postgresUrl = z.string().min(1).refine((text) => isPostgresUrl(text), { message: POSTGRES_URL_MESSAGE });
 const zone = z.string().refine(isIanaTimeZone, { message: 'unknown IANA time zone (e.g. UTC, Europe/Berlin, Asia/Jakarta)' });
 
@@ -326,25 +326,6 @@ function ignoreOf(input: DaemonConfigInput['ignore'], ownRoles: readonly string[
     roles: Object.freeze([...(input?.roles ?? defaults.roles)]),
     applicationNames: Object.freeze([...(input?.application_names ?? defaults.applicationNames)]),
   };
-}
-
-/**
- * Whether `text` is a PostgreSQL connection URL as node-postgres reads it (pg-connection-string):
- * scheme `postgres:` or `postgresql:`, a host (or a `host=` query parameter, e.g. a socket folder),
- * no spaces, and a user/password that decode.
- */
-function isPostgresUrl(text: string): boolean {
-  if (!/^postgres(?:ql)?:\/\//i.test(text) || /\s/.test(text)) return false;
-  let url: URL;
-  try {
-    url = new URL(text);
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-  } catch (error) {
-    if (error instanceof TypeError || error instanceof URIError) return false;
-    throw error;
-  }
-  return url.hostname !== '' || url.searchParams.has('host');
 }
 
 /** The user name of a PostgreSQL URL, or null when it has none or does not parse. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../domain/errors.js';
+import { isPostgresUrl, POSTGRES_URL_MESSAGE } from '../lib/postgres-url.js';
 import type { Logger } from '../observe/logger.js';
 import { PgStore } from './pg-store.js';
 import { PgliteStore } from './pglite-store.js';
@@ -27,7 +28,7 @@ export interface OpenStoreOptions {
  * given, else `PgliteStore` in `dataDir`; then applies
  * pending migrations (unless `migrate: false`). On a migration failure the store is closed again.
  *
- * @throws ConfigError when none of `memory`, `url` and `dataDir` is given.
+ * @throws ConfigError when none of `memory`, `url` and `dataDir` is given, or `url` is not a PostgreSQL URL (postgres:// or postgresql:// with a host).
  * @throws StoreError from connecting, locking the embedded folder, or migrating.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
@@ -35,6 +36,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.memory === true) {
     store = await PgliteStore.openMemory({ logger: options.logger, templateCacheDir: options.templateCacheDir });
   } else if (options.url !== undefined && options.url !== '') {
+    if (!isPostgresUrl(options.url)) throw new ConfigError(`store: ${POSTGRES_URL_MESSAGE}`);
     store = await PgStore.open({ url: options.url, logger: options.logger });
   } else if (options.dataDir !== undefined && options.dataDir !== '') {
     store = await PgliteStore.open({ dataDir: options.dataDir, logger: options.logger, templateCacheDir: options.templateCacheDir });

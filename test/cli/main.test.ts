@@ -32,4 +32,18 @@ describe('jaga main', () => {
     expect(await main([])).toBe(2);
     expect(out.text()).toBe(usage + usage);
   });
+
+  it('an unknown option is a usage problem (exit 2) pointing at --help; a store URL that is not PostgreSQL is refused without a stack (exit 2)', async () => {
+    const errors: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      errors.push(String(chunk));
+      return true;
+    });
+    expect(await main(['rules', 'validate', '--bogus'])).toBe(2);
+    expect(await main(['token', 'list', '--store', 'mysql://u:secretpw@db.invalid/jaga'])).toBe(2);
+    expect(errors).toEqual([
+      'jaga rules: unknown option --bogus (see --help)\n',
+      'jaga token: store: expected a PostgreSQL URL postgres://[user[:password]@]host[:port]/database (or postgresql://; value not shown)\n',
+    ]);
+  });
 });

@@ -64,6 +64,11 @@ describe('jaga token', () => {
     await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('refuses a --store that is not a PostgreSQL URL before connecting', async () => {
+    await expect(token(['create', '--name', 'a', '--role', 'viewer', '--store', 'mysql://u:pw@db.invalid/jaga'])).rejects.toThrow('store: expected a PostgreSQL URL');
+    await expect(openStore({ url: 'postgres://' })).rejects.toThrow('store: expected a PostgreSQL URL');
+  });
+
   it('is registered in the jaga CLI', async () => {
     const run = await runJaga(['token', '--help']);
     expect(run.code).toBe(0);
