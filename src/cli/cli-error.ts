@@ -9,7 +9,8 @@ export class CliError extends Error {
 /**
  * The CliError for an error thrown by `node:util` `parseArgs`, as one line: an option followed by a
  * value that starts with `-` (`--limit -5`, which parseArgs calls "ambiguous" in three lines) says how
- * to give such a value; any other message keeps its first line only.
+ * to give such a value; an unknown option is named with a pointer to --help; any other message keeps
+ * its first line only.
  */
 export function argumentsError(error: unknown): CliError {
   const message = error instanceof Error ? error.message : String(error);
@@ -18,5 +19,7 @@ export function argumentsError(error: unknown): CliError {
     const option = ambiguous[1] as string;
     return new CliError(`${option} needs a value (one that starts with "-" is written ${option}=VALUE)`);
   }
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown !== null) return new CliError(`unknown option ${unknown[1] as string} (see --help)`);
   return new CliError(message.split('\n')[0] as string);
 }

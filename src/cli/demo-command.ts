@@ -170,7 +170,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     // one offset for the history and the run: the run's first record lands at the demo's start (whole seconds)
     const offsetMs = Math.round((startedAt.getTime() - corpus.firstMs) / 1000) * 1000;
     say(`jaga demo: data folder ${dataDir}${keepData ? '' : ' (temporary, removed on exit)'}`);
-    say(`jaga demo: seeding the baselines from ${options.weeks} weeks of synthetic history (${paths.corpusDir})...`);
+    say(`jaga demo: seeding the baselines from ${options.weeks} week${options.weeks === 1 ? '' : 's'} of synthetic history (${paths.corpusDir})...`);
     const seedStartMs = Date.now();
     let seeded;
     let token: string;

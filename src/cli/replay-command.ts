@@ -16,7 +16,7 @@ import { Telemetry } from '../observe/telemetry.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline.js';
-import { CliError } from './cli-error.js';
+import { argumentsError, CliError } from './cli-error.js';
 import { checkFormatOption, FORMAT_CHOICES, wrongFormatHint } from './format-option.js';
 import { writeLines } from './write-lines.js';
 
@@ -75,7 +75,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     });
   } catch (error) {
     const message = (error as Error).message;
-    throw new CliError(message.includes("'--format") ? `${message} (formats: ${FORMAT_CHOICES.join(', ')})` : message);
+    throw message.includes("'--format") ? new CliError(`${message} (formats: ${FORMAT_CHOICES.join(', ')})`) : argumentsError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) {

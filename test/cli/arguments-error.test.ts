@@ -20,7 +20,7 @@ describe('argumentsError: parseArgs errors as one CLI line', () => {
   });
 
   it('keeps a one-line message as it is and only the first line of any other', () => {
-    expect(argumentsError(parseError(['--bogus'])).message).toBe("Unknown option '--bogus'");
+    expect(argumentsError(parseError(['--bogus'])).message).toBe('unknown option --bogus (see --help)');
     expect(argumentsError(new Error('first line\nsecond line')).message).toBe('first line');
   });
 });

@@ -90,7 +90,7 @@ describe('jaga tail: bad options', () => {
     const unknown = await tailInProcess(['--bogus', logs]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.split('\n')).toHaveLength(2);
-    expect(unknown.stderr).toMatch(/^jaga tail: Unknown option '--bogus'/);
+    expect(unknown.stderr).toMatch(/^jaga tail: unknown option --bogus \(see --help\)/);
   });
 
   it('as a process: exits 2 with the reason as its only stderr line', async () => {
