@@ -38,3 +38,21 @@ export async function wrongFormatHint(format: LogFormat, files: readonly string[
   const looks = other.length === 0 ? '' : `; by name and content the files look like ${[...detected].join(', ')}: try --format auto`;
   return `hint: ${summary.failures} of ${summary.records} records did not parse as ${format} (--format)${looks} (formats: ${FORMAT_CHOICES.join(', ')})`;
 }
+
+/**
+ * A hint when at most half of the records parsed, every file is a stderr log by name and content,
+ * and it was read with the default log_line_prefix (no --log-line-prefix given): a server with
+ * another prefix is the usual cause. Used by `jaga parse` before `wrongFormatHint`.
+ * @param format the --format given (`auto` or a format)
+ * @returns e.g. `hint: 10282 of 10290 records did not parse with the default log_line_prefix '%m [%p] ': give the server's exact prefix with --log-line-prefix (SHOW log_line_prefix)`, or null
+ */
+export async function logLinePrefixHint(format: LogFormat | 'auto', logLinePrefix: string | undefined, files: readonly string[], summary: { records: number; failures: number }): Promise<string | null> {
+  if (logLinePrefix !== undefined || summary.records === 0 || summary.failures * 2 < summary.records) return null;
+  if (format !== 'auto' && format !== 'stderr') return null;
+  for (const file of files) {
+    const opened = await openLogFile(file, 'auto');
+    await opened.handle.close();
+    if (opened.format !== 'stderr') return null;
+  }
+  return `hint: ${summary.failures} of ${summary.records} records did not parse with the default log_line_prefix '%m [%p] ': give the server's exact prefix with --log-line-prefix (SHOW log_line_prefix)`;
+}

@@ -13,7 +13,7 @@ import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure }
 import { createTimestampParser } from '../parse/timestamp-parser.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { EventJsonSerializer } from './event-json-serializer.js';
-import { checkFormatOption, wrongFormatHint } from './format-option.js';
+import { checkFormatOption, logLinePrefixHint, wrongFormatHint } from './format-option.js';
 import type { EventJsonWorkerData } from './event-json-worker.js';
 import { openLogFile } from './open-log-file.js';
 import { parseOnTwoThreads } from './parse-on-two-threads.js';
@@ -24,9 +24,10 @@ const HELP = `usage: jaga parse [--format auto|stderr|csvlog|jsonlog] [--log-lin
 
 Parses PostgreSQL server log files (stderr, csvlog, jsonlog; pgaudit AUDIT entries, connections,
 authentication failures, errors) and writes one JSON event per line to stdout, then one summary line
-{"records":N,"events":N,"failures":N} to stderr (last; a hint line before it when an explicit --format
-parsed at most half of the records). Exit 0 when the files were read (failures are counted),
-2 for an unreadable file or a bad option. Files of 32 MiB or more are parsed on two threads (same output).
+{"records":N,"events":N,"failures":N} to stderr (last; a hint line before it when at most half of the
+records parsed: about --log-line-prefix for stderr logs, else about an explicit --format). Exit 0
+when the files were read (failures are counted), 2 for an unreadable file or a bad option. Files of
+32 MiB or more are parsed on two threads (same output).
 
   --format            auto (default: by extension, then content), stderr, csvlog or jsonlog
   --log-line-prefix   the server's exact log_line_prefix (stderr only; default '%m [%p] ')
@@ -138,10 +139,10 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
     });
   }
   failureLog.flush(); // the `log_suppressed` line of rate-limited failure lines goes before the summary line
-  if (format !== 'auto') {
-    const hint = await wrongFormatHint(format as LogFormat, positionals.map((file) => resolve(file)), summary);
-    if (hint !== null) process.stderr.write(`${hint}\n`); // before the summary: it stays the last line
-  }
+  const files = positionals.map((file) => resolve(file));
+  // before the summary: it stays the last line
+  const hint = (await logLinePrefixHint(format as LogFormat | 'auto', values['log-line-prefix'], files, summary)) ?? (format === 'auto' ? null : await wrongFormatHint(format as LogFormat, files, summary));
+  if (hint !== null) process.stderr.write(`${hint}\n`);
   process.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;
 }

@@ -11,6 +11,8 @@ import { replayCommand } from '../../src/cli/replay-command.js';
 import { parseInProcess } from '../helpers/parse-in-process.js';
 
 const CSV = fileURLToPath(new URL('../fixtures/cli-fixes/twelve-records.csv', import.meta.url));
+/** 41 stderr records of the corpus, written with log_line_prefix '%m [%p] %q%u@%d %r %a: ' (5 have only '%m [%p] ': %q) */
+const STDERR = fileURLToPath(new URL('../fixtures/stderr/corpus-excerpt.log', import.meta.url));
 
 async function replay(args: string[]): Promise<{ code: number; stderr: string[] }> {
   const stderr = Object.assign(new PassThrough(), { isTTY: false });
@@ -55,4 +57,16 @@ describe('jaga parse --format hints', () => {
     const fitting = await parseInProcess(['--format', 'csvlog', CSV]);
     expect(fitting.stderr).toBe('{"records":12,"events":12,"failures":0}\n');
   });
+
+  it('says to give --log-line-prefix when a stderr log read with the default prefix mostly fails, with or without --format stderr', async () => {
+    const hint = "hint: 36 of 41 records did not parse with the default log_line_prefix '%m [%p] ': give the server's exact prefix with --log-line-prefix (SHOW log_line_prefix)";
+    for (const args of [[STDERR], ['--format', 'stderr', STDERR]]) {
+      const run = await parseInProcess(args);
+      expect(run.code).toBe(0);
+      expect(run.stderr.split('\n').filter((l) => l !== '').slice(-2)).toEqual([hint, '{"records":41,"events":5,"failures":36}']);
+    }
+    const fitting = await parseInProcess(['--log-line-prefix', '%m [%p] %q%u@%d %r %a: ', STDERR]);
+    expect(fitting.stderr).toBe('{"records":28,"events":28,"failures":0}\n');
+  });
 });
+
