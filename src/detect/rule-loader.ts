@@ -76,7 +76,8 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
 
   const lists = await loadLists(await read(listFiles), options.lists ?? {}, report, files);
   const catalog = await loadCatalog(options.catalog ?? null, report, files);
-  const baseRules = collectRules(await read(ruleFiles), report);
+  const duplicates: RuleSource[] = [];
+  const baseRules = collectRules(await read(ruleFiles), report, duplicates);
   const effective = applyOverlays(baseRules, await read(overlayFiles), report);
 
   const selections = new SelectionCompiler({ accessors: new FieldAccessors(catalog), catalog, lists });
@@ -87,6 +88,12 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
     for (const p of result.problems) report.problem({ ...entry.locate(p.path), ruleId: entry.id }, p.path, p.message);
     for (const w of result.warnings) report.warning({ ...entry.locate(w.path), ruleId: entry.id }, w.path, w.message);
     if (result.rule) rules.push(result.rule);
+  }
+  // a rule whose id is taken is not loaded, but its own mistakes are listed in the same pass
+  for (const duplicate of duplicates) {
+    const id = duplicate.document.id as string;
+    const result = compileRule(duplicate.document, { file: duplicate.file, overlays: [] }, { registry: options.registry, selections, now, requireTests: options.requireTests ?? false });
+    for (const p of result.problems) report.problem({ file: duplicate.file, line: duplicate.source.lineOf(p.path), ruleId: id }, p.path, p.message);
   }
   if (report.problems.length > 0) {
     const count = report.problems.length;
@@ -100,9 +107,19 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
   return { rules, context, warnings: report.warnings, files: [...new Set(files)], documents: effective, catalog };
 }
 
-/** Rule documents by id (a duplicate id is a problem naming both places). */
-function collectRules(ruleFiles: readonly YamlFile[], report: LoadReport): Map<string, { file: string; source: YamlDocument; document: Record<string, unknown> }> {
-  const rules = new Map<string, { file: string; source: YamlDocument; document: Record<string, unknown> }>();
+/** A rule document and where it was read. */
+interface RuleSource {
+  file: string;
+  source: YamlDocument;
+  document: Record<string, unknown>;
+}
+
+/**
+ * Rule documents by id. A duplicate id is a problem naming both places; the later document is not
+ * loaded but pushed to `duplicates` (so its other problems can be listed too).
+ */
+function collectRules(ruleFiles: readonly YamlFile[], report: LoadReport, duplicates: RuleSource[]): Map<string, RuleSource> {
+  const rules = new Map<string, RuleSource>();
   for (const { file, documents } of ruleFiles) {
     for (const source of documents) {
       const value = source.value;
@@ -125,6 +142,7 @@ function collectRules(ruleFiles: readonly YamlFile[], report: LoadReport): Map<s
       const previous = rules.get(id);
       if (previous) {
         report.problem({ file, line: source.lineOf(['id']), ruleId: id }, ['id'], `duplicate rule id: also defined at ${previous.file}:${previous.source.lineOf(['id'])}`);
+        duplicates.push({ file, source, document });
         continue;
       }
       rules.set(id, { file, source, document });

@@ -137,6 +137,17 @@ describe('every problem reported together', () => {
     ]);
   });
 
+  it('lists the other mistakes of a rule whose id is a duplicate too', async () => {
+    const ok = `${ruleHead('t.dup', 'match')}match:\n  sel: { kind: error }\n${TWO_TESTS}`;
+    const bad = `${ruleHead('t.dup', 'match').replace('severity: medium', 'severity: extreme')}match:\n  sel: { kind: eror }\n${TWO_TESTS}`;
+    const problems = await problemsOf({ 'a.yaml': ok, 'b.yaml': bad });
+    expect(problems).toEqual([
+      '<dir>/b.yaml:2: rule t.dup: id: duplicate rule id: also defined at <dir>/a.yaml:2',
+      '<dir>/b.yaml:5: rule t.dup: severity: expected one of info, low, medium, high, critical, got "extreme"',
+      '<dir>/b.yaml:8: rule t.dup: match.sel.kind: unknown event kind "eror" (did you mean "error"?); kinds: audit, connection, authentication, authorization, auth_failure, disconnection, error, app_access, other',
+    ]);
+  });
+
   it('reports a YAML syntax error, a duplicate id and a document without an id', async () => {
     const ok = `${ruleHead('t.dup', 'match')}match:\n  sel: { kind: error }\n${TWO_TESTS}`;
     const problems = await problemsOf({ 'a.yaml': ok, 'b.yaml': `${ok}---\ntitle: no id\n---\nfoo: [1, 2\n` });
