@@ -1,4 +1,4 @@
-import { appendFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The `log_line_prefix` of the records RotatingLogWriter writes (the corpus server's own). */
@@ -77,14 +77,21 @@ export class RotatingLogWriter {
       let inFile = 0;
       while (!this.stopped) {
         const count = 1 + Math.floor(random() * maxPerTick);
-        this.append(count);
-        inFile += count;
-        if (inFile >= recordsPerFile) {
-          this.rotate();
-          inFile = 0;
+        try {
+          this.append(count);
+          inFile += count;
+          if (inFile >= recordsPerFile) {
+            this.rotate();
+            inFile = 0;
+          }
+        } catch (error) {
+          // the folder was removed under a writer nobody stopped (a test that timed out and cleaned up): stop quietly
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(this.dir)) break;
+          throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, tickMs));
       }
+      this.stopped = true;
     })();
   }
 
