@@ -21,6 +21,7 @@ describe('argumentsError: parseArgs errors as one CLI line', () => {
 
   it('keeps a one-line message as it is and only the first line of any other', () => {
     expect(argumentsError(parseError(['--bogus'])).message).toBe('unknown option --bogus (see --help)');
+    expect(argumentsError(parseError(['--limit'])).message).toBe('--limit needs a value (see --help)');
     expect(argumentsError(new Error('first line\nsecond line')).message).toBe('first line');
   });
 });
