@@ -82,9 +82,10 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
 
   const selections = new SelectionCompiler({ accessors: new FieldAccessors(catalog), catalog, lists });
   const now = options.now ?? new Date();
+  const compileOptions = { registry: options.registry, selections, now, requireTests: options.requireTests ?? false };
   const rules: CompiledRule[] = [];
   for (const entry of effective.values()) {
-    const result = compileRule(entry.document, { file: entry.file, overlays: entry.overlays }, { registry: options.registry, selections, now, requireTests: options.requireTests ?? false });
+    const result = compileRule(entry.document, { file: entry.file, overlays: entry.overlays }, compileOptions);
     for (const p of result.problems) report.problem({ ...entry.locate(p.path), ruleId: entry.id }, p.path, p.message);
     for (const w of result.warnings) report.warning({ ...entry.locate(w.path), ruleId: entry.id }, w.path, w.message);
     if (result.rule) rules.push(result.rule);
@@ -92,7 +93,7 @@ export async function loadRuleSet(options: LoadRuleSetOptions): Promise<LoadedRu
   // a rule whose id is taken is not loaded, but its own mistakes are listed in the same pass
   for (const duplicate of duplicates) {
     const id = duplicate.document.id as string;
-    const result = compileRule(duplicate.document, { file: duplicate.file, overlays: [] }, { registry: options.registry, selections, now, requireTests: options.requireTests ?? false });
+    const result = compileRule(duplicate.document, { file: duplicate.file, overlays: [] }, compileOptions);
     for (const p of result.problems) report.problem({ file: duplicate.file, line: duplicate.source.lineOf(p.path), ruleId: id }, p.path, p.message);
   }
   if (report.problems.length > 0) {

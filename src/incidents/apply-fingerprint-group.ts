@@ -43,6 +43,7 @@ async function mergeGroup(tx: SqlQueryable, incident: Incident, fingerprint: str
   const steps = foldDetections(incident, fingerprint, detections, context);
   const last = steps[steps.length - 1]!.incident;
   const sameEvidence = last.evidence === incident.evidence;
+  // times and count from the fold (it started from this row): least / greatest / + keep the statement relative to the row
   const [row] = await tx.query<IncidentRow>(
     `UPDATE jaga_incident
         SET title = $2, severity = $3, severity_rank = $4, maturity = $5,
@@ -58,9 +59,9 @@ async function mergeGroup(tx: SqlQueryable, incident: Incident, fingerprint: str
       last.severity,
       severityRank(last.severity),
       last.maturity,
-      earliest(detections).toISOString(),
-      latest(detections).toISOString(),
-      sum(detections),
+      last.firstSeen.toISOString(),
+      last.lastSeen.toISOString(),
+      last.count - incident.count,
       JSON.stringify(last.entity),
       last.tags,
       last.dataClasses,
@@ -121,16 +122,4 @@ async function openGroup(tx: SqlQueryable, fingerprint: string, detections: read
   settleFold(steps, written, true, context);
   steps[steps.length - 1]!.incident = written;
   return steps;
-}
-
-function earliest(detections: readonly Detection[]): Date {
-  return new Date(detections.reduce((min, detection) => Math.min(min, Date.parse(detection.firstSeen)), Infinity));
-}
-
-function latest(detections: readonly Detection[]): Date {
-  return new Date(detections.reduce((max, detection) => Math.max(max, Date.parse(detection.lastSeen)), -Infinity));
-}
-
-function sum(detections: readonly Detection[]): number {
-  return detections.reduce((total, detection) => total + detection.count, 0);
 }
