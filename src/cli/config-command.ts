@@ -6,6 +6,7 @@ import { loadConfigFile } from '../config/load-config-file.js';
 import { ConfigError } from '../domain/errors.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
+import { writeProblems } from './write-problems.js';
 
 const HELP = `usage: jaga config check --config FILE
 
@@ -56,8 +57,7 @@ export async function configCommand(args: string[], deps: ConfigCommandDeps = {}
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) stderr.write(`${problem}\n`);
-    stderr.write(`${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
+    writeProblems(stderr, error.problems);
     return 1;
   }
 }

@@ -20,6 +20,7 @@ import { argumentsError, CliError } from './cli-error.js';
 import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { DaemonApiError, DaemonClient } from './daemon-client.js';
 import { writeLines } from './write-lines.js';
+import { writeProblems } from './write-problems.js';
 
 const HELP = `usage: jaga incidents list    STORE [--status S] [--severity S] [--detector ID] [--since T] [--limit N]
        jaga incidents show    STORE ID
@@ -34,7 +35,7 @@ While a jaga daemon holds the embedded store, list, show, ack and resolve go thr
 responder:NAME with --as NAME (the daemon's audit log adds that local-cli acted for NAME), else
 responder:local-cli, and the daemon notifies the change. export needs the store itself. A --data-dir (or
 store.data_dir of --config) that holds no store is refused (exit 2): only jaga run and jaga demo create one.
-  list     one incident per line (JSON, the list shape), most recent activity first
+  list     one incident per line (JSON, the list shape), most recent activity first; none: a note on stderr
   show     one incident as pretty JSON: {"incident": detail, "deadlines": [... with left_ms], "timeline": [...]}
   ack      acknowledge an open incident; resolve: resolve a live one. Prints {"change_id","kind","actor","at","incident"}
            (change_id null through the daemon's API). The change is recorded in the timeline. With --config it is
@@ -98,7 +99,7 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
       config = await loadConfigFile(values.config);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      for (const problem of error.problems) stderr.write(`${problem}\n`);
+      writeProblems(stderr, error.problems);
       return 2;
     }
   }
@@ -117,7 +118,7 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
     }
     // the daemon holds the embedded store: ask it over its HTTP API
     try {
-      await plan.remote(new DaemonClient({ baseUrl: handle.url, token: handle.token }), stdout);
+      await plan.remote(new DaemonClient({ baseUrl: handle.url, token: handle.token }), stdout, stderr);
       return 0;
     } catch (remoteError) {
       if (remoteError instanceof DaemonApiError) {
@@ -129,7 +130,7 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
     }
   }
   try {
-    await plan.local(store, stdout);
+    await plan.local(store, stdout, stderr);
     return 0;
   } catch (error) {
     if (error instanceof IncidentNotFoundError || error instanceof IncidentConflictError || error instanceof IncidentStateError) {
@@ -170,8 +171,8 @@ function storeTarget(values: Values, config: JagaConfig | null): { url: string; 
 
 /** What a subcommand does on the store itself, and through a running daemon's API (null: not possible there). */
 interface Plan {
-  local: (store: Store, stdout: NodeJS.WritableStream) => Promise<void>;
-  remote: ((client: DaemonClient, stdout: NodeJS.WritableStream) => Promise<void>) | null;
+  local: (store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) => Promise<void>;
+  remote: ((client: DaemonClient, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) => Promise<void>) | null;
 }
 
 /** Validates the options of a subcommand up front (before the store opens) and returns what it does. */
@@ -180,7 +181,9 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
   if (sub === 'list' || sub === 'export') {
     if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
     const filter = listFilter(values, now, sub === 'export' ? INCIDENT_LIST_MAX_LIMIT : undefined);
-    if (sub === 'list') return { local: (store, stdout) => list(store, stdout, filter), remote: (client, stdout) => listRemote(client, stdout, filter) };
+    if (sub === 'list') {
+      return { local: (store, stdout, stderr) => list(store, stdout, stderr, filter), remote: (client, stdout, stderr) => listRemote(client, stdout, stderr, filter) };
+    }
     if (values.format !== 'csv' && values.format !== 'json') throw new CliError(`--format must be csv or json, not "${values.format}"`);
     const format = values.format;
     return { local: (store, stdout) => exportRegister(store, stdout, filter, format), remote: null };
@@ -225,7 +228,10 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
   };
 }
 
-async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
+/** What `list` says on stderr when no incident matches: stdout stays empty (it is JSON lines for scripts). */
+const NO_INCIDENTS = 'jaga incidents list: no incident matches (0 lines)\n';
+
+async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
   const query: Record<string, string> = {};
   if (filter.status !== undefined) query.status = typeof filter.status === 'string' ? filter.status : filter.status.join(',');
   if (filter.severity !== undefined) query.severity = typeof filter.severity === 'string' ? filter.severity : filter.severity.join(',');
@@ -233,12 +239,14 @@ async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, f
   if (filter.since !== undefined) query.since = new Date(filter.since).toISOString();
   if (filter.limit !== undefined) query.limit = String(filter.limit);
   const incidents = await client.listIncidents(query);
-  if (incidents.length > 0) await writeLines(stdout, incidents.map((incident) => JSON.stringify(incident)));
+  if (incidents.length === 0) stderr.write(NO_INCIDENTS);
+  else await writeLines(stdout, incidents.map((incident) => JSON.stringify(incident)));
 }
 
-async function list(store: Store, stdout: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
+async function list(store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
   const incidents = await new IncidentRepository(store).list(filter);
-  if (incidents.length > 0) await writeLines(stdout, incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
+  if (incidents.length === 0) stderr.write(NO_INCIDENTS);
+  else await writeLines(stdout, incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
 }
 
 async function show(store: Store, stdout: NodeJS.WritableStream, id: number, now: Date): Promise<void> {

@@ -19,6 +19,7 @@ import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline
 import { argumentsError, CliError } from './cli-error.js';
 import { checkFormatOption, FORMAT_CHOICES, wrongFormatHint } from './format-option.js';
 import { writeLines } from './write-lines.js';
+import { writeProblems } from './write-problems.js';
 
 const HELP = `usage: jaga replay [--config FILE] [--rules DIR]... [--format auto|stderr|csvlog|jsonlog]
                    [--log-line-prefix STR] [--timezone IANA] [--server NAME] FILE...
@@ -98,7 +99,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     detection = values.config ? (await loadConfigFile(values.config)).detection : resolveDetectionConfig({}, process.cwd());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) stderr.write(`${problem}\n`);
+    writeProblems(stderr, error.problems);
     return 2;
   }
   const ruleSet = await loadRules(detection, values.rules?.map((dir) => resolve(dir)) ?? detection.ruleDirs, deps, stderr);
@@ -167,8 +168,7 @@ async function loadRules(detection: DetectionConfig, ruleDirs: readonly string[]
     });
   } catch (error) {
     if (!(error instanceof RuleLoadError)) throw error;
-    for (const problem of error.problems) stderr.write(`${problem}\n`);
-    stderr.write(`${error.problems.length} rule load problem${error.problems.length === 1 ? '' : 's'}\n`);
+    writeProblems(stderr, error.problems, 'rule load problem');
     return null;
   }
 }

@@ -19,6 +19,7 @@ import { buildAccessReport, renderAccessReportCsv, renderAccessReportMarkdown, r
 import { argumentsError, CliError } from './cli-error.js';
 import { requireExistingStoreFolder } from './existing-store-folder.js';
 import { openLogFile } from './open-log-file.js';
+import { writeProblems } from './write-problems.js';
 
 /** Longest `--since` period, days: 100 years (a longer one reaches before the dates JavaScript can hold). */
 const MAX_PERIOD_DAYS = 36_500;
@@ -129,7 +130,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
     config = values.config === undefined ? null : await loadConfigFile(values.config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) stderr.write(`${problem}\n`);
+    writeProblems(stderr, error.problems);
     return 2;
   }
   const logger = createLogger({ level: 'warn' });
@@ -142,7 +143,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
       catalog = (await loadRuleSet({ ruleDirs: [], overlayDirs: [], lists: config.detection.lists, catalog: config.detection.catalog, registry: DETECTOR_REGISTRY })).catalog;
     } catch (error) {
       if (!(error instanceof RuleLoadError)) throw error;
-      for (const problem of error.problems) stderr.write(`${problem}\n`);
+      writeProblems(stderr, error.problems);
       return 2;
     }
     if (catalog.size === 0) throw new CliError(`the catalog of ${config.file} classifies no table: nothing counts as personal data`);
@@ -174,6 +175,8 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
     try {
       store = await openStore(url !== undefined ? { url, logger } : { dataDir: resolve(dataDir as string), logger });
     } catch (error) {
+      // a store setting found wrong before connecting (e.g. not a PostgreSQL URL): its message names it
+      if (error instanceof ConfigError) throw error;
       throw new CliError(`cannot open the store: ${(error as Error).message}`);
     }
   }

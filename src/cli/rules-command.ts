@@ -13,6 +13,7 @@ import { QueryEnricher } from '../enrich/query-enricher.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { argumentsError, CliError } from './cli-error.js';
+import { writeProblems } from './write-problems.js';
 
 const HELP = `usage: jaga rules validate [DIR...] [--config FILE]
        jaga rules test [DIR...] [--config FILE] [--verbose]
@@ -76,7 +77,7 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     detection = parsed.values.config ? (await loadConfigFile(parsed.values.config)).detection : resolveDetectionConfig({}, process.cwd());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) stderr.write(`${problem}\n`);
+    writeProblems(stderr, error.problems);
     return 2;
   }
   const registry = deps.registry ?? DETECTOR_REGISTRY;
@@ -129,8 +130,7 @@ async function load(detection: DetectionConfig, ruleDirs: readonly string[], reg
     return await loadRuleSet({ ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry, requireTests, ...(now ? { now } : {}) });
   } catch (error) {
     if (!(error instanceof RuleLoadError)) throw error;
-    for (const problem of error.problems) stderr.write(`${problem}\n`);
-    stderr.write(`${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
+    writeProblems(stderr, error.problems);
     return null;
   }
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../observe/logger.js';
 import { Agent } from '../pipeline/agent.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { packageVersion } from './package-version.js';
+import { writeProblems } from './write-problems.js';
 
 const HELP = `usage: jaga run --config FILE [--log-level error|warn|info|debug] [--shutdown-deadline-ms N]
 
@@ -62,7 +63,7 @@ export async function runCommand(args: string[]): Promise<number> {
     config = await loadConfigFile(values.config, process.env, { requireSources: true });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+    writeProblems(process.stderr, error.problems);
     return 2;
   }
   const deadlineMs = deadlineOption ?? config.daemon.shutdownTimeoutMs;
@@ -94,7 +95,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof RuleLoadError || error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+      writeProblems(process.stderr, error.problems);
       return 2;
     }
     logger.error('agent_failed', { event: 'agent_failed', error: error instanceof Error ? error.message : String(error), code: (error as { code?: unknown }).code ?? null });

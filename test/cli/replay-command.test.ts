@@ -147,7 +147,7 @@ describe('jaga replay', () => {
   it('exits 2 listing config and rule problems', async () => {
     const dir = await writeTree({ 'jaga.yaml': 'rule: [x]\n', 'rules/bad.yaml': `${ruleHead('t.bad', 'match')}match:\n  sel: { kind: nope }\n` });
     const badConfig = await replay(['--config', join(dir, 'jaga.yaml'), A1_LOG]);
-    expect(badConfig).toEqual({ code: 2, stdout: '', stderr: `${join(dir, 'jaga.yaml')}:1: rule: unknown key "rule" (did you mean "rules"?)\n`, incidents: [] });
+    expect(badConfig).toEqual({ code: 2, stdout: '', stderr: `${join(dir, 'jaga.yaml')}:1: rule: unknown key "rule" (did you mean "rules"?)\n1 problem\n`, incidents: [] });
     const badRules = await replay(['--rules', join(dir, 'rules'), A1_LOG]);
     expect(badRules.code).toBe(2);
     expect(badRules.stderr.split('\n').at(-2)).toBe('1 rule load problem');

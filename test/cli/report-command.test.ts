@@ -8,6 +8,7 @@ import { AccessLedgerRepository } from '../../src/db/access-ledger-repository.js
 import { openStore } from '../../src/db/open-store.js';
 import { writeSyntheticHistory } from '../../src/demo/synthetic-history.js';
 import type { AccessEvent } from '../../src/domain/access-event.js';
+import { ConfigError } from '../../src/domain/errors.js';
 import type { AccessLedgerDelta } from '../../src/domain/access-ledger.js';
 import { parseLogFile } from '../helpers/parse-log-file.js';
 
@@ -222,5 +223,9 @@ describe('jaga report access on a persisted ledger (--data-dir)', () => {
     await expect(report(['access', '--data-dir', dir, '--since', '12h'])).rejects.toThrow('--since must be whole days (the access ledger counts per UTC day), not "12h": e.g. --since 1d');
     await expect(report(['access', '--data-dir', dir, '--since', '36h'])).rejects.toThrow('not "36h": e.g. --since 2d');
     await expect(report(['inventory'])).rejects.toThrow('unknown report "inventory"');
+    // the URL check's message names the setting once and never shows the value (it may hold a password)
+    await expect(report(['access', '--store', 'ftp://u:secret@x/y'])).rejects.toThrow(
+      new ConfigError('store: expected a PostgreSQL URL postgres://[user[:password]@]host[:port]/database (or postgresql://; value not shown)'),
+    );
   });
 });

@@ -62,7 +62,7 @@ describe('jaga rules validate', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe('ok: 3 rules (3 enabled) from 5 files\n');
     const bad = await run(['validate', '--config', join(dir, 'bad.yaml')]);
-    expect(bad).toEqual({ code: 2, stdout: '', stderr: `${join(dir, 'bad.yaml')}:1: rule: unknown key "rule" (did you mean "rules"?)\n` });
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: `${join(dir, 'bad.yaml')}:1: rule: unknown key "rule" (did you mean "rules"?)\n1 problem\n` });
   });
 });
 
