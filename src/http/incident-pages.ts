@@ -32,7 +32,6 @@ function deadlinesHtml(incident: IncidentJson, now: Date): string {
     .join('<br>');
 }
 
-/** Body of `/ui/incidents`: the live incidents (severity, title, entity, age, status, regulatory time left). */
 /**
  * An incident's age for the list. Event times come from the monitored server's log: when its clock
  * runs ahead of jaga's (or the demo replays faster than real time), first_seen is in the future and
@@ -43,6 +42,7 @@ function ageHtml(ageMs: number): string {
   return `<span title="first seen is later than this page's clock: the server's clock runs ahead">in ${humanDuration(-ageMs)}</span>`;
 }
 
+/** Body of `/ui/incidents`: the live incidents (severity, title, entity, age, status, regulatory time left). */
 export function incidentListBody(incidents: readonly IncidentJson[], now: Date): string {
   if (incidents.length === 0) return '<h1>Open incidents</h1><p>No open or acknowledged incidents.</p>';
   const rows = incidents
