@@ -25,8 +25,8 @@ Runs jaga end to end on this machine with no configuration and no PostgreSQL ser
 store, the shipped rules and the example CRM site (examples/crm/jaga.yaml). Baselines first learn
 from a synthetic multi-week history made from the bundled logs (examples/crm/logs); then the
 bundled real server log (eight minutes of CRM traffic with nine attacks) is written into a
-temporary log folder at --speed times real time, moved in time so that it starts now, and the
-live agent tails it: rules, baselines, incidents, notifications (to the console and to
+temporary log folder at --speed times real time, moved in time so that each record's time is at
+or before the moment it is written (the last one: now), and the live agent tails it: rules, baselines, incidents, notifications (to the console and to
 DIR/notifications.jsonl) and the web page all run. It prints the page address and a token to
 sign in with, and runs until Ctrl-C.
 
@@ -167,8 +167,12 @@ export async function demoCommand(args: string[]): Promise<number> {
     }
     const paths = demoPaths();
     const corpus = await loadCorpusTemplates(paths.corpusDir);
-    // one offset for the history and the run: the run's first record lands at the demo's start (whole seconds)
-    const offsetMs = Math.round((startedAt.getTime() - corpus.firstMs) / 1000) * 1000;
+    // One offset for the history and the run (whole seconds). Written faster than real time, a record shifted to start
+    // now would carry a time ahead of the clock; so the run is shifted back by what the speed-up gains over its span: its
+    // last record's time is the instant it is written, the earlier ones are in the recent past (as when jaga starts on a
+    // log the server has been writing), none is in the future.
+    const spanMs = corpus.lastMs - corpus.firstMs;
+    const offsetMs = Math.round((startedAt.getTime() - corpus.firstMs - spanMs * Math.max(0, 1 - 1 / options.speed)) / 1000) * 1000;
     say(`jaga demo: data folder ${dataDir}${keepData ? '' : ' (temporary, removed on exit)'}`);
     say(`jaga demo: seeding the baselines from ${options.weeks} week${options.weeks === 1 ? '' : 's'} of synthetic history (${paths.corpusDir})...`);
     const seedStartMs = Date.now();

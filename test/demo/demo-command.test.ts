@@ -22,6 +22,8 @@ interface IncidentJson {
   detector: string;
   maturity: string;
   severity: string;
+  first_seen: string;
+  last_seen: string;
   entity: { user?: string | null };
 }
 interface TimelineEntry {
@@ -169,9 +171,16 @@ describe('jaga demo --speed 16 --listen 127.0.0.1:0 --data-dir DIR', () => {
     expect(found.baselines.length).toBeGreaterThanOrEqual(1);
   }, 95_000);
 
-  it('says when the bundled log is fully written and keeps serving', async () => {
+  it('says when the bundled log is fully written and keeps serving; no event time was ahead of the clock', async () => {
     await demo.waitUntil(() => messages().some((line) => line.startsWith('jaga demo: the bundled log is fully written (5905 records)')), 'the fully-written line', 60_000);
     expect(demo.running).toBe(true);
+    // written at 16x, the log is moved back in time so that each record's time is at or before its writing (offset in
+    // whole seconds: up to 0.5 s off); a record shifted to start at the demo's start would end ~7.5 min in the future
+    const list = await incidents();
+    expect(list.length).toBeGreaterThan(0);
+    const latestMs = Math.max(...list.map((incident) => Date.parse(incident.last_seen)));
+    expect(latestMs).toBeLessThanOrEqual(Date.now() + 500);
+    expect(Math.min(...list.map((incident) => Date.parse(incident.first_seen)))).toBeLessThan(latestMs);
   }, 65_000);
 
   it('writes one line to DIR/notifications.jsonl per notified incident change (every non-experimental incident opened), and the same to the console', async () => {
