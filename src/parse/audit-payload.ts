@@ -303,8 +303,9 @@ export function parseAuditPayloadAt(
   }
 
   let parameterValue: string[] | string;
-  // an unquoted placeholder was found by placeholderAt; only a quoted one is looked up
-  if (placeholder !== null || (parameterKind === QUOTED && PARAMETER_PLACEHOLDERS.has(parameter))) {
+  // an unquoted placeholder was found by placeholderAt; only a quoted one (starting with `<`: a
+  // parameter list is not hashed) is looked up
+  if (placeholder !== null || (parameterKind === QUOTED && parameter.charCodeAt(0) === 60 && PARAMETER_PLACEHOLDERS.has(parameter))) {
     parameterValue = parameter;
   } else if (parameterKind === UNQUOTED) {
     // an unquoted field holds no `,` and no `"`: a one-element list

@@ -4,26 +4,33 @@ import { textAt } from './text-at.js';
 /**
  * Wraps a `TimestampParser` with a cache for PostgreSQL log times
  * (`YYYY-MM-DD HH:MM:SS.mmm ZONE`, PostgreSQL docs, runtime-config-logging, csvlog `log_time` and
- * jsonlog `timestamp`): consecutive records mostly share their second, so the second is converted
- * once and the milliseconds added; texts without milliseconds (`session_start_time`) are cached
- * whole. At most `maxEntries` (default 4,096) texts are kept; the cache is then cleared.
+ * jsonlog `timestamp`): consecutive records mostly share their minute, so the minute is converted
+ * once and the seconds and milliseconds added (the zone's offset changes on whole minutes at most:
+ * the offset of `parse` is per date and hour, or the numeric zone's own); texts without
+ * milliseconds (`session_start_time`) are cached whole. At most `maxEntries` (default 4,096) such
+ * texts are kept; the cache is then cleared.
  * @returns a parser giving the same results as `parse`
  */
 export function createCachedTimestampParser(parse: TimestampParser, maxEntries = 4096): TimestampParser {
   const cache = new Map<string, number | null>();
-  let lastSecond = '';
+  /** `YYYY-MM-DD HH:MM:` and ` ZONE` of the last time converted ('' at first) */
+  let lastMinute = '';
   let lastZone = '';
-  let lastMs: number | null = null;
+  /** its minute's first millisecond (UTC epoch ms), or null when `parse` rejected it */
+  let minuteMs: number | null = null;
   return (text: string): number | null => {
     if (text.length > 24 && text.charCodeAt(19) === 0x2e && text.charCodeAt(23) === 0x20) {
-      const millis = threeDigits(text, 20);
-      if (millis >= 0) {
-        if (text.length !== lastSecond.length + lastZone.length + 4 || !textAt(text, 0, lastSecond) || !textAt(text, text.length - lastZone.length, lastZone)) {
-          lastSecond = text.slice(0, 19);
+      const seconds = digitsValue(text, 17, 2);
+      const millis = digitsValue(text, 20, 3);
+      if (seconds >= 0 && millis >= 0) {
+        const within = seconds * 1000 + millis;
+        if (text.length !== lastMinute.length + lastZone.length + 6 || !textAt(text, 0, lastMinute) || !textAt(text, 23, lastZone)) {
+          lastMinute = text.slice(0, 17);
           lastZone = text.slice(23);
-          lastMs = parse(lastSecond + lastZone);
+          const ms = parse(text);
+          minuteMs = ms === null ? null : ms - within;
         }
-        return lastMs === null ? null : lastMs + millis;
+        return minuteMs === null ? null : minuteMs + within;
       }
     }
     let ms = cache.get(text);
@@ -36,10 +43,10 @@ export function createCachedTimestampParser(parse: TimestampParser, maxEntries =
   };
 }
 
-/** Value of three ASCII digits at `text[at]`, or -1. */
-function threeDigits(text: string, at: number): number {
+/** Value of `count` ASCII digits at `text[at]`, or -1. */
+function digitsValue(text: string, at: number, count: number): number {
   let value = 0;
-  for (let i = at; i < at + 3; i++) {
+  for (let i = at; i < at + count; i++) {
     const d = text.charCodeAt(i) - 0x30;
     if (d < 0 || d > 9) return -1;
     value = value * 10 + d;

@@ -50,6 +50,15 @@ describe('parseAuditPayload', () => {
     });
   });
 
+  it('reads a quoted placeholder as the placeholder, and a quoted list starting with < as a list', () => {
+    expect(parseAuditPayload('SESSION,1,1,READ,SELECT,,,"SELECT 1, 2","<not logged>",1')?.parameter).toBe('<not logged>');
+    expect(parseAuditPayload('SESSION,1,1,READ,SELECT,,,"SELECT $1, $2","<none>,<x>",1')?.parameter).toEqual(['<none>', '<x>']);
+    expect(parseAuditPayload('SESSION,1,1,READ,SELECT,,,"SELECT $1, $2","<b>,""Toko """"Maju"""", Ubud, 🙂""",1')?.parameter).toEqual([
+      '<b>',
+      'Toko "Maju", Ubud, 🙂',
+    ]);
+  });
+
   it('reads NULL parameters as empty elements and an unquoted single parameter as a one-element list', () => {
     expect(parseAuditPayload('SESSION,27,3,WRITE,UPDATE,TABLE,public.test2,UPDATE test2 SET id = 1,"91,",2')?.parameter).toEqual(['91', '']);
     expect(parseAuditPayload('SESSION,1,1,READ,SELECT,TABLE,public.t,SELECT $1,dewi@example.com,0')?.parameter).toEqual(['dewi@example.com']);
