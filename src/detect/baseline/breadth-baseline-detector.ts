@@ -11,6 +11,7 @@ import { breadthParamsSchema, type BreadthParams } from './baseline-params.js';
 import { classedTables, tableClassesKey } from './classed-tables.js';
 import { contextPairHash } from './context-set.js';
 import { HistoryRing } from './history-ring.js';
+import { NumberRows } from './number-rows.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 import { cannotReach, robustZ } from './robust-z.js';
@@ -22,6 +23,10 @@ export const MAX_OPEN_SESSIONS = 8;
 export const MAX_DISTINCT_TABLES = 64;
 /** Closed spans a detector keeps for reuse beyond two per role (RoleBreadth.spare, RoleBreadth.secondSpare). */
 const MAX_SPARE_SPANS = 1024;
+/** A role's numbers in the detector's NumberRows (RoleBreadth.row): first and last seen, epoch ms (event time). */
+const FIRST_SEEN_MS = 0;
+const LAST_SEEN_MS = 1;
+const TIMES_STRIDE = 2;
 
 /** A set of distinct table hashes (session or bucket) being counted. */
 interface TableSpan {
@@ -44,8 +49,8 @@ interface TableSpan {
 interface RoleBreadth {
   user: string;
   server: string;
-  firstSeenMs: number;
-  lastSeenMs: number;
+  /** row in the detector's NumberRows: first and last seen ms (FIRST_SEEN_MS, LAST_SEEN_MS) */
+  row: number;
   bucket: TableSpan | null;
   sessions: TableSpan[];
   /** the open session the role's last event counted in (null: none or closed since), tried before the list */
@@ -72,6 +77,7 @@ interface RoleBreadth {
 export class BreadthBaselineDetector implements Detector {
   private readonly params: BreadthParams;
   private readonly roles: RoleTable<RoleBreadth>;
+  private readonly times = new NumberRows(TIMES_STRIDE);
   private nextSweepMs = Number.NEGATIVE_INFINITY;
   private readonly tableClassesKey: string;
   /** closed spans kept for reuse (a span a session or bucket opens then allocates nothing) */
@@ -83,7 +89,7 @@ export class BreadthBaselineDetector implements Detector {
   /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
   constructor(readonly rule: CompiledRule & { params: BreadthParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new RoleTable<RoleBreadth>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = new RoleTable<RoleBreadth>(RoleDirectory.of(deps), this.params.max_entities, (role) => this.times.data[role.row * TIMES_STRIDE + LAST_SEEN_MS] as number, (role) => this.times.free(role.row));
     this.tableClassesKey = tableClassesKey(this.params.table_classes);
   }
 
@@ -100,10 +106,11 @@ export class BreadthBaselineDetector implements Detector {
     if (tables.length === 0) return NO_DETECTIONS;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: null, sessions: [], current: null, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
+      role = { user, server: event.server, row: this.newTimes(timeMs, timeMs), bucket: null, sessions: [], current: null, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
       this.roles.set(user, role);
     }
-    if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
+    const lastAt = role.row * TIMES_STRIDE + LAST_SEEN_MS;
+    if (timeMs > (this.times.data[lastAt] as number)) this.times.data[lastAt] = timeMs;
     const bucketNo = Math.floor(timeMs / this.params.bucket);
     if (role.bucket !== null && role.bucket.id !== bucketNo) {
       if (bucketNo < role.bucket.id) return NO_DETECTIONS;
@@ -154,7 +161,8 @@ export class BreadthBaselineDetector implements Detector {
   snapshot(): unknown {
     const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), s.size === 0 ? [] : [s.first, ...s.tables.slice(0, s.size - 1)]];
     const roles: unknown[] = [];
-    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
+    const times = this.times.data;
+    for (const r of this.roles.values()) roles.push([r.user, r.server, times[r.row * TIMES_STRIDE + FIRST_SEEN_MS], times[r.row * TIMES_STRIDE + LAST_SEEN_MS], r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
     return { nextSweepMs: timeToJson(this.nextSweepMs), roles };
   }
 
@@ -162,15 +170,15 @@ export class BreadthBaselineDetector implements Detector {
     const where = `${this.rule.id} (baseline_breadth) snapshot`;
     const record = asRecord(state, where);
     const nextSweepMs = timeFromJson(record.nextSweepMs, `${where}.nextSweepMs`);
-    const restored: RoleBreadth[] = [];
+    const restored: [role: RoleBreadth, firstSeenMs: number, lastSeenMs: number][] = [];
     for (const [i, raw] of asArray(record.roles, `${where}.roles`).entries()) {
       const at = `${where}.roles[${i}]`;
       const [user, server, firstSeenMs, lastSeenMs, bucket, sessions, hours, sessionHistory] = asArray(raw, at);
       if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || !Array.isArray(sessions)) {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, bucket, sessions, hours, sessionHistory]`);
       }
-      restored.push({
-        user, server, firstSeenMs, lastSeenMs,
+      const role: RoleBreadth = {
+        user, server, row: -1, // taken once the snapshot is known to be valid
         bucket: bucket === null ? null : spanFromJson(bucket, `${at}.bucket`),
         sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
         current: null,
@@ -178,11 +186,24 @@ export class BreadthBaselineDetector implements Detector {
         sessionHistory: HistoryRing.fromJson(sessionHistory, 1, `${at}.sessionHistory`),
         spare: null,
         secondSpare: null,
-      });
+      };
+      restored.push([role, firstSeenMs, lastSeenMs]);
     }
     this.roles.clear();
-    for (const role of restored) this.roles.set(role.user, role);
+    this.times.clear();
+    for (const [role, firstSeenMs, lastSeenMs] of restored) {
+      role.row = this.newTimes(firstSeenMs, lastSeenMs);
+      this.roles.set(role.user, role);
+    }
     this.nextSweepMs = nextSweepMs;
+  }
+
+  /** a NumberRows row holding a role's first and last seen ms */
+  private newTimes(firstSeenMs: number, lastSeenMs: number): number {
+    const row = this.times.alloc();
+    this.times.data[row * TIMES_STRIDE + FIRST_SEEN_MS] = firstSeenMs;
+    this.times.data[row * TIMES_STRIDE + LAST_SEEN_MS] = lastSeenMs;
+    return row;
   }
 
   /** adds the event's tables to one span and judges it when that added one; the detection or null */
@@ -196,7 +217,7 @@ export class BreadthBaselineDetector implements Detector {
 
   private judge(role: RoleBreadth, span: TableSpan, isSession: boolean, bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext): Detection | null {
     const history = isSession ? role.sessionHistory : role.hours;
-    if (timeMs - role.firstSeenMs < this.params.min_history || history.size < this.params.min_samples) return null;
+    if (timeMs - (this.times.data[role.row * TIMES_STRIDE + FIRST_SEEN_MS] as number) < this.params.min_history || history.size < this.params.min_samples) return null;
     if (cannotReach(span.size, history.lowest(0), this.params.mad_floor, this.params.threshold)) return null;
     const ref = history.reference(0, isSession ? Math.floor(timeMs / this.params.bucket) : bucketNo, this.params.bucket, this.params.half_life);
     if (ref === null) return null;

@@ -11,12 +11,17 @@ import { newContextParamsSchema, type NewContextParams } from './baseline-params
 import { classedTables, tableClassesKey } from './classed-tables.js';
 import { clientNetwork, clientNetworkHash, ContextSet, contextPairHash } from './context-set.js';
 import { HOUR_MS } from './hour-of-week.js';
+import { NumberRows } from './number-rows.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** New contexts reported while they could not be learned (tainted events), per role: each fires once. */
 const REPORTED_SLOTS = 8;
+/** A role's numbers in the detector's NumberRows (RoleContexts.row): first and last seen, epoch ms (event time). */
+const FIRST_SEEN_MS = 0;
+const LAST_SEEN_MS = 1;
+const TIMES_STRIDE = 2;
 
 /**
  * A role's known contexts: the ContextSet itself (not a set it points to, so the look-up of an
@@ -24,14 +29,14 @@ const REPORTED_SLOTS = 8;
  */
 class RoleContexts extends ContextSet {
   /**
+   * @param row the role's row in the detector's NumberRows (first and last seen ms: FIRST_SEEN_MS, LAST_SEEN_MS)
    * @param events events seen (the warm-up's sample count)
    * @param reported hashes of contexts reported but not learned, newest last
    */
   constructor(
     readonly user: string,
     readonly server: string,
-    public firstSeenMs: number,
-    public lastSeenMs: number,
+    public row: number,
     public events: number,
     public reported: number[],
   ) {
@@ -62,6 +67,7 @@ interface ContextValue {
 export class NewContextBaselineDetector implements Detector {
   private readonly params: NewContextParams;
   private readonly roles: RoleTable<RoleContexts>;
+  private readonly times = new NumberRows(TIMES_STRIDE);
   private readonly watch: ReadonlySet<string>;
   private firstEventMs = Number.NEGATIVE_INFINITY;
   private readonly watchClient: boolean;
@@ -85,7 +91,7 @@ export class NewContextBaselineDetector implements Detector {
   /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
   constructor(readonly rule: CompiledRule & { params: NewContextParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new RoleTable<RoleContexts>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = new RoleTable<RoleContexts>(RoleDirectory.of(deps), this.params.max_entities, (role) => this.times.data[role.row * TIMES_STRIDE + LAST_SEEN_MS] as number, (role) => this.times.free(role.row));
     this.watch = new Set(this.params.contexts);
     this.watchClient = this.watch.has('client');
     this.watchNetwork = this.watch.has('client_net');
@@ -111,20 +117,24 @@ export class NewContextBaselineDetector implements Detector {
     const contextHashes = this.scratch;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = new RoleContexts(user, event.server, timeMs, timeMs, 0, []);
+      role = new RoleContexts(user, event.server, this.newTimes(timeMs, timeMs), 0, []);
       this.roles.set(user, role);
       const detection = this.watchRole && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
       if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) role.add(contextHashes[i] as number, hour);
       role.events++;
       return detection === null ? NO_DETECTIONS : [detection];
     }
-    const warm = timeMs - role.firstSeenMs >= this.params.min_history && role.events >= this.params.min_samples;
-    const silentMs = timeMs - role.lastSeenMs;
-    if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
+    const times = this.times.data;
+    const at = role.row * TIMES_STRIDE;
+    const firstSeenMs = times[at + FIRST_SEEN_MS] as number;
+    const lastSeenMs = times[at + LAST_SEEN_MS] as number;
+    const warm = timeMs - firstSeenMs >= this.params.min_history && role.events >= this.params.min_samples;
+    const silentMs = timeMs - lastSeenMs;
+    if (timeMs > lastSeenMs) times[at + LAST_SEEN_MS] = timeMs;
     role.events++;
     let detection: Detection | null = null;
     if (warm && this.watchDormant && silentMs > this.params.dormant_after) {
-      detection = this.fire(role, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, role, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
+      detection = this.fire(role, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, role.events, firstSeenMs, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
     }
     if (!hasFresh(role, contextHashes, contextCount)) return detection === null ? NO_DETECTIONS : [detection];
     const values = this.contextsOf(event, context);
@@ -152,7 +162,7 @@ export class NewContextBaselineDetector implements Detector {
       score: fresh.length,
       threshold: 1,
       history_size: role.events - 1,
-      history_period_ms: timeMs - role.firstSeenMs,
+      history_period_ms: timeMs - firstSeenMs,
       bucket: new Date(hour * HOUR_MS).toISOString(),
       entity: 'role_context',
       known_of_other_kinds: known,
@@ -174,7 +184,8 @@ export class NewContextBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const roles: unknown[] = [];
-    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.events, r.toJson(), [...r.reported]]);
+    const times = this.times.data;
+    for (const r of this.roles.values()) roles.push([r.user, r.server, times[r.row * TIMES_STRIDE + FIRST_SEEN_MS], times[r.row * TIMES_STRIDE + LAST_SEEN_MS], r.events, r.toJson(), [...r.reported]]);
     return { firstEventMs: timeToJson(this.firstEventMs), roles };
   }
 
@@ -182,18 +193,31 @@ export class NewContextBaselineDetector implements Detector {
     const where = `${this.rule.id} (baseline_new_context) snapshot`;
     const record = asRecord(state, where);
     const firstEventMs = timeFromJson(record.firstEventMs, `${where}.firstEventMs`);
-    const restored: RoleContexts[] = [];
+    const restored: [role: RoleContexts, firstSeenMs: number, lastSeenMs: number][] = [];
     for (const [i, raw] of asArray(record.roles, `${where}.roles`).entries()) {
       const at = `${where}.roles[${i}]`;
       const [user, server, firstSeenMs, lastSeenMs, events, seen, reported] = asArray(raw, at);
       if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || typeof events !== 'number' || !Array.isArray(reported) || !reported.every((h) => Number.isInteger(h))) {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, events, seen, reported]`);
       }
-      restored.push(new RoleContexts(user, server, firstSeenMs, lastSeenMs, events, [...(reported as number[])]).loadJson(seen, `${at}.seen`)); // a copy: `reported` changes, the caller's snapshot must not
+      // a copy of `reported`: it changes, the caller's snapshot must not; the row is taken once the snapshot is known to be valid
+      restored.push([new RoleContexts(user, server, -1, events, [...(reported as number[])]).loadJson(seen, `${at}.seen`), firstSeenMs, lastSeenMs]);
     }
     this.roles.clear();
-    for (const role of restored) this.roles.set(role.user, role);
+    this.times.clear();
+    for (const [role, firstSeenMs, lastSeenMs] of restored) {
+      role.row = this.newTimes(firstSeenMs, lastSeenMs);
+      this.roles.set(role.user, role);
+    }
     this.firstEventMs = firstEventMs;
+  }
+
+  /** a NumberRows row holding a role's first and last seen ms */
+  private newTimes(firstSeenMs: number, lastSeenMs: number): number {
+    const row = this.times.alloc();
+    this.times.data[row * TIMES_STRIDE + FIRST_SEEN_MS] = firstSeenMs;
+    this.times.data[row * TIMES_STRIDE + LAST_SEEN_MS] = lastSeenMs;
+    return row;
   }
 
   private contextsOf(event: AccessEvent, context: MatchContext): ContextValue[] {
@@ -282,7 +306,7 @@ function newRoleExplanation(knownRoles: number, detectorHistoryMs: number): Base
   return { method: 'new_role', observed: 'role not seen before', expected: `${knownRoles} known roles`, spread: 0, score: 1, threshold: 1, history_size: knownRoles, history_period_ms: detectorHistoryMs, bucket: '', entity: 'role' };
 }
 
-function dormantExplanation(silentMs: number, dormantAfterMs: number, role: RoleContexts, lastSeenBeforeMs: number): BaselineExplanation {
+function dormantExplanation(silentMs: number, dormantAfterMs: number, events: number, firstSeenMs: number, lastSeenBeforeMs: number): BaselineExplanation {
   return {
     method: 'dormant',
     observed: silentMs,
@@ -290,8 +314,8 @@ function dormantExplanation(silentMs: number, dormantAfterMs: number, role: Role
     spread: 0,
     score: Math.round((silentMs / dormantAfterMs) * 1000) / 1000,
     threshold: 1,
-    history_size: role.events - 1,
-    history_period_ms: lastSeenBeforeMs - role.firstSeenMs,
+    history_size: events - 1,
+    history_period_ms: lastSeenBeforeMs - firstSeenMs,
     bucket: new Date(lastSeenBeforeMs).toISOString(),
     entity: 'role',
   };

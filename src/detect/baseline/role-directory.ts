@@ -10,27 +10,35 @@ export interface RoleCard {
   readonly held: number;
 }
 
-/**
- * What the directory keeps per role: `[held, state of slot 0, state of slot 1, ...]`, one array
- * (not a card object pointing to an array of states), so an event's states are one object away
- * from the Map: the baseline detectors read them for every event.
- */
-type Card = unknown[];
-
 /** Directories by `DetectorDeps.installation` (one per detector set the engine installs together). */
 const SHARED = new WeakMap<object, RoleDirectory>();
+/** `stateOf` found no card for the event's role */
+const NO_ROW = -1;
 
 /**
  * The roles the baseline detectors of one installation hold state for, keyed by user name: each
  * detector's RoleTable is a slot of every card, so an event's role is looked up once (`stateOf`
  * remembers the last event) however many baseline detectors see it. Cards exist while a slot
  * holds a state. Not a bound by itself: each RoleTable bounds its own entities.
+ *
+ * Layout: the Map gives a role's row number (a small integer kept in the Map's own table); the
+ * cards are rows of one flat array, `states[row x slots + slot]`, so an event's states are one
+ * cache line of that array away from the Map entry, with no card object per role. Rows of dropped
+ * cards are reused.
  */
 export class RoleDirectory {
-  private readonly cards = new Map<string, Card>();
+  private readonly rows = new Map<string, number>();
+  /** row-major states, `slots` per row (undefined: none); rows past `rowCount` or free hold undefined */
+  private states: unknown[] = [];
+  /** per row: slots holding a state */
+  private readonly held: number[] = [];
+  /** rows of dropped cards, reused before new ones */
+  private readonly freeRows: number[] = [];
+  private rowCount = 0;
   private slots = 0;
   private lastEvent: AccessEvent | null = null;
-  private lastCard: Card | undefined = undefined;
+  /** index in `states` of the last event's row (NO_ROW: no card) */
+  private lastBase = NO_ROW;
 
   /**
    * The directory shared by the detectors created with `deps` (the engine's
@@ -47,48 +55,72 @@ export class RoleDirectory {
     return directory;
   }
 
-  /** a new slot number for one table */
+  /** a new slot number for one table (rows already held are widened to it) */
   register(): number {
-    return this.slots++;
+    const slot = this.slots++;
+    if (this.rowCount > 0) {
+      const wider: unknown[] = [];
+      for (let row = 0; row < this.rowCount; row++) {
+        for (let s = 0; s < slot; s++) wider.push(this.states[row * slot + s]);
+        wider.push(undefined);
+      }
+      this.states = wider;
+      this.lastEvent = null;
+    }
+    return slot;
   }
 
   /** the state in `slot` of `event.user`'s card (undefined: none, or no user); one Map look-up per event */
   stateOf(event: AccessEvent, slot: number): unknown {
     if (event !== this.lastEvent) {
       this.lastEvent = event;
-      this.lastCard = event.user === null ? undefined : this.cards.get(event.user);
+      const row = event.user === null ? undefined : this.rows.get(event.user);
+      this.lastBase = row === undefined ? NO_ROW : row * this.slots;
     }
-    return this.lastCard === undefined ? undefined : this.lastCard[slot + 1];
+    return this.lastBase === NO_ROW ? undefined : this.states[this.lastBase + slot];
   }
 
   /** the card of `user` (undefined when none): a copy, for inspection */
   get(user: string): RoleCard | undefined {
-    const card = this.cards.get(user);
-    return card === undefined ? undefined : { user, states: card.slice(1), held: card[0] as number };
+    const row = this.rows.get(user);
+    if (row === undefined) return undefined;
+    return { user, states: this.states.slice(row * this.slots, (row + 1) * this.slots), held: this.held[row] as number };
   }
 
   /** puts `state` in `slot` of `user`'s card, creating the card when missing */
   put(user: string, slot: number, state: unknown): void {
-    let card = this.cards.get(user);
-    if (card === undefined) {
-      card = [0];
-      for (let i = 0; i < this.slots; i++) card.push(undefined);
-      this.cards.set(user, card);
+    let row = this.rows.get(user);
+    if (row === undefined) {
+      row = this.freeRows.pop() ?? this.newRow();
+      this.held[row] = 0;
+      this.rows.set(user, row);
       this.lastEvent = null;
     }
-    if (card[slot + 1] === undefined) card[0] = (card[0] as number) + 1;
-    card[slot + 1] = state;
+    const at = row * this.slots + slot;
+    if (this.states[at] === undefined) this.held[row] = (this.held[row] as number) + 1;
+    this.states[at] = state;
   }
 
-  /** empties `slot` of `user`'s card, dropping the card when no slot holds anything */
+  /** empties `slot` of `user`'s card, dropping the card (its row is reused) when no slot holds anything */
   remove(user: string, slot: number): void {
-    const card = this.cards.get(user);
-    if (card === undefined || card[slot + 1] === undefined) return;
-    card[slot + 1] = undefined;
-    card[0] = (card[0] as number) - 1;
-    if (card[0] === 0) {
-      this.cards.delete(user);
+    const row = this.rows.get(user);
+    if (row === undefined) return;
+    const at = row * this.slots + slot;
+    if (this.states[at] === undefined) return;
+    this.states[at] = undefined;
+    const held = (this.held[row] as number) - 1;
+    this.held[row] = held;
+    if (held === 0) {
+      this.rows.delete(user);
+      this.freeRows.push(row);
       this.lastEvent = null;
     }
+  }
+
+  /** appends a row of empty slots; returns its number */
+  private newRow(): number {
+    for (let s = 0; s < this.slots; s++) this.states.push(undefined);
+    this.held.push(0);
+    return this.rowCount++;
   }
 }

@@ -18,14 +18,20 @@ export class RoleTable<S> {
    * @param directory the installation's RoleDirectory (`RoleDirectory.of(deps)`)
    * @param maxRoles most roles held (>= 1)
    * @param recencyOf when a role was last seen, epoch ms (event time)
+   * @param onEvict called with the state of each role the bound drops (after it is removed; not by `clear`)
    */
   constructor(
     private readonly directory: RoleDirectory,
     maxRoles: number,
     recencyOf: (state: S) => number,
+    onEvict?: (state: S) => void,
   ) {
     this.slot = directory.register();
-    this.roles = new GroupTable(maxRoles, recencyOf, (user) => directory.remove(user, this.slot));
+    this.roles = new GroupTable(maxRoles, recencyOf, (user) => {
+      const state = directory.get(user)?.states[this.slot] as S | undefined;
+      directory.remove(user, this.slot);
+      if (onEvict !== undefined && state !== undefined) onEvict(state);
+    });
   }
 
   get size(): number {

@@ -9,6 +9,7 @@ import { asArray, asRecord } from '../snapshot-codec.js';
 import { buildBaselineDetection, entityKey, isSevere, round3 } from './baseline-detection.js';
 import { timeOfWeekParamsSchema, type TimeOfWeekParams } from './baseline-params.js';
 import { HOUR_MS, hourOfWeek, hourOfWeekLabel } from './hour-of-week.js';
+import { NumberRows } from './number-rows.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 
@@ -18,19 +19,22 @@ const BINS = 168;
 export const HOUR_KERNEL = [0.25, 0.5, 1, 0.5, 0.25] as const;
 const KERNEL_SUM = 2.5;
 
-interface RoleProfile {
-  user: string;
-  server: string;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  /** decayed activity units per hour-of-week bin */
-  bins: Float32Array;
-  /** time the bins were last decayed to, ms */
-  decayedMs: number;
-  /** epoch hour of the last read unit counted, and of the last detection */
-  lastUnitHour: number;
-  firedHour: number;
-}
+/**
+ * A role's profile is a row number (its state in the RoleTable, so no object per role): its numbers
+ * are the NumberRows row `[firstSeenMs, lastSeenMs, decayedMs (time the bins were last decayed
+ * to), lastUnitHour (epoch hour of the last read unit counted), firedHour (of the last detection)]`,
+ * its 168 decayed activity units per hour-of-week bin are those of its slice of `binChunks`
+ * (`binsAt`), and its user and server names are `users[row]` and `servers[row]`.
+ */
+const FIRST_SEEN_MS = 0;
+const LAST_SEEN_MS = 1;
+const DECAYED_MS = 2;
+const LAST_UNIT_HOUR = 3;
+const FIRED_HOUR = 4;
+const STRIDE = 5;
+/** Rows of bins per chunk (a power of two): bins are allocated a chunk at a time, never copied. */
+const CHUNK_ROWS = 1024;
+const CHUNK_SHIFT = 10;
 
 /**
  * `baseline_time_of_week` (issue 5): per role a 168-bin hour-of-week profile (UTC, Monday 00:00 =
@@ -49,12 +53,17 @@ interface RoleProfile {
  */
 export class TimeOfWeekBaselineDetector implements Detector {
   private readonly params: TimeOfWeekParams;
-  private readonly roles: RoleTable<RoleProfile>;
+  private readonly roles: RoleTable<number>;
+  private readonly rows = new NumberRows(STRIDE);
+  /** the roles' bins: row r's BINS values start at `binChunks[r >> CHUNK_SHIFT][(r % CHUNK_ROWS) x BINS]` */
+  private readonly binChunks: Float32Array[] = [];
+  private readonly users: string[] = [];
+  private readonly servers: string[] = [];
 
   /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
   constructor(readonly rule: CompiledRule & { params: TimeOfWeekParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new RoleTable<RoleProfile>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
+    this.roles = new RoleTable<number>(RoleDirectory.of(deps), this.params.max_entities, (row) => this.rows.data[row * STRIDE + LAST_SEEN_MS] as number, (row) => this.rows.free(row));
   }
 
   /** the rule's condition (DetectorModule `wants: 'condition'`); `observe` ignores events without a user or of other kinds */
@@ -66,26 +75,31 @@ export class TimeOfWeekBaselineDetector implements Detector {
     const timeMs = eventTimeMs(event);
     const user = event.user;
     if (Number.isNaN(timeMs) || user === null || !isActivity(event.kind)) return NO_DETECTIONS;
-    let role = this.roles.of(event);
-    if (role === undefined) {
-      role = { user, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bins: new Float32Array(BINS), decayedMs: timeMs, lastUnitHour: -1, firedHour: -1 };
-      this.roles.set(user, role);
+    let row = this.roles.of(event);
+    if (row === undefined) {
+      row = this.newRow(user, event.server, timeMs);
+      this.roles.set(user, row);
     }
-    if (timeMs > role.lastSeenMs) role.lastSeenMs = timeMs;
+    const at = row * STRIDE;
+    let numbers = this.rows.data;
+    if (timeMs > (numbers[at + LAST_SEEN_MS] as number)) numbers[at + LAST_SEEN_MS] = timeMs;
     const hour = Math.floor(timeMs / HOUR_MS);
     const sessionStart = event.kind === 'authorization';
-    if (!sessionStart && hour === role.lastUnitHour) return NO_DETECTIONS;
-    if (!sessionStart) role.lastUnitHour = hour;
-    const total = this.decayAndSum(role, timeMs);
+    if (!sessionStart && hour === numbers[at + LAST_UNIT_HOUR]) return NO_DETECTIONS;
+    if (!sessionStart) numbers[at + LAST_UNIT_HOUR] = hour;
+    const total = this.decayAndSum(row, timeMs);
+    numbers = this.rows.data;
+    const bins = this.binChunks[row >> CHUNK_SHIFT] as Float32Array;
+    const binsAt = binsStart(row);
     const bin = hourOfWeek(timeMs);
     let detection: Detection | null = null;
-    if (role.firedHour !== hour && timeMs - role.firstSeenMs >= this.params.min_history && total >= this.params.min_samples) {
+    if (numbers[at + FIRED_HOUR] !== hour && timeMs - (numbers[at + FIRST_SEEN_MS] as number) >= this.params.min_history && total >= this.params.min_samples) {
       const a = this.params.smoothing;
       const denominator = total * KERNEL_SUM + BINS * a;
-      const lift = (BINS * (smoothedCount(role.bins, bin) + a)) / denominator;
+      const lift = (BINS * (smoothedCount(bins, binsAt, bin) + a)) / denominator;
       if (lift < this.params.threshold) {
-        role.firedHour = hour;
-        const lifts = Array.from(role.bins, (_, i) => (BINS * (smoothedCount(role.bins, i) + a)) / denominator);
+        numbers[at + FIRED_HOUR] = hour;
+        const lifts = Array.from({ length: BINS }, (_, i) => (BINS * (smoothedCount(bins, binsAt, i) + a)) / denominator);
         const typical = lifts.reduce((sum, q) => sum + q * q, 0) / BINS;
         detection = buildBaselineDetection({
           rule: this.rule,
@@ -94,7 +108,7 @@ export class TimeOfWeekBaselineDetector implements Detector {
           groupKey: entityKey({ user }),
           trigger: digestEvent(event, context),
           triggerToken: `hour:${hour}`,
-          server: role.server,
+          server: this.servers[row] as string,
           firstSeenMs: timeMs,
           lastSeenMs: timeMs,
           count: 1,
@@ -107,7 +121,7 @@ export class TimeOfWeekBaselineDetector implements Detector {
             score: round3(-Math.log2(lift)),
             threshold: round3(-Math.log2(this.params.threshold)),
             history_size: round3(total),
-            history_period_ms: timeMs - role.firstSeenMs,
+            history_period_ms: timeMs - (numbers[at + FIRST_SEEN_MS] as number),
             bucket: hourOfWeekLabel(bin),
             entity: 'role',
             lift_bound: this.params.threshold,
@@ -116,7 +130,7 @@ export class TimeOfWeekBaselineDetector implements Detector {
         });
       }
     }
-    if (learn && (detection === null || !isSevere(detection.severity))) role.bins[bin] = (role.bins[bin] as number) + 1;
+    if (learn && (detection === null || !isSevere(detection.severity))) bins[binsAt + bin] = (bins[binsAt + bin] as number) + 1;
     return detection === null ? NO_DETECTIONS : [detection];
   }
 
@@ -126,13 +140,17 @@ export class TimeOfWeekBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const roles: unknown[] = [];
-    for (const r of this.roles.values()) roles.push([r.user, r.server, r.firstSeenMs, r.lastSeenMs, r.decayedMs, r.lastUnitHour, r.firedHour, Array.from(r.bins)]);
+    const n = this.rows.data;
+    for (const row of this.roles.values()) {
+      const at = row * STRIDE;
+      roles.push([this.users[row], this.servers[row], n[at + FIRST_SEEN_MS], n[at + LAST_SEEN_MS], n[at + DECAYED_MS], n[at + LAST_UNIT_HOUR], n[at + FIRED_HOUR], Array.from((this.binChunks[row >> CHUNK_SHIFT] as Float32Array).subarray(binsStart(row), binsStart(row) + BINS))]);
+    }
     return { roles };
   }
 
   restore(state: unknown): void {
     const where = `${this.rule.id} (baseline_time_of_week) snapshot`;
-    const restored: RoleProfile[] = [];
+    const restored: { user: string; server: string; numbers: number[]; bins: number[] }[] = [];
     for (const [i, raw] of asArray(asRecord(state, where).roles, `${where}.roles`).entries()) {
       const at = `${where}.roles[${i}]`;
       const [user, server, ...rest] = asArray(raw, at);
@@ -141,33 +159,53 @@ export class TimeOfWeekBaselineDetector implements Detector {
       if (typeof user !== 'string' || typeof server !== 'string' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) || !Array.isArray(bins) || bins.length !== BINS || !bins.every((n) => typeof n === 'number' && Number.isFinite(n))) {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, decayedMs, lastUnitHour, firedHour, bins[168]]`);
       }
-      const [firstSeenMs, lastSeenMs, decayedMs, lastUnitHour, firedHour] = numbers as number[];
-      restored.push({ user, server, firstSeenMs: firstSeenMs as number, lastSeenMs: lastSeenMs as number, decayedMs: decayedMs as number, lastUnitHour: lastUnitHour as number, firedHour: firedHour as number, bins: Float32Array.from(bins as number[]) });
+      restored.push({ user, server, numbers: numbers as number[], bins: bins as number[] });
     }
     this.roles.clear();
-    for (const role of restored) this.roles.set(role.user, role);
+    this.rows.clear();
+    for (const role of restored) {
+      const row = this.newRow(role.user, role.server, 0);
+      this.rows.data.set(role.numbers, row * STRIDE); // [firstSeenMs, lastSeenMs, decayedMs, lastUnitHour, firedHour]
+      (this.binChunks[row >> CHUNK_SHIFT] as Float32Array).set(role.bins, binsStart(row));
+      this.roles.set(role.user, row);
+    }
   }
 
   /**
    * decays the bins to `timeMs` (whole hours at a time, so the factor is the same however events
    * fall) and returns their sum, added in bin order over the stored (Float32) values: one pass
    */
-  private decayAndSum(role: RoleProfile, timeMs: number): number {
-    const bins = role.bins;
+  private decayAndSum(row: number, timeMs: number): number {
+    const bins = this.binChunks[row >> CHUNK_SHIFT] as Float32Array;
+    const from = binsStart(row);
+    const to = from + BINS;
+    const decayedAt = row * STRIDE + DECAYED_MS;
     let total = 0;
-    const hours = Math.floor((timeMs - role.decayedMs) / HOUR_MS);
+    const hours = Math.floor((timeMs - (this.rows.data[decayedAt] as number)) / HOUR_MS);
     if (hours <= 0) {
-      for (let i = 0; i < BINS; i++) total += bins[i] as number;
+      for (let i = from; i < to; i++) total += bins[i] as number;
       return total;
     }
     const factor = Math.pow(0.5, (hours * HOUR_MS) / this.params.half_life);
-    for (let i = 0; i < BINS; i++) {
+    for (let i = from; i < to; i++) {
       const decayed = Math.fround((bins[i] as number) * factor);
       bins[i] = decayed;
       total += decayed;
     }
-    role.decayedMs += hours * HOUR_MS;
+    this.rows.data[decayedAt] = (this.rows.data[decayedAt] as number) + hours * HOUR_MS;
     return total;
+  }
+
+  /** a row for a new role first seen at `timeMs` (bins zero, no unit or detection yet) */
+  private newRow(user: string, server: string, timeMs: number): number {
+    const row = this.rows.alloc();
+    const chunk = this.binChunks[row >> CHUNK_SHIFT];
+    if (chunk === undefined) this.binChunks.push(new Float32Array(CHUNK_ROWS * BINS)); // rows are taken in order: the next chunk
+    else chunk.fill(0, binsStart(row), binsStart(row) + BINS);
+    this.rows.data.set([timeMs, timeMs, timeMs, -1, -1], row * STRIDE);
+    this.users[row] = user;
+    this.servers[row] = server;
+    return row;
   }
 }
 
@@ -176,10 +214,15 @@ function isActivity(kind: AccessEvent['kind']): boolean {
   return kind === 'authorization' || kind === 'audit' || kind === 'app_access';
 }
 
-/** the kernel-smoothed count of `bin` (see HOUR_KERNEL) */
-function smoothedCount(bins: Float32Array, bin: number): number {
+/** where a row's bins start in its chunk */
+function binsStart(row: number): number {
+  return (row & (CHUNK_ROWS - 1)) * BINS;
+}
+
+/** the kernel-smoothed count of `bin` (see HOUR_KERNEL) of the role whose bins start at `bins[from]` */
+function smoothedCount(bins: Float32Array, from: number, bin: number): number {
   let sum = 0;
-  for (let k = 0; k < HOUR_KERNEL.length; k++) sum += (bins[(bin + k - 2 + BINS) % BINS] as number) * (HOUR_KERNEL[k] as number);
+  for (let k = 0; k < HOUR_KERNEL.length; k++) sum += (bins[from + ((bin + k - 2 + BINS) % BINS)] as number) * (HOUR_KERNEL[k] as number);
   return sum;
 }
 

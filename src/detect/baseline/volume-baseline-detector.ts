@@ -14,7 +14,8 @@ import { HistoryRing, type RobustReference } from './history-ring.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 import { cannotReach, robustZ } from './robust-z.js';
-import { dropOldest, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
+import { NumberRows } from './number-rows.js';
+import { dropOldest, ENTITY_STRIDE, FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** Tables tracked per role (the least recently read is dropped when another comes). */
@@ -23,7 +24,8 @@ const MEASURES = ['rows', 'statements'] as const;
 
 /** A role's entities: the role itself (when watched) and its sensitive tables. */
 interface VolumeRole {
-  lastSeenMs: number;
+  /** row in the detector's `roleTimes`: when the role was last seen, epoch ms */
+  row: number;
   role: VolumeEntity | null;
   /** table entities, oldest first (at most MAX_TABLES_PER_ROLE: a scan is cheaper than a Map) */
   tables: VolumeEntity[];
@@ -53,6 +55,9 @@ interface VolumeRole {
 export class VolumeBaselineDetector implements Detector {
   private readonly params: VolumeParams;
   private readonly entities: RoleTable<VolumeRole>;
+  /** the entities' time fields (VolumeEntity.row: FIRST_SEEN_MS...) and the roles' last seen ms (VolumeRole.row) */
+  private readonly times = new NumberRows(ENTITY_STRIDE);
+  private readonly roleTimes = new NumberRows(1);
   private readonly roles: boolean;
   private readonly tables: boolean;
   private nextSweepMs = Number.NEGATIVE_INFINITY;
@@ -65,7 +70,7 @@ export class VolumeBaselineDetector implements Detector {
   /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
   constructor(readonly rule: CompiledRule & { params: VolumeParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.entities = new RoleTable<VolumeRole>(RoleDirectory.of(deps), this.params.max_entities, (role) => role.lastSeenMs);
+    this.entities = new RoleTable<VolumeRole>(RoleDirectory.of(deps), this.params.max_entities, (role) => this.roleTimes.data[role.row] as number, (role) => this.freeRows(role));
     this.roles = this.params.entities.includes('role');
     this.tables = this.params.entities.includes('role_table');
   }
@@ -90,12 +95,14 @@ export class VolumeBaselineDetector implements Detector {
     let out: Detection[] | null = null;
     let slot = this.entities.of(event);
     if (slot === undefined) {
-      slot = { lastSeenMs: timeMs, role: null, tables: [], lastTable: null };
+      slot = { row: this.roleTimes.alloc(), role: null, tables: [], lastTable: null };
+      this.roleTimes.data[slot.row] = timeMs;
       this.entities.set(user, slot);
-    } else if (timeMs > slot.lastSeenMs) slot.lastSeenMs = timeMs;
+    } else if (timeMs > (this.roleTimes.data[slot.row] as number)) this.roleTimes.data[slot.row] = timeMs;
     if (this.roles) {
-      const entity = (slot.role ??= newEntity(false, user, null, [], event.server, timeMs));
-      if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
+      const entity = (slot.role ??= newEntity(false, user, null, [], event.server, timeMs, this.times));
+      const last = entity.row * ENTITY_STRIDE + LAST_SEEN_MS;
+      if (timeMs > (this.times.data[last] as number)) this.times.data[last] = timeMs;
       const statementId = event.audit?.statement_id ?? -1;
       const repeat = event.audit !== null && statementId === entity.lastStatement && event.pid === entity.lastPid && event.session_id === entity.lastSession;
       entity.lastPid = event.pid ?? -1;
@@ -118,12 +125,13 @@ export class VolumeBaselineDetector implements Detector {
         // a role's events mostly read the table of the one before: that entity is tried first
         let entity = slot.lastTable !== null && slot.lastTable.relation === qualified ? slot.lastTable : tableEntity(slot.tables, qualified);
         if (entity === undefined) {
-          entity = newEntity(true, user, qualified, this.lastClasses, event.server, timeMs);
+          entity = newEntity(true, user, qualified, this.lastClasses, event.server, timeMs, this.times);
           slot.tables.push(entity);
           slot.lastTable = entity;
-          if (slot.tables.length > MAX_TABLES_PER_ROLE && dropOldest(slot.tables) === slot.lastTable) slot.lastTable = null;
+          if (slot.tables.length > MAX_TABLES_PER_ROLE && dropOldest(slot.tables, this.times) === slot.lastTable) slot.lastTable = null;
         } else slot.lastTable = entity;
-        if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
+        const last = entity.row * ENTITY_STRIDE + LAST_SEEN_MS;
+        if (timeMs > (this.times.data[last] as number)) this.times.data[last] = timeMs;
         const found = this.fold(entity, bucket, rows, 1, timeMs, event, context, learn);
         if (found !== null) (out ??= []).push(found);
       }
@@ -150,7 +158,8 @@ export class VolumeBaselineDetector implements Detector {
     const entities: unknown[] = [];
     for (const slot of this.entities.values()) {
       for (const e of slot.role === null ? slot.tables : [slot.role, ...slot.tables]) {
-        entities.push([e.table ? 1 : 0, e.user, e.relation, [...e.classes], e.server, e.firstSeenMs, e.lastSeenMs, e.bucket, e.closed, e.rows, e.statements, e.learnRows, e.learnStatements, (e.fired ? 1 : 0) | (e.severe ? 2 : 0), [e.lastPid, e.lastSession, e.lastStatement], e.history.toJson()]);
+        const at = e.row * ENTITY_STRIDE;
+        entities.push([e.table ? 1 : 0, e.user, e.relation, [...e.classes], e.server, this.times.data[at + FIRST_SEEN_MS], this.times.data[at + LAST_SEEN_MS], e.bucket, e.closed, e.rows, e.statements, e.learnRows, e.learnStatements, (e.fired ? 1 : 0) | (e.severe ? 2 : 0), [e.lastPid, e.lastSession, e.lastStatement], e.history.toJson()]);
       }
     }
     return { nextSweepMs: timeToJson(this.nextSweepMs), entities };
@@ -160,7 +169,7 @@ export class VolumeBaselineDetector implements Detector {
     const where = `${this.rule.id} (baseline_volume) snapshot`;
     const record = asRecord(state, where);
     const nextSweepMs = timeFromJson(record.nextSweepMs, `${where}.nextSweepMs`);
-    const restored: [string, VolumeEntity][] = [];
+    const restored: [entity: VolumeEntity, firstSeenMs: number, lastSeenMs: number][] = [];
     for (const [i, raw] of asArray(record.entities, `${where}.entities`).entries()) {
       const at = `${where}.entities[${i}]`;
       const a = asArray(raw, at);
@@ -173,13 +182,12 @@ export class VolumeBaselineDetector implements Detector {
       const [firstSeenMs, lastSeenMs, bucket, closed, rows, statements, learnRows, learnStatements, flags] = numbers as number[];
       const history = HistoryRing.fromJson(a[15], 2, `${at}.history`);
       const entity: VolumeEntity = {
+        row: -1, // taken once the snapshot is known to be valid
         table: table === 1,
         user,
         relation: relation as string | null,
         classes: classes.map(String),
         server,
-        firstSeenMs: firstSeenMs as number,
-        lastSeenMs: lastSeenMs as number,
         bucket: bucket as number,
         closed: closed as number,
         rows: rows as number,
@@ -193,28 +201,37 @@ export class VolumeBaselineDetector implements Detector {
         lastStatement: last[2] as number,
         history,
         samples: history.size,
-        lowRows: Number.NaN,
-        lowStatements: Number.NaN,
         refBucket: NONE,
         rowsRef: undefined,
         statementsRef: undefined,
       };
-      restored.push([user, entity]);
+      restored.push([entity, firstSeenMs as number, lastSeenMs as number]);
     }
     this.entities.clear();
-    for (const [user, entity] of restored) {
-      let slot = this.entities.get(user);
+    this.times.clear();
+    this.roleTimes.clear();
+    for (const [entity, firstSeenMs, lastSeenMs] of restored) {
+      entity.row = this.times.alloc();
+      const at = entity.row * ENTITY_STRIDE;
+      this.times.data.set([firstSeenMs, lastSeenMs, Number.NaN, Number.NaN], at);
+      let slot = this.entities.get(entity.user);
       if (slot === undefined) {
-        slot = { lastSeenMs: entity.lastSeenMs, role: null, tables: [], lastTable: null };
-        this.entities.set(user, slot);
+        slot = { row: this.roleTimes.alloc(), role: null, tables: [], lastTable: null };
+        this.roleTimes.data[slot.row] = lastSeenMs;
+        this.entities.set(entity.user, slot);
       }
-      slot.lastSeenMs = Math.max(slot.lastSeenMs, entity.lastSeenMs);
-      if (!entity.table) slot.role = entity;
-      else {
+      this.roleTimes.data[slot.row] = Math.max(this.roleTimes.data[slot.row] as number, lastSeenMs);
+      if (!entity.table) {
+        if (slot.role !== null) this.times.free(slot.role.row);
+        slot.role = entity;
+      } else {
         // a relation listed twice keeps its first place with the later state (as Map#set did)
-        const at = slot.tables.findIndex((held) => held.relation === entity.relation);
-        if (at < 0) slot.tables.push(entity);
-        else slot.tables[at] = entity;
+        const twin = slot.tables.findIndex((held) => held.relation === entity.relation);
+        if (twin < 0) slot.tables.push(entity);
+        else {
+          this.times.free((slot.tables[twin] as VolumeEntity).row);
+          slot.tables[twin] = entity;
+        }
       }
     }
     this.nextSweepMs = nextSweepMs;
@@ -232,14 +249,16 @@ export class VolumeBaselineDetector implements Detector {
       entity.learnRows += rows;
       entity.learnStatements += statements;
     }
-    if (entity.fired || statements === 0 || timeMs - entity.firstSeenMs < this.params.min_history || entity.samples < this.params.min_samples) return null;
-    if (Number.isNaN(entity.lowRows)) {
-      entity.lowRows = entity.history.lowest(0);
-      entity.lowStatements = entity.history.lowest(1);
+    const times = this.times.data;
+    const at = entity.row * ENTITY_STRIDE;
+    if (entity.fired || statements === 0 || timeMs - (times[at + FIRST_SEEN_MS] as number) < this.params.min_history || entity.samples < this.params.min_samples) return null;
+    if (Number.isNaN(times[at + LOW_ROWS])) {
+      times[at + LOW_ROWS] = entity.history.lowest(0);
+      times[at + LOW_STATEMENTS] = entity.history.lowest(1);
     }
     // a measure whose bound stays below the threshold cannot be the one that fires: its reference is not needed
-    const skipRows = cannotReach(entity.rows, entity.lowRows, this.params.mad_floor, this.params.threshold);
-    const skipStatements = cannotReach(entity.statements, entity.lowStatements, this.params.mad_floor, this.params.threshold);
+    const skipRows = cannotReach(entity.rows, times[at + LOW_ROWS] as number, this.params.mad_floor, this.params.threshold);
+    const skipStatements = cannotReach(entity.statements, times[at + LOW_STATEMENTS] as number, this.params.mad_floor, this.params.threshold);
     if (skipRows && skipStatements) return null;
     if (entity.refBucket !== bucket) {
       entity.refBucket = bucket;
@@ -301,11 +320,18 @@ export class VolumeBaselineDetector implements Detector {
     return entity.history.reference(m, bucket, this.params.bucket, this.params.half_life);
   }
 
+  /** frees the rows of a role the bound dropped and of its entities */
+  private freeRows(role: VolumeRole): void {
+    this.roleTimes.free(role.row);
+    if (role.role !== null) this.times.free(role.role.row);
+    for (const entity of role.tables) this.times.free(entity.row);
+  }
+
   private close(entity: VolumeEntity): void {
     if (!entity.severe && entity.learnStatements > 0) {
       entity.history.pushValues(entity.bucket, entity.learnRows, entity.learnStatements);
       entity.samples = entity.history.size;
-      entity.lowRows = entity.lowStatements = Number.NaN;
+      this.times.data[entity.row * ENTITY_STRIDE + LOW_ROWS] = this.times.data[entity.row * ENTITY_STRIDE + LOW_STATEMENTS] = Number.NaN;
     }
     entity.closed = entity.bucket;
     entity.bucket = NONE;

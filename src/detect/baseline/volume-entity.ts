@@ -1,20 +1,28 @@
 import { HistoryRing, type RobustReference } from './history-ring.js';
+import type { NumberRows } from './number-rows.js';
 
 /** No bucket (running or closed), in memory and in snapshots. */
 export const NONE = -2_147_483_648;
 
 /**
+ * An entity's numbers in its detector's NumberRows (`VolumeEntity.row`), `ENTITY_STRIDE` per row:
+ * first and last seen (epoch ms, event time), and the smallest rows and statements values of its
+ * history (HistoryRing `lowest`; NaN until asked after the last push: set at every push and restore).
+ */
+export const FIRST_SEEN_MS = 0;
+export const LAST_SEEN_MS = 1;
+export const LOW_ROWS = 2;
+export const LOW_STATEMENTS = 3;
+export const ENTITY_STRIDE = 4;
+
+/**
  * One baseline_volume entity (a role, or a role x sensitive table) and its running bucket: what
- * VolumeBaselineDetector folds events into and closes into its HistoryRing.
+ * VolumeBaselineDetector folds events into and closes into its HistoryRing. Fields read for every
+ * event come first; its time fields are in a NumberRows row (see FIRST_SEEN_MS).
  */
 export interface VolumeEntity {
-  table: boolean;
-  user: string;
-  relation: string | null;
-  classes: readonly string[];
-  server: string;
-  firstSeenMs: number;
-  lastSeenMs: number;
+  /** row in the detector's entity NumberRows (freed when the entity is dropped) */
+  row: number;
   /** running bucket number, NONE when none */
   bucket: number;
   /** newest closed bucket number */
@@ -31,15 +39,8 @@ export interface VolumeEntity {
   lastPid: number;
   lastSession: string;
   lastStatement: number;
-  history: HistoryRing;
-  /**
-   * what each event asks of the history, kept here so the ring is read once per bucket: its
-   * size, and its smallest rows and statements values (HistoryRing `lowest`; NaN until asked after
-   * the last push). Set at every push (`close`) and restore.
-   */
+  /** the history's size, kept here so the ring is read once per bucket (set at every push and restore) */
   samples: number;
-  lowRows: number;
-  lowStatements: number;
   /**
    * references of the running bucket for rows and for statements, computed at most once per
    * bucket (the ring changes only when one closes) and only when the measure may reach the
@@ -48,14 +49,25 @@ export interface VolumeEntity {
   refBucket: number;
   rowsRef: RobustReference | null | undefined;
   statementsRef: RobustReference | null | undefined;
+  history: HistoryRing;
+  table: boolean;
+  user: string;
+  relation: string | null;
+  classes: readonly string[];
+  server: string;
 }
 
-/** a new entity first seen at `timeMs`, with no bucket and an empty history */
-export function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number): VolumeEntity {
+/** a new entity first seen at `timeMs`, with no bucket and an empty history; its row is taken from `times` */
+export function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number, times: NumberRows): VolumeEntity {
+  const row = times.alloc();
+  const at = row * ENTITY_STRIDE;
+  times.data[at + FIRST_SEEN_MS] = timeMs;
+  times.data[at + LAST_SEEN_MS] = timeMs;
+  times.data[at + LOW_ROWS] = Number.NaN;
+  times.data[at + LOW_STATEMENTS] = Number.NaN;
   return {
-    table, user, relation, classes, server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: NONE, closed: NONE,
-    rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
-    history: new HistoryRing(2), samples: 0, lowRows: Number.NaN, lowStatements: Number.NaN, refBucket: NONE, rowsRef: undefined, statementsRef: undefined,
+    row, bucket: NONE, closed: NONE, rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
+    samples: 0, refBucket: NONE, rowsRef: undefined, statementsRef: undefined, history: new HistoryRing(2), table, user, relation, classes, server,
   };
 }
 
@@ -65,16 +77,19 @@ export function tableEntity(tables: readonly VolumeEntity[], relation: string): 
   return undefined;
 }
 
-/** drops the least recently seen table entity of a role (the first of equals: oldest added); returns it */
-export function dropOldest(tables: VolumeEntity[]): VolumeEntity | undefined {
+/** drops the least recently seen table entity of a role (the first of equals: oldest added) and frees its row in `times`; returns it */
+export function dropOldest(tables: VolumeEntity[], times: NumberRows): VolumeEntity | undefined {
   let oldest = -1;
   let oldestMs = Number.POSITIVE_INFINITY;
   for (let i = 0; i < tables.length; i++) {
-    const lastSeenMs = (tables[i] as VolumeEntity).lastSeenMs;
+    const lastSeenMs = times.data[(tables[i] as VolumeEntity).row * ENTITY_STRIDE + LAST_SEEN_MS] as number;
     if (lastSeenMs < oldestMs) {
       oldestMs = lastSeenMs;
       oldest = i;
     }
   }
-  return oldest >= 0 ? tables.splice(oldest, 1)[0] : undefined;
+  if (oldest < 0) return undefined;
+  const dropped = tables.splice(oldest, 1)[0] as VolumeEntity;
+  times.free(dropped.row);
+  return dropped;
 }
