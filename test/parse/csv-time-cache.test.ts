@@ -2,14 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { createCachedTimestampParser } from '../../src/parse/csv-time-cache.js';
 import { createTimestampParser } from '../../src/parse/timestamp-parser.js';
 
+/** A cached parser of `timezone` over the real one, recording each text the real one was asked for. */
+function countingCachedParser(timezone: string): { calls: string[]; parse: (text: string) => number | null } {
+  const calls: string[] = [];
+  const inner = createTimestampParser(timezone);
+  const parse = createCachedTimestampParser((text) => {
+    calls.push(text);
+    return inner(text);
+  });
+  return { calls, parse };
+}
+
 describe('createCachedTimestampParser', () => {
   it('adds the seconds and milliseconds to the minute it converted once', () => {
-    const calls: string[] = [];
-    const inner = createTimestampParser('UTC');
-    const parse = createCachedTimestampParser((text) => {
-      calls.push(text);
-      return inner(text);
-    });
+    const { calls, parse } = countingCachedParser('UTC');
     expect(parse('2026-11-29 17:18:34.337 UTC')).toBe(Date.UTC(2026, 10, 29, 17, 18, 34, 337));
     expect(parse('2026-11-29 17:18:35.002 UTC')).toBe(Date.UTC(2026, 10, 29, 17, 18, 35, 2));
     expect(parse('2026-11-29 17:18:59.999 UTC')).toBe(Date.UTC(2026, 10, 29, 17, 18, 59, 999));
@@ -56,12 +62,7 @@ describe('createCachedTimestampParser', () => {
   });
 
   it('caches texts without milliseconds whole', () => {
-    const calls: string[] = [];
-    const inner = createTimestampParser('UTC');
-    const parse = createCachedTimestampParser((text) => {
-      calls.push(text);
-      return inner(text);
-    });
+    const { calls, parse } = countingCachedParser('UTC');
     expect(parse('2026-11-29 17:17:16 UTC')).toBe(Date.UTC(2026, 10, 29, 17, 17, 16));
     expect(parse('2026-11-29 17:17:16 UTC')).toBe(Date.UTC(2026, 10, 29, 17, 17, 16));
     expect(calls).toEqual(['2026-11-29 17:17:16 UTC']);
