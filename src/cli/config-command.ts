@@ -3,7 +3,9 @@ import { access, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { loadConfigFile } from '../config/load-config-file.js';
-import { ConfigError } from '../domain/errors.js';
+import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
+import { loadRuleSet } from '../detect/rule-loader.js';
+import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { writeProblems } from './write-problems.js';
@@ -11,7 +13,7 @@ import { writeProblems } from './write-problems.js';
 const HELP = `usage: jaga config check --config FILE
 
 Validates FILE exactly as \`jaga run\` does (schema, environment overrides, *_FILE secrets, at least
-one source) without starting anything. Prints one line per problem (file:line: path: message, or
+one source, then the rule set it points at: rules, overlays, lists, catalog) without starting anything. Prints one line per problem (file:line: path: message, or
 VARIABLE (path): message for a value from the environment) and exits 1 when there is any; prints a
 summary without secrets and exits 0 when the config is valid. A valid config whose log folder is
 missing, not a folder or not readable by this user gets a warning line per folder (stderr; exit
@@ -50,13 +52,15 @@ export async function configCommand(args: string[], deps: ConfigCommandDeps = {}
   if (values.config === undefined) throw new CliError('--config FILE is required (jaga config --help)');
   try {
     const config = await loadConfigFile(values.config, deps.env ?? process.env, { requireSources: true });
-    const { daemon } = config;
+    const { daemon, detection } = config;
+    // the rule set the config points at, loaded as jaga run loads it at start (rules, overlays, lists, catalog)
+    await loadRuleSet({ ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY });
     const store = daemon.store.kind === 'postgres' ? 'postgres (url given)' : `embedded in ${daemon.store.dataDir}`;
     stdout.write(`${values.config}: ok: agent ${daemon.agentName}, store ${store}, sources ${daemon.sources.map((s) => `${s.name} (${s.type})`).join(', ')}\n`);
     for (const warning of await logFolderWarnings(daemon.sources)) stderr.write(`${values.config}: warning: ${warning}\n`);
     return 0;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof RuleLoadError)) throw error;
     writeProblems(stderr, error.problems);
     return 1;
   }

@@ -168,7 +168,7 @@ async function loadRules(detection: DetectionConfig, ruleDirs: readonly string[]
     });
   } catch (error) {
     if (!(error instanceof RuleLoadError)) throw error;
-    writeProblems(stderr, error.problems, 'rule load problem');
+    writeProblems(stderr, error.problems);
     return null;
   }
 }

@@ -148,24 +148,25 @@ export class Agent {
     const logger = this.options.logger;
     const now = this.options.now ?? (() => new Date());
     const signal = this.intake.signal;
+    let engine: DetectionEngine | null = null;
+    let metricsRef: JagaMetrics | null = null;
+    const watcher = new RuleWatcher({
+      target: { swap: (rules, context) => (engine === null ? (engine = new DetectionEngine(rules, context)) : engine.swap(rules, context)) },
+      loadOptions: { ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY },
+      telemetry: this.telemetry,
+      pollIntervalMs: this.options.rulePollIntervalMs,
+      now,
+      onReload: (outcome) => {
+        if (metricsRef === null || outcome.outcome === 'unchanged') return;
+        metricsRef.rulesLastReloadSuccessful.set(outcome.outcome === 'ok' ? 1 : 0);
+        if (outcome.outcome === 'ok') metricsRef.rulesLoaded.set(outcome.ruleSet.rules.filter((rule) => rule.enabled).length);
+      },
+    });
+    // the rule set first: a bad one stops start-up before the store is opened (or, embedded, created)
+    const ruleSet = await watcher.load();
     const store = daemon.store.kind === 'postgres' ? await openStore({ url: daemon.store.url, logger }) : await openStore({ dataDir: daemon.store.dataDir, logger });
     const closers: (() => Promise<void>)[] = [];
     try {
-      let engine: DetectionEngine | null = null;
-      let metricsRef: JagaMetrics | null = null;
-      const watcher = new RuleWatcher({
-        target: { swap: (rules, context) => (engine === null ? (engine = new DetectionEngine(rules, context)) : engine.swap(rules, context)) },
-        loadOptions: { ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY },
-        telemetry: this.telemetry,
-        pollIntervalMs: this.options.rulePollIntervalMs,
-        now,
-        onReload: (outcome) => {
-          if (metricsRef === null || outcome.outcome === 'unchanged') return;
-          metricsRef.rulesLastReloadSuccessful.set(outcome.outcome === 'ok' ? 1 : 0);
-          if (outcome.outcome === 'ok') metricsRef.rulesLoaded.set(outcome.ruleSet.rules.filter((rule) => rule.enabled).length);
-        },
-      });
-      const ruleSet = await watcher.load();
       const running = engine as unknown as DetectionEngine;
       await this.restoreEngine(store, running);
       const enricher = await QueryEnricher.create();

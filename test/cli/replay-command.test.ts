@@ -150,7 +150,7 @@ describe('jaga replay', () => {
     expect(badConfig).toEqual({ code: 2, stdout: '', stderr: `${join(dir, 'jaga.yaml')}:1: rule: unknown key "rule" (did you mean "rules"?)\n1 problem\n`, incidents: [] });
     const badRules = await replay(['--rules', join(dir, 'rules'), A1_LOG]);
     expect(badRules.code).toBe(2);
-    expect(badRules.stderr.split('\n').at(-2)).toBe('1 rule load problem');
+    expect(badRules.stderr.split('\n').at(-2)).toBe('1 problem');
     expect(badRules.stderr).toContain(`${join(dir, 'rules', 'bad.yaml')}:8: rule t.bad: match.sel.kind: unknown event kind "nope"`);
   });
 

@@ -5,7 +5,7 @@ import { configCommand } from '../../src/cli/config-command.js';
 import { loadConfigFile } from '../../src/config/load-config-file.js';
 import { receiverReferenceProblems, receiverTypeProblems } from '../../src/config/receiver-references.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { writeTree } from '../detect/rule-fixtures.js';
+import { ruleHead, writeTree } from '../detect/rule-fixtures.js';
 
 async function problemsOf(text: string, env: NodeJS.ProcessEnv = {}, files: Record<string, string> = {}): Promise<string[]> {
   const dir = await writeTree({ 'jaga.yaml': text, ...files });
@@ -145,6 +145,35 @@ describe('jaga config check: store and source URLs are PostgreSQL URLs', () => {
     const sink = (lines: string[]) => ({ write: (text: string) => lines.push(text) }) as unknown as NodeJS.WritableStream;
     expect(await configCommand(['check', '--config', join(dir, 'jaga.yaml')], { stdout: sink([]), stderr: sink(err), env: { JAGA_STORE_URL: 'localhost:5432' } })).toBe(1);
     expect(err.join('')).toBe(`JAGA_STORE_URL (store.url): ${URL_MESSAGE}\n1 problem\n`);
+  });
+});
+
+describe('jaga config check: the rule set', () => {
+  const sink = (lines: string[]) => ({ write: (text: string) => lines.push(text) }) as unknown as NodeJS.WritableStream;
+
+  it('loads the rule folders the config names, as jaga run does at start: a broken rule is a problem (exit 1), with its file and line', async () => {
+    const dir = await writeTree({
+      'jaga.yaml': `${SOURCE}rules: [rules]\n`,
+      'rules/bad.yaml': `${ruleHead('t.bad', 'match')}match:\n  sel: { kind: nope }\n`,
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await configCommand(['check', '--config', join(dir, 'jaga.yaml')], { stdout: sink(out), stderr: sink(err), env: {} })).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('')).toBe(
+      `${join(dir, 'rules', 'bad.yaml')}:8: rule t.bad: match.sel.kind: unknown event kind "nope"; kinds: audit, connection, authentication, authorization, auth_failure, disconnection, error, app_access, other\n1 problem\n`,
+    );
+  });
+
+  it('passes a config whose rule folder holds valid rules', async () => {
+    const dir = await writeTree({
+      'jaga.yaml': `${SOURCE}rules: [rules]\n`,
+      'rules/ok.yaml': `${ruleHead('t.ok', 'match')}match:\n  sel: { kind: auth_failure }\n`,
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await configCommand(['check', '--config', join(dir, 'jaga.yaml')], { stdout: sink(out), stderr: sink(err), env: {} })).toBe(0);
+    expect(out.join('')).toMatch(/: ok: agent jaga, store embedded in .*, sources pg1 \(log_folder\)\n$/);
   });
 });
 
