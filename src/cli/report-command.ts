@@ -121,9 +121,9 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
   if (values.logs === undefined && positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}" (log files go after --logs)`);
   const logFormat = values['log-format'];
   if (logFormat !== 'auto' && !LOG_FORMATS.includes(logFormat as LogFormat)) throw new CliError(`--log-format must be auto, stderr, csvlog or jsonlog, not "${logFormat}"`);
-  const targets = [values.store, values['data-dir'], logs.length > 0 ? 'logs' : undefined].filter((v) => v !== undefined).length;
-  if (targets > 1) throw new CliError('give one of --store, --data-dir or --logs');
-  if (targets === 0 && values.config === undefined) throw new CliError('no ledger to report on: give --store URL, --data-dir DIR, --config FILE or --logs FILE... --config FILE');
+  const given = (['store', 'data-dir', 'logs'] as const).filter((name) => (name === 'logs' ? logs.length > 0 : values[name] !== undefined)).map((name) => `--${name}`);
+  if (given.length > 1) throw new CliError(`${given.join(' and ')} conflict: give one of --store, --data-dir or --logs`);
+  if (given.length === 0 && values.config === undefined) throw new CliError('no ledger to report on: give --store URL, --data-dir DIR, --config FILE or --logs FILE... --config FILE');
 
   let config;
   try {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/cli/cli-error.js';
 import { reportCommand } from '../../src/cli/report-command.js';
 import { AccessLedgerRepository } from '../../src/db/access-ledger-repository.js';
 import { openStore } from '../../src/db/open-store.js';
@@ -213,7 +214,7 @@ describe('jaga report access on a persisted ledger (--data-dir)', () => {
   });
 
   it('refuses conflicting or missing ledger options', async () => {
-    await expect(report(['access', '--store', 'postgres://x/y', '--data-dir', dir])).rejects.toThrow('give one of --store, --data-dir or --logs');
+    await expect(report(['access', '--store', 'postgres://x/y', '--data-dir', dir])).rejects.toThrow(new CliError('--store and --data-dir conflict: give one of --store, --data-dir or --logs'));
     await expect(report(['access'])).rejects.toThrow(/no ledger to report on/);
     await expect(report(['access', '--data-dir', dir, '--format', 'xml'])).rejects.toThrow('--format must be md or csv');
     await expect(report(['access', '--data-dir', dir, '--since', '7'])).rejects.toThrow('--since must be a period of whole days such as 30d or 2w, not "7"');
