@@ -16,12 +16,12 @@ export class GroupTable<S> {
   /**
    * @param maxGroups most groups held (>= 1)
    * @param recencyOf when a group was last seen, epoch ms (event time)
-   * @param onEvict called with each key the bound drops (after it is removed)
+   * @param onEvict called with each key the bound drops and its state (after it is removed)
    */
   constructor(
     private readonly maxGroups: number,
     private readonly recencyOf: (state: S) => number,
-    private readonly onEvict?: (key: string) => void,
+    private readonly onEvict?: (key: string, state: S) => void,
   ) {}
 
   get size(): number {
@@ -58,10 +58,10 @@ export class GroupTable<S> {
   private shed(keep: string): void {
     const drop = Math.max(1, Math.ceil(this.maxGroups / 10));
     const byAge = [...this.groups.entries()].filter(([key]) => key !== keep).sort((a, b) => this.recencyOf(a[1]) - this.recencyOf(b[1]));
-    for (const [key] of byAge.slice(0, drop)) {
+    for (const [key, state] of byAge.slice(0, drop)) {
       this.groups.delete(key);
       this.evicted++;
-      this.onEvict?.(key);
+      this.onEvict?.(key, state);
     }
   }
 }

@@ -106,7 +106,7 @@ export class BreadthBaselineDetector implements Detector {
     if (tables.length === 0) return NO_DETECTIONS;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = { user, server: event.server, row: this.newTimes(timeMs, timeMs), bucket: null, sessions: [], current: null, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
+      role = { user, server: event.server, row: this.times.add([timeMs, timeMs]), bucket: null, sessions: [], current: null, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
       this.roles.set(user, role);
     }
     const lastAt = role.row * TIMES_STRIDE + LAST_SEEN_MS;
@@ -192,18 +192,10 @@ export class BreadthBaselineDetector implements Detector {
     this.roles.clear();
     this.times.clear();
     for (const [role, firstSeenMs, lastSeenMs] of restored) {
-      role.row = this.newTimes(firstSeenMs, lastSeenMs);
+      role.row = this.times.add([firstSeenMs, lastSeenMs]);
       this.roles.set(role.user, role);
     }
     this.nextSweepMs = nextSweepMs;
-  }
-
-  /** a NumberRows row holding a role's first and last seen ms */
-  private newTimes(firstSeenMs: number, lastSeenMs: number): number {
-    const row = this.times.alloc();
-    this.times.data[row * TIMES_STRIDE + FIRST_SEEN_MS] = firstSeenMs;
-    this.times.data[row * TIMES_STRIDE + LAST_SEEN_MS] = lastSeenMs;
-    return row;
   }
 
   /** adds the event's tables to one span and judges it when that added one; the detection or null */

@@ -117,7 +117,7 @@ export class NewContextBaselineDetector implements Detector {
     const contextHashes = this.scratch;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = new RoleContexts(user, event.server, this.newTimes(timeMs, timeMs), 0, []);
+      role = new RoleContexts(user, event.server, this.times.add([timeMs, timeMs]), 0, []);
       this.roles.set(user, role);
       const detection = this.watchRole && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
       if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) role.add(contextHashes[i] as number, hour);
@@ -206,18 +206,10 @@ export class NewContextBaselineDetector implements Detector {
     this.roles.clear();
     this.times.clear();
     for (const [role, firstSeenMs, lastSeenMs] of restored) {
-      role.row = this.newTimes(firstSeenMs, lastSeenMs);
+      role.row = this.times.add([firstSeenMs, lastSeenMs]);
       this.roles.set(role.user, role);
     }
     this.firstEventMs = firstEventMs;
-  }
-
-  /** a NumberRows row holding a role's first and last seen ms */
-  private newTimes(firstSeenMs: number, lastSeenMs: number): number {
-    const row = this.times.alloc();
-    this.times.data[row * TIMES_STRIDE + FIRST_SEEN_MS] = firstSeenMs;
-    this.times.data[row * TIMES_STRIDE + LAST_SEEN_MS] = lastSeenMs;
-    return row;
   }
 
   private contextsOf(event: AccessEvent, context: MatchContext): ContextValue[] {

@@ -40,6 +40,16 @@ export class NumberRows {
     return this.rowCount++;
   }
 
+  /**
+   * A row (as `alloc`) holding `values` from its first column (at most `stride` of them; the rest 0).
+   * @returns the row
+   */
+  add(values: ArrayLike<number>): number {
+    const row = this.alloc();
+    this.data.set(values, row * this.stride);
+    return row;
+  }
+
   /** returns `row` (from `alloc`, not freed since) for reuse */
   free(row: number): void {
     this.freeRows.push(row);

@@ -27,10 +27,9 @@ export class RoleTable<S> {
     onEvict?: (state: S) => void,
   ) {
     this.slot = directory.register();
-    this.roles = new GroupTable(maxRoles, recencyOf, (user) => {
-      const state = directory.get(user)?.states[this.slot] as S | undefined;
+    this.roles = new GroupTable(maxRoles, recencyOf, (user, state) => {
       directory.remove(user, this.slot);
-      if (onEvict !== undefined && state !== undefined) onEvict(state);
+      onEvict?.(state);
     });
   }
 

@@ -198,11 +198,10 @@ export class TimeOfWeekBaselineDetector implements Detector {
 
   /** a row for a new role first seen at `timeMs` (bins zero, no unit or detection yet) */
   private newRow(user: string, server: string, timeMs: number): number {
-    const row = this.rows.alloc();
+    const row = this.rows.add([timeMs, timeMs, timeMs, -1, -1]); // FIRST_SEEN_MS, LAST_SEEN_MS, DECAYED_MS, LAST_UNIT_HOUR, FIRED_HOUR
     const chunk = this.binChunks[row >> CHUNK_SHIFT];
     if (chunk === undefined) this.binChunks.push(new Float32Array(CHUNK_ROWS * BINS)); // rows are taken in order: the next chunk
     else chunk.fill(0, binsStart(row), binsStart(row) + BINS);
-    this.rows.data.set([timeMs, timeMs, timeMs, -1, -1], row * STRIDE);
     this.users[row] = user;
     this.servers[row] = server;
     return row;

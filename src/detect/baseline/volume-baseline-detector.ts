@@ -95,8 +95,7 @@ export class VolumeBaselineDetector implements Detector {
     let out: Detection[] | null = null;
     let slot = this.entities.of(event);
     if (slot === undefined) {
-      slot = { row: this.roleTimes.alloc(), role: null, tables: [], lastTable: null };
-      this.roleTimes.data[slot.row] = timeMs;
+      slot = { row: this.roleTimes.add([timeMs]), role: null, tables: [], lastTable: null };
       this.entities.set(user, slot);
     } else if (timeMs > (this.roleTimes.data[slot.row] as number)) this.roleTimes.data[slot.row] = timeMs;
     if (this.roles) {
@@ -211,13 +210,10 @@ export class VolumeBaselineDetector implements Detector {
     this.times.clear();
     this.roleTimes.clear();
     for (const [entity, firstSeenMs, lastSeenMs] of restored) {
-      entity.row = this.times.alloc();
-      const at = entity.row * ENTITY_STRIDE;
-      this.times.data.set([firstSeenMs, lastSeenMs, Number.NaN, Number.NaN], at);
+      entity.row = this.times.add([firstSeenMs, lastSeenMs, Number.NaN, Number.NaN]);
       let slot = this.entities.get(entity.user);
       if (slot === undefined) {
-        slot = { row: this.roleTimes.alloc(), role: null, tables: [], lastTable: null };
-        this.roleTimes.data[slot.row] = lastSeenMs;
+        slot = { row: this.roleTimes.add([lastSeenMs]), role: null, tables: [], lastTable: null };
         this.entities.set(entity.user, slot);
       }
       this.roleTimes.data[slot.row] = Math.max(this.roleTimes.data[slot.row] as number, lastSeenMs);

@@ -59,12 +59,7 @@ export interface VolumeEntity {
 
 /** a new entity first seen at `timeMs`, with no bucket and an empty history; its row is taken from `times` */
 export function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number, times: NumberRows): VolumeEntity {
-  const row = times.alloc();
-  const at = row * ENTITY_STRIDE;
-  times.data[at + FIRST_SEEN_MS] = timeMs;
-  times.data[at + LAST_SEEN_MS] = timeMs;
-  times.data[at + LOW_ROWS] = Number.NaN;
-  times.data[at + LOW_STATEMENTS] = Number.NaN;
+  const row = times.add([timeMs, timeMs, Number.NaN, Number.NaN]); // FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS
   return {
     row, bucket: NONE, closed: NONE, rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
     samples: 0, refBucket: NONE, rowsRef: undefined, statementsRef: undefined, history: new HistoryRing(2), table, user, relation, classes, server,

@@ -32,6 +32,19 @@ describe('NumberRows', () => {
   });
 });
 
+describe('NumberRows.add', () => {
+  it('writes the given values from the first column, zeros after them, also in a reused row', () => {
+    const rows = new NumberRows(3);
+    const a = rows.add([1.5, 2]);
+    expect(Array.from(rows.data.subarray(a * 3, a * 3 + 3))).toEqual([1.5, 2, 0]);
+    rows.data[a * 3 + 2] = 9;
+    rows.free(a);
+    const b = rows.add([7]);
+    expect(b).toBe(a);
+    expect(Array.from(rows.data.subarray(b * 3, b * 3 + 3))).toEqual([7, 0, 0]);
+  });
+});
+
 describe('RoleDirectory rows', () => {
   it('reuses the row of a dropped card with empty slots, and a slot registered after cards exist widens them', () => {
     const directory = new RoleDirectory();
