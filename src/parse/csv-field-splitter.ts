@@ -32,7 +32,7 @@ export function decodeCsvField(buf: Buffer, start: number, end: number, quotes: 
   const contentEnd = closed ? end - 1 : end;
   if (contentEnd <= start + 1) return null;
   const text = buf.toString('utf8', start + 1, contentEnd);
-  return quotes > 2 || (!closed && quotes > 1) ? text.replaceAll('""', '"') : text;
+  return quotes > 2 || (!closed && quotes > 1) ? undoubleQuotes(text) : text;
 }
 
 /**
@@ -73,7 +73,25 @@ export function csvFieldText(text: string, start: number, end: number): string |
   const contentEnd = closed ? end - 1 : end;
   if (contentEnd <= start + 1) return null;
   const content = text.slice(start + 1, contentEnd);
-  return content.indexOf('"') >= 0 ? content.replaceAll('""', '"') : content;
+  return undoubleQuotes(content);
+}
+
+/**
+ * `text.replaceAll('""', '"')` (each doubled quote, left to right, made one), as slices joined
+ * with `+`: V8's `replaceAll` costs about 1.7 times as much on the quoted messages csvlog writes.
+ * `text` itself when it holds no doubled quote.
+ */
+export function undoubleQuotes(text: string): string {
+  let at = text.indexOf('""');
+  if (at < 0) return text;
+  let value = '';
+  let from = 0;
+  do {
+    value += text.slice(from, at + 1);
+    from = at + 2;
+    at = text.indexOf('""', from);
+  } while (at >= 0);
+  return value + text.slice(from);
 }
 
 /**

@@ -68,31 +68,24 @@ export function buildCsvlogRecord(
   };
 }
 
-/**
- * Splits csvlog `connection_from` (`host:port`, `[local]` for a Unix socket, or empty) into host
- * and port. The port follows the last colon, so IPv6 hosts (`::1:5432`) keep their colons.
- */
-export function splitConnectionFrom(text: string | null): { host: string | null; port: number | null } {
-  if (text === null) return { host: null, port: null };
-  const colon = text.lastIndexOf(':');
-  if (colon > 0 && colon < text.length - 1) {
-    const port = toInteger(text.slice(colon + 1));
-    if (port !== null) return { host: text.slice(0, colon), port };
-  }
-  return { host: text, port: null };
-}
-
 /** Decimal integer text to a number; null for empty or non-integer text. */
 function toInteger(text: string | null): number | null {
-  if (text === null) return null;
-  const n = text.length;
-  let i = text.charCodeAt(0) === 0x2d ? 1 : 0;
-  if (i === n || n - i > 15) return null;
+  return text === null ? null : integerAt(text, 0, text.length);
+}
+
+/**
+ * The decimal integer `text[start, end)` (an optional `-`, then 1 to 15 ASCII digits) as a number,
+ * read without cutting a string; null for an empty range or any other text.
+ */
+export function integerAt(text: string, start: number, end: number): number | null {
+  const negative = start < end && text.charCodeAt(start) === 0x2d;
+  let i = negative ? start + 1 : start;
+  if (i >= end || end - i > 15) return null;
   let value = 0;
-  for (; i < n; i++) {
+  for (; i < end; i++) {
     const d = text.charCodeAt(i) - 0x30;
     if (d < 0 || d > 9) return null;
     value = value * 10 + d;
   }
-  return text.charCodeAt(0) === 0x2d ? -value : value;
+  return negative ? -value : value;
 }

@@ -1,6 +1,8 @@
 import type { ParseFailureReason } from '../domain/access-event.js';
+import type { LogRecord } from './log-record.js';
 import { buildCsvlogRecord } from './csv-record-builder.js';
-import { csvFieldText, splitCsvFields, splitCsvText, utf8SafeEnd } from './csv-field-splitter.js';
+import { CsvColumnReader } from './csv-column-reader.js';
+import { splitCsvFields, splitCsvText, utf8SafeEnd } from './csv-field-splitter.js';
 import { findLogTimeStart, matchLogTimeAt } from './csv-log-time-shape.js';
 import { CsvOversizeRecord } from './csv-oversize-record.js';
 import { MAX_COMMAS, scanRecordEnd } from './csv-record-scanner.js';
@@ -12,37 +14,10 @@ import {
 } from './record-framer.js';
 import { createCachedTimestampParser } from './csv-time-cache.js';
 import { HeldBytesFramer } from './held-bytes-framer.js';
-import { StringInterner } from './string-interner.js';
-import { ConnectionFromCache } from './connection-from-cache.js';
 import { createTimestampParser, type TimestampParser } from './timestamp-parser.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-const QUOTE_CHAR = 0x22;
-/** Longest record whose column values are kept for reuse (a kept value keeps its record's text). */
-const MAX_REUSED_RECORD_CHARS = 4096;
-/** How `completeScanned` decodes a column of an all-ASCII record. */
-const FREE_TEXT = 0;
-const REUSED = 1;
-const SKIPPED = 2;
-/**
- * Column kinds: FREE_TEXT for log_time (0) and the free-text columns message (13), detail (14),
- * hint (15), internal_query (16), context (18), query (19); SKIPPED for the columns no `LogRecord`
- * field reads, internal_query_pos (17) and query_pos (20); REUSED for the columns whose values
- * repeat from record to record (see `reusedFieldText`).
- */
-const COLUMN_KINDS = Uint8Array.from({ length: MAX_COMMAS + 1 }, (_, k) =>
-  [0, 13, 14, 15, 16, 18, 19].includes(k) ? FREE_TEXT : k === 17 || k === 20 ? SKIPPED : REUSED,
-);
-/**
- * `COLUMN_KINDS` with `eventFieldsOnly`: also SKIPPED the columns of the `LogRecord` fields events
- * are not built from: command_tag (7), session_start_time (8), virtual_transaction_id (9),
- * transaction_id (10), internal_query (16), location (21), leader_pid (24), query_id (25).
- */
-const EVENT_COLUMN_KINDS = COLUMN_KINDS.map((kind, k) => ([7, 8, 9, 10, 16, 21, 24, 25].includes(k) ? SKIPPED : kind));
-/** Columns whose values are interned: user_name (1), database_name (2), application_name (22). */
-const INTERNED_COLUMNS = [1, 2, 22];
-
 /**
  * Builds a `RecordFramer` for PostgreSQL csvlog files (23, 24 or 26 columns: PostgreSQL 12, 13,
  * 14-17; PostgreSQL docs, runtime-config-logging, "Using CSV-Format Log Output").
@@ -84,22 +59,17 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private oversize: CsvOversizeRecord | null = null;
   private readonly maxRecordBytes: number;
   private readonly parseTime: TimestampParser;
-  /** last kept value of each column (see `reusedFieldText`) */
-  private readonly recent: string[] = new Array<string>(MAX_COMMAS + 1).fill('');
-  /** the pool of each interned column's values (null for the other columns) */
-  private readonly interners: (StringInterner | null)[] = Array.from({ length: MAX_COMMAS + 1 }, (_, k) =>
-    INTERNED_COLUMNS.includes(k) ? new StringInterner() : null,
-  );
-  /** how each column is decoded (`COLUMN_KINDS` or `EVENT_COLUMN_KINDS`) */
-  private readonly columnKinds: Uint8Array;
-  /** `connection_from` split into host (interned) and port */
-  private readonly connections = new ConnectionFromCache();
+  /** cuts all-one-byte records into columns (and keeps their repeated values) */
+  private readonly columns: CsvColumnReader;
+  /** `eventFieldsOnly`: records carry only the fields events are built from */
+  private readonly eventFieldsOnly: boolean;
 
   constructor(options: FramerOptions) {
     super(options.startOffset ?? 0);
     this.maxRecordBytes = Math.max(64, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
     this.parseTime = createCachedTimestampParser(createTimestampParser(options.timezone ?? 'UTC'));
-    this.columnKinds = options.eventFieldsOnly === true ? EVENT_COLUMN_KINDS : COLUMN_KINDS;
+    this.eventFieldsOnly = options.eventFieldsOnly === true;
+    this.columns = new CsvColumnReader(this.parseTime);
   }
 
   protected override windowCleared(): void {
@@ -182,7 +152,7 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
 
   /**
    * Parses the record `buf[s, newline)` whose unquoted commas the scan recorded: decodes it once
-   * and cuts the fields at those commas (when it is all one-byte characters, text and byte
+   * and cuts the columns at those commas (when it is all one-byte characters, text and byte
    * positions agree; otherwise it is split again as text).
    */
   private completeScanned(out: FramedRecordSink, s: number, newline: number): void {
@@ -193,24 +163,17 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
       return;
     }
     const text = this.buf.toString('utf8', s, ce);
-    let fields: (string | null)[];
-    if (text.length === ce - s) {
-      fields = new Array<string | null>(columns);
-      let from = 0;
-      const reuse = text.length <= MAX_REUSED_RECORD_CHARS;
-      const kinds = this.columnKinds;
-      for (let k = 0; k < columns; k++) {
-        const end = k < columns - 1 ? (this.commas[k] as number) : text.length;
-        const kind = kinds[k];
-        if (kind === REUSED) fields[k] = this.reusedFieldText(text, from, end, k, reuse);
-        else if (kind === SKIPPED) fields[k] = null;
-        else fields[k] = csvFieldText(text, from, end);
-        from = end + 1;
-      }
+    const offset = this.base + s;
+    const byteLength = newline + 1 - s;
+    let built: LogRecord | ParseFailureReason;
+    if (text.length !== ce - s) {
+      built = buildCsvlogRecord(splitCsvText(text).fields, offset, byteLength, this.parseTime, false, this.columns.connections);
+    } else if (this.eventFieldsOnly) {
+      built = this.columns.eventRecord(text, this.commas, columns, offset, byteLength);
     } else {
-      fields = splitCsvText(text).fields;
+      const fields = this.columns.fields(text, this.commas, columns);
+      built = buildCsvlogRecord(fields, offset, byteLength, this.parseTime, false, this.columns.connections);
     }
-    const built = buildCsvlogRecord(fields, this.base + s, newline + 1 - s, this.parseTime, false, this.connections);
     if (typeof built === 'string') {
       this.resync(out, built, s, ce, newline + 1);
       return;
@@ -219,42 +182,11 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     this.advance(newline + 1);
   }
 
-  /**
-   * `csvFieldText(text, from, end)` (a quoted value undoubled, an empty one null), but when the
-   * column holds the same text as the last time it was kept, that earlier string: repeated values
-   * (user, database, host, severity, application name, ...) then cost no new string (the slice
-   * compared dies young), and events share them. Only values without `"` are kept, so an equal raw
-   * range means an equal decoded value; `keep` false (a long record) keeps nothing new.
-   * User, database and application name (and the host of `connection_from`) are also interned.
-   */
-  private reusedFieldText(text: string, from: number, end: number, column: number, keep: boolean): string | null {
-    if (from >= end) return null;
-    let a = from;
-    let b = end;
-    if (text.charCodeAt(from) === QUOTE_CHAR) {
-      if (end - from < 2 || text.charCodeAt(end - 1) !== QUOTE_CHAR) return csvFieldText(text, from, end);
-      a = from + 1;
-      b = end - 1;
-    }
-    if (b <= a) return null;
-    // compared as a slice with `===` (an engine compare): cheaper than a character loop, and the
-    // slice is the value when it differs
-    const raw = text.slice(a, b);
-    const previous = this.recent[column] as string;
-    if (raw === previous) return previous;
-    const hasQuote = raw.indexOf('"') >= 0;
-    let value = a !== from && hasQuote ? raw.replaceAll('""', '"') : raw;
-    const interner = this.interners[column] as StringInterner | null;
-    if (interner !== null) value = interner.intern(value);
-    if (keep && !hasQuote) this.recent[column] = value;
-    return value;
-  }
-
   /** Parses the complete record `buf[s, contentEnd)` spanning `[s, recordEnd)`. */
   private completeRecord(out: FramedRecordSink, s: number, contentEnd: number, recordEnd: number): void {
     const ce = contentEnd > s && this.buf[contentEnd - 1] === CR ? contentEnd - 1 : contentEnd;
     const { fields } = splitCsvFields(this.buf, s, ce);
-    const built = buildCsvlogRecord(fields, this.base + s, recordEnd - s, this.parseTime, false, this.connections);
+    const built = buildCsvlogRecord(fields, this.base + s, recordEnd - s, this.parseTime, false, this.columns.connections);
     if (typeof built === 'string') {
       this.resync(out, built, s, ce, recordEnd);
       return;
@@ -351,7 +283,7 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
   private finishOversize(out: FramedRecordSink, record: CsvOversizeRecord, endOffset: number): void {
     this.oversize = null;
     const byteLength = endOffset - record.startOffset;
-    const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true, this.connections);
+    const built = buildCsvlogRecord(record.fields(), record.startOffset, byteLength, this.parseTime, true, this.columns.connections);
     out.push(typeof built === 'string' ? { failure: 'oversized', offset: record.startOffset, byteLength } : built);
   }
 }
