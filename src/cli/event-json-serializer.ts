@@ -1,4 +1,6 @@
-import type { AccessEvent, AuditFields, EventSource, QueryFacts } from '../domain/access-event.js';
+import type { AccessEvent, AuditFields, QueryFacts } from '../domain/access-event.js';
+import { numberOrNull, quote, quoteArray, quoteOrNull } from './event-json-quote.js';
+import { EventJsonStatements } from './event-json-statements.js';
 
 /**
  * The keys of an `AccessEvent` in the order the event builder creates them
@@ -48,143 +50,164 @@ export const AUDIT_JSON_KEYS = [
   'rows',
 ] as const satisfies readonly (keyof AuditFields)[];
 
-/**
- * A string JSON.stringify would not write as `"` + itself + `"`: it holds `"`, `\`, a control
- * character (escaped) or a surrogate (a lone one is escaped; a pair is matched too, harmlessly).
- * ECMA-262, "QuoteJSONString". U+2028/2029 and U+007F are written as they are.
- */
-// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** Most pids whose connection fields' JSON is remembered; past it the memory starts over. */
+const MAX_CONNECTIONS = 4096;
+/** `,"detail":...,"audit":` of an event whose detail, hint, context, statement and session duration are null and which is not cut. */
+const NO_DETAILS = ',"detail":null,"hint":null,"context":null,"statement":null,"session_duration_ms":null,"truncated":false,"audit":';
 
-/** `JSON.stringify(text)`, without its call for the (usual) text that needs no escape. */
-function quote(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
-}
-
-/** `JSON.stringify(text)` for a string or null. */
-function quoteOrNull(text: string | null): string {
-  return text === null ? 'null' : quote(text);
-}
-
-/**
- * One field's last value and its JSON form: `of(text)` is `JSON.stringify(text)` (`null` for null),
- * without the escape check when `text` is the value of the previous call. For the values the
- * parser interns, a repeat is the same string object: the check is then a pointer compare.
- */
-class LastQuoted {
-  private value: string | null = null;
-  private json = 'null';
-
-  of(text: string | null): string {
-    if (text !== this.value) {
-      this.value = text;
-      this.json = quoteOrNull(text);
-    }
-    return this.json;
-  }
-}
-
-/** `JSON.stringify(value)` for a number or null: `null` for NaN and the infinities too. */
-function numberOrNull(value: number | null): string {
-  return value !== null && Number.isFinite(value) ? `${value}` : 'null';
-}
-
-/** `JSON.stringify(values)` for an array of strings. */
-function quoteArray(values: readonly string[]): string {
-  if (values.length === 0) return '[]';
-  let json = `[${quote(values[0] as string)}`;
-  for (let i = 1; i < values.length; i++) json += `,${quote(values[i] as string)}`;
-  return `${json}]`;
+/** The connection fields of events of one pid and their JSON `,"kind":...,"session_line":`. */
+interface ConnectionEntry {
+  kind: string;
+  user: string | null;
+  database: string | null;
+  clientAddr: string | null;
+  clientPort: number | null;
+  applicationName: string | null;
+  sessionId: string | null;
+  json: string;
 }
 
 /**
  * Serialises `AccessEvent`s: `serialize(event)` is exactly `JSON.stringify(event)` (ECMA-262
- * JSON.stringify; keys in `EVENT_JSON_KEYS` / `AUDIT_JSON_KEYS` order), built by concatenation
- * rather than by JSON.stringify walking the object: each string is written as it is unless it
- * needs an escape, and the parts many events share are made once: `query` (the enricher's frozen
- * `QueryFacts`, shared by the events of one statement shape: remembered per object), `server`, and
- * `source` up to its `offset` (the same for every record of a file). The short fields whose value
- * usually repeats from one event to the next (kind, user, database, client, application, backend
- * type, severity, pgaudit type, class, command, object type and name) keep their last value's JSON
- * (one value per field: nothing grows).
+ * JSON.stringify; keys in `EVENT_JSON_KEYS` / `AUDIT_JSON_KEYS` order), built by concatenating a
+ * few long pieces rather than by JSON.stringify walking the object (a line of fewer pieces is
+ * also cheaper to flatten and UTF-8 encode). Each string is written as it is unless it needs an
+ * escape, and the parts events share are made once and remembered:
+ * - `,"server":...,"offset":` per source (the same for every record of a file);
+ * - `,"kind":...,"session_line":` (kind, user, database, client address and port, application,
+ *   pid, session id) per pid, at most 4,096 pids;
+ * - `,"backend_type":...,"message":` of the previous event;
+ * - per pgaudit statement text (`EventJsonStatements`): the statement's JSON with the
+ *   `,"class":...,"parameter":` part of `audit` around it;
+ * - `,"query":...` per frozen `QueryFacts` object (the enricher's, shared by the events of one
+ *   statement shape).
+ * Each memory starts over when full.
  *
  * The event must have the builder's shape (source keys `id, file, fingerprint, offset`, query keys
  * as the enricher's); tests check it against events the builder and the enricher made. `app`
  * (which `jaga parse` never sets) goes through JSON.stringify. Never throws for such events.
  */
 export class EventJsonSerializer {
-  /** JSON of frozen query facts (a frozen object with frozen arrays cannot change) */
+  /** `,"query":<JSON>` of frozen query facts (a frozen object with frozen arrays cannot change) */
   private readonly queryJson = new WeakMap<QueryFacts, string>();
+  private readonly connections = new Map<number | null, ConnectionEntry>();
+  private readonly statements = new EventJsonStatements();
+  private server: string | null = null;
   private sourceId: string | null = null;
   private sourceFile: string | null = null;
   private sourceFingerprint: string | null = null;
-  /** `{"id":...,"file":...,"fingerprint":...,"offset":` of the source above, or null before one */
+  /** `,"server":...,"source":{"id":...,"file":...,"fingerprint":...,"offset":` of the fields above, or null before one */
   private sourceHead: string | null = null;
-  // each short field's last value and its JSON (see the class comment)
-  private readonly server = new LastQuoted();
-  private readonly kind = new LastQuoted();
-  private readonly user = new LastQuoted();
-  private readonly database = new LastQuoted();
-  private readonly client = new LastQuoted();
-  private readonly application = new LastQuoted();
-  private readonly backendType = new LastQuoted();
-  private readonly severity = new LastQuoted();
-  private readonly auditType = new LastQuoted();
-  private readonly auditClass = new LastQuoted();
-  private readonly command = new LastQuoted();
-  private readonly objectType = new LastQuoted();
-  private readonly objectName = new LastQuoted();
+  private backendType: string | null = null;
+  private severity: string | null = null;
+  private sqlstate: string | null = null;
+  /** `,"backend_type":...,"severity":...,"sqlstate":...,"message":` of the three fields above, or null before one */
+  private severityJson: string | null = null;
+  private auditType: string | null = null;
+  /** `{"audit_type":...,"statement_id":` of `auditType`, or null before one */
+  private auditHead: string | null = null;
 
   /** `JSON.stringify(event)`, one line (no newline). */
   serialize(event: AccessEvent): string {
     // A concatenation (the UTF-8 write flattens it): building the line with Array#join instead was
     // twice as slow as JSON.stringify on csvlog and jsonlog events (bench/parse-serializer.js)
+    const audit = event.audit;
+    const query = event.query;
+    const app = event.app;
     return (
-      `{"id":${quote(event.id)},"time":${quote(event.time)},"server":${this.server.of(event.server)},"source":${this.source(event.source)}` +
-      `,"kind":${this.kind.of(event.kind)},"user":${this.user.of(event.user)},"database":${this.database.of(event.database)}` +
-      `,"client_addr":${this.client.of(event.client_addr)},"client_port":${numberOrNull(event.client_port)}` +
-      `,"application_name":${this.application.of(event.application_name)},"pid":${numberOrNull(event.pid)}` +
-      `,"session_id":${quoteOrNull(event.session_id)},"session_line":${numberOrNull(event.session_line)}` +
-      `,"backend_type":${this.backendType.of(event.backend_type)},"severity":${this.severity.of(event.severity)}` +
-      `,"sqlstate":${quoteOrNull(event.sqlstate)},"message":${quoteOrNull(event.message)},"detail":${quoteOrNull(event.detail)}` +
-      `,"hint":${quoteOrNull(event.hint)},"context":${quoteOrNull(event.context)},"statement":${quoteOrNull(event.statement)}` +
-      `,"session_duration_ms":${numberOrNull(event.session_duration_ms)},"truncated":${event.truncated ? 'true' : 'false'}` +
-      `,"audit":${event.audit === null ? 'null' : this.audit(event.audit)}` +
-      `,"query":${event.query === null ? 'null' : this.queryFacts(event.query)}` +
-      `,"app":${event.app === null ? 'null' : JSON.stringify(event.app)}}`
+      `{"id":${quote(event.id)},"time":${quote(event.time)}${this.sourceHeadOf(event)}${numberOrNull(event.source.offset)}}` +
+      `${this.connectionOf(event)}${numberOrNull(event.session_line)}${this.severityOf(event)}${quoteOrNull(event.message)}${this.detailsOf(event)}` +
+      `${audit === null ? 'null' : this.auditOf(audit)}${query === null ? ',"query":null' : this.queryOf(query)}` +
+      `${app === null ? ',"app":null}' : `,"app":${JSON.stringify(app)}}`}`
+    );
+  }
+
+  private sourceHeadOf(event: AccessEvent): string {
+    const source = event.source;
+    if (this.sourceHead === null || event.server !== this.server || source.id !== this.sourceId || source.file !== this.sourceFile || source.fingerprint !== this.sourceFingerprint) {
+      this.server = event.server;
+      this.sourceId = source.id;
+      this.sourceFile = source.file;
+      this.sourceFingerprint = source.fingerprint;
+      const json = JSON.stringify({ server: event.server, source: { id: source.id, file: source.file, fingerprint: source.fingerprint, offset: 0 } });
+      this.sourceHead = `,${json.slice(1, -'0}}'.length)}`;
+    }
+    return this.sourceHead;
+  }
+
+  /** `,"kind":...,"session_line":` of the event, remembered per pid. */
+  private connectionOf(event: AccessEvent): string {
+    const pid = event.pid;
+    const known = this.connections.get(pid);
+    if (
+      known !== undefined &&
+      known.kind === event.kind &&
+      known.user === event.user &&
+      known.database === event.database &&
+      known.clientAddr === event.client_addr &&
+      known.clientPort === event.client_port &&
+      known.applicationName === event.application_name &&
+      known.sessionId === event.session_id
+    ) {
+      return known.json;
+    }
+    const json =
+      `,"kind":${quote(event.kind)},"user":${quoteOrNull(event.user)},"database":${quoteOrNull(event.database)},"client_addr":${quoteOrNull(event.client_addr)}` +
+      `,"client_port":${numberOrNull(event.client_port)},"application_name":${quoteOrNull(event.application_name)},"pid":${numberOrNull(pid)}` +
+      `,"session_id":${quoteOrNull(event.session_id)},"session_line":`;
+    if (known === undefined && this.connections.size >= MAX_CONNECTIONS) this.connections.clear();
+    this.connections.set(pid, {
+      kind: event.kind,
+      user: event.user,
+      database: event.database,
+      clientAddr: event.client_addr,
+      clientPort: event.client_port,
+      applicationName: event.application_name,
+      sessionId: event.session_id,
+      json,
+    });
+    return json;
+  }
+
+  /** `,"backend_type":...,"message":` of the event. */
+  private severityOf(event: AccessEvent): string {
+    if (this.severityJson === null || event.backend_type !== this.backendType || event.severity !== this.severity || event.sqlstate !== this.sqlstate) {
+      this.backendType = event.backend_type;
+      this.severity = event.severity;
+      this.sqlstate = event.sqlstate;
+      this.severityJson = `,"backend_type":${quoteOrNull(event.backend_type)},"severity":${quoteOrNull(event.severity)},"sqlstate":${quoteOrNull(event.sqlstate)},"message":`;
+    }
+    return this.severityJson;
+  }
+
+  /** `,"detail":...,"audit":` of the event. */
+  private detailsOf(event: AccessEvent): string {
+    if (event.detail === null && event.hint === null && event.context === null && event.statement === null && event.session_duration_ms === null && !event.truncated) return NO_DETAILS;
+    return (
+      `,"detail":${quoteOrNull(event.detail)},"hint":${quoteOrNull(event.hint)},"context":${quoteOrNull(event.context)},"statement":${quoteOrNull(event.statement)}` +
+      `,"session_duration_ms":${numberOrNull(event.session_duration_ms)},"truncated":${event.truncated ? 'true' : 'false'},"audit":`
     );
   }
 
   /** `JSON.stringify(audit)`. */
-  private audit(audit: AuditFields): string {
+  private auditOf(audit: AuditFields): string {
+    if (this.auditHead === null || audit.audit_type !== this.auditType) {
+      this.auditType = audit.audit_type;
+      this.auditHead = `{"audit_type":${quote(audit.audit_type)},"statement_id":`;
+    }
     const parameter = audit.parameter;
     return (
-      `{"audit_type":${this.auditType.of(audit.audit_type)},"statement_id":${numberOrNull(audit.statement_id)}` +
-      `,"substatement_id":${numberOrNull(audit.substatement_id)},"class":${this.auditClass.of(audit.class)},"command":${this.command.of(audit.command)}` +
-      `,"object_type":${this.objectType.of(audit.object_type)},"object_name":${this.objectName.of(audit.object_name)}` +
-      `,"statement":${quote(audit.statement)},"parameter":${typeof parameter === 'string' ? quote(parameter) : quoteArray(parameter)}` +
-      `,"rows":${numberOrNull(audit.rows)}}`
+      `${this.auditHead}${numberOrNull(audit.statement_id)},"substatement_id":${numberOrNull(audit.substatement_id)}${this.statements.of(audit).fragment}` +
+      `${typeof parameter === 'string' ? quote(parameter) : quoteArray(parameter)},"rows":${numberOrNull(audit.rows)}}`
     );
   }
 
-  private source(source: EventSource): string {
-    if (this.sourceHead === null || source.id !== this.sourceId || source.file !== this.sourceFile || source.fingerprint !== this.sourceFingerprint) {
-      this.sourceId = source.id;
-      this.sourceFile = source.file;
-      this.sourceFingerprint = source.fingerprint;
-      const json = JSON.stringify({ id: source.id, file: source.file, fingerprint: source.fingerprint, offset: 0 });
-      this.sourceHead = json.slice(0, -'0}'.length);
-    }
-    return `${this.sourceHead}${numberOrNull(source.offset)}}`;
-  }
-
-  /** `JSON.stringify(query)`, remembered when the facts are frozen (the enricher's are). */
-  private queryFacts(query: QueryFacts): string {
+  /** `,"query":JSON.stringify(query)`, remembered when the facts are frozen (the enricher's are). */
+  private queryOf(query: QueryFacts): string {
     let json = this.queryJson.get(query);
     if (json !== undefined) return json;
-    json = JSON.stringify(query);
+    json = `,"query":${JSON.stringify(query)}`;
     if (Object.isFrozen(query) && Object.isFrozen(query.relations) && Object.isFrozen(query.flags)) this.queryJson.set(query, json);
     return json;
   }
 }
-

@@ -1,14 +1,34 @@
 import type { QueryFacts } from '../domain/access-event.js';
 
+/** One cached entry: the facts, their size, and when they were last stored or read. */
+interface FactsEntry {
+  facts: QueryFacts;
+  /** UTF-16 code units counted against `maxChars` */
+  chars: number;
+  /** value of the cache's use counter at the last `get` or `set` of this entry */
+  usedAt: number;
+}
+
 /**
  * Bounded least-recently-used map from a literal-free statement key to its `QueryFacts`.
  * Two bounds, whichever is reached first: a number of entries, and a total size in UTF-16 code
  * units (key + normalized text + relation names), so a stream of huge statements cannot hold
- * unbounded memory. Insertion order of a `Map` is the recency order (a hit moves the entry last).
+ * unbounded memory. Past a bound, the least recently stored or read entries are evicted first.
+ *
+ * How the order is kept: until the first eviction, a hit only stamps its entry with a use counter
+ * (most streams never fill the cache: moving the entry in the `Map` on every hit was ~2 % of
+ * `jaga parse`); the first eviction orders the entries by their stamps once, and from then on
+ * the `Map`'s insertion order is the recency order (a hit moves its entry last, unless it is last
+ * already). Either way the entries evicted are exactly those of a plain LRU.
  */
 export class FactsCache {
-  private readonly entries = new Map<string, { facts: QueryFacts; chars: number }>();
+  private entries = new Map<string, FactsEntry>();
   private totalChars = 0;
+  private useCount = 0;
+  /** true once the `Map`'s insertion order is kept as the recency order (see the class comment) */
+  private ordered = false;
+  /** the key stored or read last while `ordered` (its entry is last in the `Map`), or null */
+  private newestKey: string | null = null;
 
   /**
    * @param maxEntries most entries kept (0 disables caching)
@@ -27,9 +47,13 @@ export class FactsCache {
   /** The facts stored under `key` (marking them most recently used), or undefined. */
   get(key: string): QueryFacts | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (entry === undefined) return undefined;
+    entry.usedAt = ++this.useCount;
+    if (this.ordered && key !== this.newestKey) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newestKey = key;
+    }
     return entry.facts;
   }
 
@@ -45,14 +69,24 @@ export class FactsCache {
       this.entries.delete(key);
       this.totalChars -= previous.chars;
     }
-    this.entries.set(key, { facts, chars });
+    this.entries.set(key, { facts, chars, usedAt: ++this.useCount });
+    this.newestKey = key;
     this.totalChars += chars;
+    if (this.entries.size > this.maxEntries || this.totalChars > this.maxChars) this.evict();
+    return true;
+  }
+
+  /** Evicts least recently used entries until both bounds hold. */
+  private evict(): void {
+    if (!this.ordered) {
+      this.entries = new Map([...this.entries].sort((a, b) => a[1].usedAt - b[1].usedAt));
+      this.ordered = true;
+    }
     while (this.entries.size > this.maxEntries || this.totalChars > this.maxChars) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       this.totalChars -= this.entries.get(oldest.value)!.chars;
       this.entries.delete(oldest.value);
     }
-    return true;
   }
 }

@@ -181,6 +181,57 @@ describe('EventJsonSerializer: exactly JSON.stringify(event)', () => {
     expect(lines[12]).toContain('"kind":"audit","user":"app\\"1"');
   });
 
+  it('follows interleaved pids whose connection fields change (user, kind, port, session id) and a statement logged with other audit fields', () => {
+    const serializer = new EventJsonSerializer();
+    const base = { time: '2026-11-29T17:17:16.754Z', server: 'pg', source: { id: 'pg', file: '/l', fingerprint: 'f', offset: 0 } };
+    const steps: { pid: number | null; kind: EventKind; user: string | null; port: number | null; session: string | null; objectName: string | null }[] = [
+      { pid: 7, kind: 'connection', user: null, port: 5000, session: 's7', objectName: null },
+      { pid: 8, kind: 'audit', user: 'app', port: 6000, session: 's8', objectName: 'public.a' },
+      { pid: 7, kind: 'audit', user: 'app', port: 5000, session: 's7', objectName: 'public.a' },
+      { pid: 8, kind: 'audit', user: 'app', port: 6000, session: 's8', objectName: 'public.b' },
+      { pid: 7, kind: 'audit', user: 'app', port: 5001, session: 's7', objectName: 'public.b' },
+      { pid: 7, kind: 'audit', user: 'app"2', port: 5001, session: 's9', objectName: null },
+      { pid: null, kind: 'other', user: null, port: null, session: null, objectName: null },
+      { pid: 8, kind: 'audit', user: 'app', port: 6000, session: 's8', objectName: 'public.a' },
+    ];
+    const lines = steps.map((step, i) => {
+      const event = blankAccessEvent({ ...base, id: `pg:f:${i}`, kind: step.kind });
+      [event.pid, event.user, event.client_port, event.session_id, event.session_line] = [step.pid, step.user, step.port, step.session, i];
+      if (step.kind === 'audit') {
+        event.audit = { audit_type: 'OBJECT', statement_id: i, substatement_id: 1, class: 'READ', command: 'SELECT', object_type: step.objectName === null ? null : 'TABLE', object_name: step.objectName, statement: 'SELECT *\n FROM a JOIN b USING (id)', parameter: ['1', 'x"y'], rows: i };
+      }
+      const line = serializer.serialize(event);
+      expect(line).toBe(JSON.stringify(event));
+      return line;
+    });
+    expect(lines[2]).toContain('"kind":"audit","user":"app","database":null,"client_addr":null,"client_port":5000,"application_name":null,"pid":7,"session_id":"s7","session_line":2');
+    expect(lines[4]).toContain('"client_port":5001,"application_name":null,"pid":7,"session_id":"s7","session_line":4');
+    expect(lines[5]).toContain('"user":"app\\"2"');
+    expect(lines[5]).toContain('"object_type":null,"object_name":null,"statement":"SELECT *\\n FROM a JOIN b USING (id)","parameter":["1","x\\"y"]');
+    expect(lines[7]).toContain('"object_type":"TABLE","object_name":"public.a","statement":"SELECT *');
+  });
+
+  it('keeps writing exact JSON after its statement and pid memories fill up and start over (16,384 statements, 4,096 pids)', () => {
+    const serializer = new EventJsonSerializer();
+    const base = { time: '2026-11-29T17:17:16.754Z', server: 'pg', source: { id: 'pg', file: '/l', fingerprint: 'f', offset: 0 } };
+    const eventOf = (i: number, statement: string, auditClass: string): AccessEvent => {
+      const event = blankAccessEvent({ ...base, id: `pg:f:${i}`, kind: 'audit' });
+      event.pid = i % 5000;
+      event.user = `u${i % 3}`;
+      event.audit = { audit_type: 'SESSION', statement_id: i, substatement_id: 1, class: auditClass, command: 'SELECT', object_type: null, object_name: null, statement, parameter: '<none>', rows: null };
+      return event;
+    };
+    let differing = 0;
+    for (let i = 0; i < 16_500; i++) {
+      const event = eventOf(i, `SELECT ${i}, "c"`, 'READ');
+      if (serializer.serialize(event) !== JSON.stringify(event)) differing++;
+    }
+    const again = eventOf(16_500, 'SELECT 0, "c"', 'MISC');
+    expect(differing).toBe(0);
+    expect(serializer.serialize(again)).toBe(JSON.stringify(again));
+    expect(serializer.serialize(again)).toContain('"class":"MISC","command":"SELECT","object_type":null,"object_name":null,"statement":"SELECT 0, \\"c\\"","parameter":"<none>"');
+  });
+
   it.each([
     ['stderr', `${CORPUS_BASE}.log`],
     ['csvlog', `${CORPUS_BASE}.csv`],
