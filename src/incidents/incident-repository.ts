@@ -3,7 +3,7 @@ import { StoreError } from '../domain/errors.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from '../domain/incident.js';
 import { FingerprintBatch, LIVE_INCIDENT as LIVE } from './fingerprint-batch.js';
 import { incidentFingerprint } from './incident-fingerprint.js';
-import { applyFingerprintGroup } from './apply-fingerprint-group.js';
+import { applyFingerprintGroup, mergeGroups } from './apply-fingerprint-group.js';
 import { decodeIncidentRow, INCIDENT_COLUMNS, type IncidentRow } from './incident-row.js';
 import { severityRank } from './merge-detection.js';
 import type { SqlQueryable } from '../domain/sql-queryable.js';
@@ -105,12 +105,14 @@ export class IncidentRepository {
    * one statement (in fingerprint order, before any detection is applied), the applied-before check is
    * one query for all detection ids, the live incidents of the fingerprints with a new detection are
    * read by one query (FOR UPDATE, kept locked by this transaction), a fingerprint's consecutive new
-   * detections are applied by ONE statement (applyFingerprintGroup: an UPDATE, or the INSERT of the
-   * incident as they all leave it; each detection's result still carries the incident as it was right
-   * after that detection, computed in memory by foldDetections), a group that adds no evidence item
-   * leaves the evidence column alone (neither written nor returned), and the detection ids are
-   * recorded by one INSERT at the end. A detection applied before (a duplicate) ends the group, so its
-   * result reads the incident as written so far.
+   * detections form one group: the groups merging into live incidents are written together by ONE
+   * UPDATE (mergeGroups, deferred until the last group or until something reads what they write), a
+   * group opening an incident by one INSERT of the incident as they all leave it (applyFingerprintGroup);
+   * each detection's result still carries the incident as it was right after that detection, computed
+   * in memory by foldDetections; a group that adds no evidence item leaves the evidence column alone
+   * (neither written nor returned), and the detection ids are recorded by one INSERT at the end. A
+   * detection applied before (a duplicate) ends the group, so its result reads the incident as written
+   * so far.
    * @returns the results in the order of `detections`
    * @throws as `upsert` (a malformed detection before any SQL runs)
    */
@@ -125,13 +127,36 @@ export class IncidentRepository {
     const live = await FingerprintBatch.liveOf(tx, distinctInOrder(order.filter((o) => !applied.has(checked[o.index]!.id)).map((o) => o.fingerprint)));
     const recorded: { detectionId: string; incidentId: number }[] = [];
     const results: UpsertResult[] = new Array<UpsertResult>(checked.length);
-    /** the current fingerprint's new detections, applied together by one statement when the fingerprint changes */
+    /** the current fingerprint's new detections, applied together when the fingerprint changes */
     let group: { fingerprint: string; indexes: number[]; ids: Set<string> } | null = null;
+    /** groups merging into a live incident (its id known), written together by ONE statement (mergeGroups) before anything reads them */
+    let merges: { fingerprint: string; incident: Incident; indexes: number[] }[] = [];
+    const writeMerges = async (): Promise<void> => {
+      if (merges.length === 0) return;
+      const pending = merges;
+      merges = [];
+      const stepsOf = await mergeGroups(tx, pending.map((m) => ({ incident: m.incident, fingerprint: m.fingerprint, detections: m.indexes.map((i) => checked[i]!) })), context);
+      for (const [g, merge] of pending.entries()) {
+        const steps = stepsOf[g]!;
+        for (const [n, step] of steps.entries()) results[merge.indexes[n]!] = step;
+        live.set(merge.fingerprint, steps[steps.length - 1]!.incident);
+      }
+    };
     const flush = async (): Promise<void> => {
       if (group === null) return;
       const { fingerprint, indexes } = group;
       group = null;
-      const steps = await applyFingerprintGroup(tx, fingerprint, live.get(fingerprint) ?? null, indexes.map((i) => checked[i]!), context);
+      if (merges.some((m) => m.fingerprint === fingerprint)) await writeMerges();
+      const incident = live.get(fingerprint);
+      if (incident !== undefined) {
+        merges.push({ fingerprint, incident, indexes });
+        for (const i of indexes) {
+          applied.set(checked[i]!.id, incident.id);
+          recorded.push({ detectionId: checked[i]!.id, incidentId: incident.id });
+        }
+        return;
+      }
+      const steps = await applyFingerprintGroup(tx, fingerprint, null, indexes.map((i) => checked[i]!), context);
       for (const [n, step] of steps.entries()) {
         const detection = checked[indexes[n]!]!;
         applied.set(detection.id, step.incident.id);
@@ -146,6 +171,7 @@ export class IncidentRepository {
       if (group !== null && (group.fingerprint !== fingerprint || group.ids.has(detection.id) || applied.has(detection.id))) await flush();
       const appliedTo = applied.get(detection.id);
       if (appliedTo !== undefined) {
+        await writeMerges();
         const incident = await this.get(appliedTo, tx);
         if (incident === null) throw new StoreError(`detection ${detection.id} is recorded for incident ${appliedTo}, which does not exist`, false);
         results[index] = { incident, outcome: 'duplicate' };
@@ -156,6 +182,7 @@ export class IncidentRepository {
       group.ids.add(detection.id);
     }
     await flush();
+    await writeMerges();
     if (recorded.length > 0) {
       await tx.query('INSERT INTO jaga_incident_detection (detection_id, incident_id) SELECT * FROM unnest($1::text[], $2::bigint[])', [
         recorded.map((r) => r.detectionId),

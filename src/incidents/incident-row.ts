@@ -7,13 +7,6 @@ export const INCIDENT_COLUMNS =
   'entity, tags, data_classes, explanation, summary, evidence, deadlines, previous_incident_id, created_at, updated_at, ' +
   'acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolve_after_ms';
 
-/**
- * INCIDENT_COLUMNS without `evidence` (up to 50 items, ~20 KB of jsonb): for an update that leaves the
- * evidence as it is, whose caller already holds it (`decodeIncidentRow` then gives `evidence: undefined`,
- * which the caller replaces).
- */
-export const INCIDENT_COLUMNS_BUT_EVIDENCE = INCIDENT_COLUMNS.replace(' evidence,', '');
-
 /** A `jaga_incident` row as both store drivers return it (int8 as number when safe, else bigint; jsonb parsed). */
 export interface IncidentRow {
   id: number | bigint;

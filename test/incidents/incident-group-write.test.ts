@@ -117,6 +117,52 @@ describe.each(DRIVERS)('IncidentRepository.upsertMany group writes on %s', (driv
     expect(normalised(grouped.recorded)).toBe(normalised(oneByOne.recorded));
   });
 
+  it('merges the groups of several live incidents with one UPDATE, results and rows equal to one upsert per detection (a duplicate writes the groups before it first)', async () => {
+    const of = (user: string, n: number, overrides: Partial<Detection> = {}) =>
+      detection({ id: `${user}-${n}`, group: { user }, groupKey: JSON.stringify({ user }), entity: { user, database: null, client_addr: null, application_name: 'crm' }, ...overrides });
+    const users = ['u1', 'u2', 'u3'];
+    const opening = () => users.map((user) => of(user, 0, { evidence: items(0, 2) }));
+    // u1 adds evidence, u2 adds none (same items), u3 raises severity (and adds the factory's e2); then u2's first detection again (a duplicate) and one more of u2
+    const later = () => [
+      of('u1', 1, { evidence: items(2, 4), count: 2 }),
+      of('u2', 1, { evidence: items(0, 2), count: 3, summary: 'again' }),
+      of('u3', 1, { severity: 'critical', lastSeen: '2026-01-01T00:09:00.000Z' }),
+      of('u2', 1, { evidence: items(0, 2), count: 3, summary: 'again' }),
+      of('u2', 2, { evidence: items(5, 6) }),
+    ];
+    const apply = async (many: boolean, counts: { update: number; insert: number }) => {
+      await store.query('DELETE FROM jaga_incident_detection');
+      await store.query('DELETE FROM jaga_incident');
+      await store.transaction((tx) => repo.upsertMany(tx, opening(), CONTEXT));
+      const results = await store.transaction(async (tx) => {
+        const counted = counting(tx, counts);
+        if (many) return repo.upsertMany(counted, later(), CONTEXT);
+        const detections = later();
+        const order = detections.map((d, index) => ({ index, fingerprint: incidentFingerprint(d) }));
+        order.sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : x.fingerprint > y.fingerprint ? 1 : x.index - y.index));
+        const out = new Array<UpsertResult>(detections.length);
+        for (const { index } of order) out[index] = await repo.upsert(counted, detections[index]!, CONTEXT);
+        return out;
+      });
+      const rows = await store.query(`SELECT ${INCIDENT_COLUMNS} FROM jaga_incident ORDER BY id`);
+      return { results, rows };
+    };
+    const counts = { update: 0, insert: 0 };
+    const grouped = await apply(true, counts);
+    // the groups up to u2's duplicate (in fingerprint order) go in one UPDATE, written before the duplicate reads its incident; the rest in another
+    expect(counts).toEqual({ update: 2, insert: 0 });
+    expect(grouped.results.map((r) => [r.outcome, r.incident.version, r.incident.count, r.incident.severity, r.incident.evidence.map((e) => e.event_id).join(' ')])).toEqual([
+      ['updated', 2, 12, 'high', 'e0 e1 e2 e3'],
+      ['updated', 2, 13, 'high', 'e0 e1'],
+      ['severity_raised', 2, 20, 'critical', 'e0 e1 e2'],
+      ['duplicate', 2, 13, 'high', 'e0 e1'],
+      ['updated', 3, 23, 'high', 'e0 e1 e5'],
+    ]);
+    const oneByOne = await apply(false, { update: 0, insert: 0 });
+    expect(normalised(grouped.results)).toBe(normalised(oneByOne.results));
+    expect(normalised(grouped.rows)).toBe(normalised(oneByOne.rows));
+  });
+
   it('gives every state of a group the transaction time when no applied time is given, and a group within one fingerprint opens once', async () => {
     const counts = { update: 0, insert: 0 };
     const results = await store.transaction((tx) => repo.upsertMany(counting(tx, counts), [detection({ id: 'x1' }), detection({ id: 'x2', count: 2 }), detection({ id: 'x3', count: 3 })]));
