@@ -46,15 +46,16 @@ interface TableSpan {
   tainted: boolean;
 }
 
+/** A role's state (built in this field order, which puts the fields read for every event first). */
 interface RoleBreadth {
-  user: string;
-  server: string;
   /** row in the detector's NumberRows: first and last seen ms (FIRST_SEEN_MS, LAST_SEEN_MS) */
   row: number;
   bucket: TableSpan | null;
-  sessions: TableSpan[];
   /** the open session the role's last event counted in (null: none or closed since), tried before the list */
   current: TableSpan | null;
+  sessions: TableSpan[];
+  user: string;
+  server: string;
   /** closed buckets' and sessions' distinct counts */
   hours: HistoryRing;
   sessionHistory: HistoryRing;
@@ -106,7 +107,7 @@ export class BreadthBaselineDetector implements Detector {
     if (tables.length === 0) return NO_DETECTIONS;
     let role = this.roles.of(event);
     if (role === undefined) {
-      role = { user, server: event.server, row: this.times.add([timeMs, timeMs]), bucket: null, sessions: [], current: null, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
+      role = { row: this.times.add([timeMs, timeMs]), bucket: null, current: null, sessions: [], user, server: event.server, hours: new HistoryRing(1), sessionHistory: new HistoryRing(1), spare: null, secondSpare: null };
       this.roles.set(user, role);
     }
     const lastAt = role.row * TIMES_STRIDE + LAST_SEEN_MS;
@@ -178,10 +179,12 @@ export class BreadthBaselineDetector implements Detector {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, bucket, sessions, hours, sessionHistory]`);
       }
       const role: RoleBreadth = {
-        user, server, row: -1, // taken once the snapshot is known to be valid
+        row: -1, // taken once the snapshot is known to be valid
         bucket: bucket === null ? null : spanFromJson(bucket, `${at}.bucket`),
-        sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
         current: null,
+        sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
+        user,
+        server,
         hours: HistoryRing.fromJson(hours, 1, `${at}.hours`),
         sessionHistory: HistoryRing.fromJson(sessionHistory, 1, `${at}.sessionHistory`),
         spare: null,
@@ -276,7 +279,7 @@ export class BreadthBaselineDetector implements Detector {
       role.spare = role.secondSpare;
       role.secondSpare = null;
     } else span = this.spare.pop() ?? null;
-    if (span === null) return { id, first: 0, tables: [], size: 0, lastMs: timeMs, fired: false, tainted: false };
+    if (span === null) return { id, first: 0, size: 0, lastMs: timeMs, fired: false, tainted: false, tables: [] };
     span.id = id;
     span.lastMs = timeMs;
     span.fired = span.tainted = false;
@@ -321,7 +324,8 @@ function spanFromJson(value: unknown, where: string): TableSpan {
   const [id, lastMs, flags, tables] = a;
   if (typeof id !== 'number' || typeof lastMs !== 'number' || typeof flags !== 'number' || !Array.isArray(tables) || !tables.every((t) => Number.isInteger(t))) throw new Error(`${where}: expected [id, lastMs, flags, tables]`);
   // a copy: the span grows its list, which must not change the caller's snapshot (it may be restored again)
-  return { id, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, first: (tables[0] as number | undefined) ?? 0, tables: (tables as number[]).slice(1), size: tables.length };
+  // built in openSpan's field order (one object layout for every span)
+  return { id, first: (tables[0] as number | undefined) ?? 0, size: tables.length, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: (tables as number[]).slice(1) };
 }
 
 /** The `baseline_breadth` plug-in (params: baseline-params.ts `breadthParamsSchema`). */

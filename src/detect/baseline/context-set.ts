@@ -10,7 +10,8 @@ const NO_SLOTS = new Int32Array(0);
  * seen (Int32Arrays, at most 384 bytes), so a role's known contexts take bounded memory and
  * serialise as two number arrays. Storage grows by doubling (4, 8, ... CONTEXT_SLOTS) as contexts
  * are added, in the slot order a full-size set would have. A hash collision (about 1 in 4 billion
- * per pair) hides a new context.
+ * per pair) hides a new context. baseline_new_context keeps its roles' sets as ContextRows rows
+ * (the same semantics and JSON form, in shared storage) and reads a snapshot's sets with `fromJson`.
  */
 export class ContextSet {
   private hashes: Int32Array = NO_SLOTS;

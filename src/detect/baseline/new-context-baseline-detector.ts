@@ -9,40 +9,16 @@ import { asArray, asRecord, timeFromJson, timeToJson } from '../snapshot-codec.j
 import { type BaselineExplanation, buildBaselineDetection, entityKey, isSevere } from './baseline-detection.js';
 import { newContextParamsSchema, type NewContextParams } from './baseline-params.js';
 import { classedTables, tableClassesKey } from './classed-tables.js';
+import { ContextRows } from './context-rows.js';
 import { clientNetwork, clientNetworkHash, ContextSet, contextPairHash } from './context-set.js';
 import { HOUR_MS } from './hour-of-week.js';
-import { NumberRows } from './number-rows.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** New contexts reported while they could not be learned (tainted events), per role: each fires once. */
 const REPORTED_SLOTS = 8;
-/** A role's numbers in the detector's NumberRows (RoleContexts.row): first and last seen, epoch ms (event time). */
-const FIRST_SEEN_MS = 0;
-const LAST_SEEN_MS = 1;
-const TIMES_STRIDE = 2;
-
-/**
- * A role's known contexts: the ContextSet itself (not a set it points to, so the look-up of an
- * event's contexts reads one object less), with what the warm-up and explanations need.
- */
-class RoleContexts extends ContextSet {
-  /**
-   * @param row the role's row in the detector's NumberRows (first and last seen ms: FIRST_SEEN_MS, LAST_SEEN_MS)
-   * @param events events seen (the warm-up's sample count)
-   * @param reported hashes of contexts reported but not learned, newest last
-   */
-  constructor(
-    readonly user: string,
-    readonly server: string,
-    public row: number,
-    public events: number,
-    public reported: number[],
-  ) {
-    super();
-  }
-}
+const NONE_REPORTED: readonly number[] = Object.freeze([]);
 
 /** One context value of an event: its kind (explanation key) and value. */
 interface ContextValue {
@@ -66,8 +42,16 @@ interface ContextValue {
  */
 export class NewContextBaselineDetector implements Detector {
   private readonly params: NewContextParams;
-  private readonly roles: RoleTable<RoleContexts>;
-  private readonly times = new NumberRows(TIMES_STRIDE);
+  /**
+   * A role's state is a row number (no object per role): its times, event count and known contexts
+   * are that row of `rows`, its names `users[row]` and `servers[row]`, and the hashes of contexts
+   * reported but not learned (newest last) `reported[row]`.
+   */
+  private readonly roles: RoleTable<number>;
+  private readonly rows = new ContextRows();
+  private readonly users: string[] = [];
+  private readonly servers: string[] = [];
+  private readonly reported: (readonly number[])[] = [];
   private readonly watch: ReadonlySet<string>;
   private firstEventMs = Number.NEGATIVE_INFINITY;
   private readonly watchClient: boolean;
@@ -91,7 +75,7 @@ export class NewContextBaselineDetector implements Detector {
   /** @param deps `installation` shares the role look-up with the other baseline detectors (RoleDirectory) */
   constructor(readonly rule: CompiledRule & { params: NewContextParams }, deps: DetectorDeps = {}) {
     this.params = rule.params;
-    this.roles = new RoleTable<RoleContexts>(RoleDirectory.of(deps), this.params.max_entities, (role) => this.times.data[role.row * TIMES_STRIDE + LAST_SEEN_MS] as number, (role) => this.times.free(role.row));
+    this.roles = new RoleTable<number>(RoleDirectory.of(deps), this.params.max_entities, (row) => this.rows.lastSeenMs(row), (row) => this.freeRow(row));
     this.watch = new Set(this.params.contexts);
     this.watchClient = this.watch.has('client');
     this.watchNetwork = this.watch.has('client_net');
@@ -115,53 +99,52 @@ export class NewContextBaselineDetector implements Detector {
     const hour = Math.floor(timeMs / HOUR_MS);
     const contextCount = this.hashesOf(event, context);
     const contextHashes = this.scratch;
-    let role = this.roles.of(event);
-    if (role === undefined) {
-      role = new RoleContexts(user, event.server, this.times.add([timeMs, timeMs]), 0, []);
-      this.roles.set(user, role);
-      const detection = this.watchRole && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(role, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
-      if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) role.add(contextHashes[i] as number, hour);
-      role.events++;
+    let row = this.roles.of(event);
+    if (row === undefined) {
+      row = this.newRow(user, event.server, timeMs);
+      this.roles.set(user, row);
+      const detection = this.watchRole && timeMs - this.firstEventMs >= this.params.min_history ? this.fire(row, event, context, timeMs, newRoleExplanation(this.roles.size - 1, timeMs - this.firstEventMs), 'a role never seen before', 'role') : null;
+      if (learn && (detection === null || !isSevere(detection.severity))) for (let i = 0; i < contextCount; i++) this.rows.add(row, contextHashes[i] as number, hour);
+      this.rows.countEvent(row, timeMs);
       return detection === null ? NO_DETECTIONS : [detection];
     }
-    const times = this.times.data;
-    const at = role.row * TIMES_STRIDE;
-    const firstSeenMs = times[at + FIRST_SEEN_MS] as number;
-    const lastSeenMs = times[at + LAST_SEEN_MS] as number;
-    const warm = timeMs - firstSeenMs >= this.params.min_history && role.events >= this.params.min_samples;
+    const rows = this.rows;
+    const firstSeenMs = rows.firstSeenMs(row);
+    const lastSeenMs = rows.lastSeenMs(row);
+    const warm = timeMs - firstSeenMs >= this.params.min_history && rows.events(row) >= this.params.min_samples;
     const silentMs = timeMs - lastSeenMs;
-    if (timeMs > lastSeenMs) times[at + LAST_SEEN_MS] = timeMs;
-    role.events++;
+    rows.countEvent(row, timeMs);
     let detection: Detection | null = null;
     if (warm && this.watchDormant && silentMs > this.params.dormant_after) {
-      detection = this.fire(role, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, role.events, firstSeenMs, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
+      detection = this.fire(row, event, context, timeMs, dormantExplanation(silentMs, this.params.dormant_after, rows.events(row), firstSeenMs, timeMs - silentMs), `first activity after ${durationText(Math.floor(silentMs / HOUR_MS) * HOUR_MS)} of silence (dormant after ${durationText(this.params.dormant_after)})`, `dormant:${hour}`);
     }
-    if (!hasFresh(role, contextHashes, contextCount)) return detection === null ? NO_DETECTIONS : [detection];
+    if (!this.hasFresh(row, contextHashes, contextCount)) return detection === null ? NO_DETECTIONS : [detection];
     const values = this.contextsOf(event, context);
+    const reported = this.reported[row] as readonly number[];
     const fresh: ContextValue[] = [];
     const hashes: number[] = [];
     for (const value of values) {
       const hash = contextPairHash(value.kind, value.value);
-      if (role.has(hash) || role.reported.includes(hash)) continue;
+      if (rows.has(row, hash) || reported.includes(hash)) continue;
       fresh.push(value);
       hashes.push(hash);
     }
     if (fresh.length === 0) return detection === null ? NO_DETECTIONS : [detection];
     if (!warm) {
-      if (learn) for (const hash of hashes) role.add(hash, hour);
+      if (learn) for (const hash of hashes) rows.add(row, hash, hour);
       return detection === null ? NO_DETECTIONS : [detection];
     }
     const observed = fresh.map((v) => `${v.kind}=${v.value}`).join('; ');
     const kinds = new Set(fresh.map((v) => v.kind));
     const known = values.filter((v) => !kinds.has(v.kind)).length;
-    const found = this.fire(role, event, context, timeMs, {
+    const found = this.fire(row, event, context, timeMs, {
       method: 'first_seen',
       observed,
-      expected: `${role.size} known contexts`,
+      expected: `${rows.contexts(row)} known contexts`,
       spread: 0,
       score: fresh.length,
       threshold: 1,
-      history_size: role.events - 1,
+      history_size: rows.events(row) - 1,
       history_period_ms: timeMs - firstSeenMs,
       bucket: new Date(hour * HOUR_MS).toISOString(),
       entity: 'role_context',
@@ -169,10 +152,11 @@ export class NewContextBaselineDetector implements Detector {
     }, `new ${observed}`, `new:${hashes.join(',')}`);
     const teach = learn && !isSevere(found.severity) && (detection === null || !isSevere(detection.severity));
     for (const hash of hashes) {
-      if (teach) role.add(hash, hour);
+      if (teach) rows.add(row, hash, hour);
       else {
-        role.reported.push(hash);
-        if (role.reported.length > REPORTED_SLOTS) role.reported.shift();
+        // a copy (restored lists may be a snapshot's), newest last, the oldest dropped past REPORTED_SLOTS
+        const list = [...(this.reported[row] as readonly number[]), hash];
+        this.reported[row] = list.length > REPORTED_SLOTS ? list.slice(1) : list;
       }
     }
     return detection === null ? [found] : [detection, found];
@@ -184,8 +168,8 @@ export class NewContextBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const roles: unknown[] = [];
-    const times = this.times.data;
-    for (const r of this.roles.values()) roles.push([r.user, r.server, times[r.row * TIMES_STRIDE + FIRST_SEEN_MS], times[r.row * TIMES_STRIDE + LAST_SEEN_MS], r.events, r.toJson(), [...r.reported]]);
+    const rows = this.rows;
+    for (const row of this.roles.values()) roles.push([this.users[row], this.servers[row], rows.firstSeenMs(row), rows.lastSeenMs(row), rows.events(row), rows.toJson(row), [...(this.reported[row] as readonly number[])]]);
     return { firstEventMs: timeToJson(this.firstEventMs), roles };
   }
 
@@ -193,23 +177,51 @@ export class NewContextBaselineDetector implements Detector {
     const where = `${this.rule.id} (baseline_new_context) snapshot`;
     const record = asRecord(state, where);
     const firstEventMs = timeFromJson(record.firstEventMs, `${where}.firstEventMs`);
-    const restored: [role: RoleContexts, firstSeenMs: number, lastSeenMs: number][] = [];
+    const restored: { user: string; server: string; firstSeenMs: number; lastSeenMs: number; events: number; set: ContextSet; reported: number[] }[] = [];
     for (const [i, raw] of asArray(record.roles, `${where}.roles`).entries()) {
       const at = `${where}.roles[${i}]`;
       const [user, server, firstSeenMs, lastSeenMs, events, seen, reported] = asArray(raw, at);
       if (typeof user !== 'string' || typeof server !== 'string' || typeof firstSeenMs !== 'number' || typeof lastSeenMs !== 'number' || typeof events !== 'number' || !Array.isArray(reported) || !reported.every((h) => Number.isInteger(h))) {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, events, seen, reported]`);
       }
-      // a copy of `reported`: it changes, the caller's snapshot must not; the row is taken once the snapshot is known to be valid
-      restored.push([new RoleContexts(user, server, -1, events, [...(reported as number[])]).loadJson(seen, `${at}.seen`), firstSeenMs, lastSeenMs]);
+      // rows are taken once the whole snapshot is known to be valid
+      restored.push({ user, server, firstSeenMs, lastSeenMs, events, set: ContextSet.fromJson(seen, `${at}.seen`), reported: reported as number[] });
     }
     this.roles.clear();
-    this.times.clear();
-    for (const [role, firstSeenMs, lastSeenMs] of restored) {
-      role.row = this.times.add([firstSeenMs, lastSeenMs]);
-      this.roles.set(role.user, role);
+    this.rows.clear();
+    for (const role of restored) {
+      const row = this.newRow(role.user, role.server, role.firstSeenMs);
+      this.rows.load(row, role.firstSeenMs, role.lastSeenMs, role.events, role.set.toJson());
+      this.reported[row] = role.reported.length === 0 ? NONE_REPORTED : [...role.reported];
+      this.roles.set(role.user, row);
     }
     this.firstEventMs = firstEventMs;
+  }
+
+  /** a row for a new role first seen at `timeMs` (no events, contexts or reports yet) */
+  private newRow(user: string, server: string, timeMs: number): number {
+    const row = this.rows.alloc(timeMs);
+    this.users[row] = user;
+    this.servers[row] = server;
+    this.reported[row] = NONE_REPORTED;
+    return row;
+  }
+
+  /** frees the row of a role the bound dropped (its names and reports are released with it) */
+  private freeRow(row: number): void {
+    this.rows.free(row);
+    this.users[row] = '';
+    this.servers[row] = '';
+    this.reported[row] = NONE_REPORTED;
+  }
+
+  /** true when one of `hashes[0, count)` is neither known to the role nor already reported for it */
+  private hasFresh(row: number, hashes: Int32Array, count: number): boolean {
+    for (let i = 0; i < count; i++) {
+      const hash = hashes[i] as number;
+      if (!this.rows.has(row, hash) && !(this.reported[row] as readonly number[]).includes(hash)) return true;
+    }
+    return false;
   }
 
   private contextsOf(event: AccessEvent, context: MatchContext): ContextValue[] {
@@ -266,15 +278,15 @@ export class NewContextBaselineDetector implements Detector {
     return count;
   }
 
-  private fire(role: RoleContexts, event: AccessEvent, context: MatchContext, timeMs: number, explanation: BaselineExplanation, measure: string, token: string): Detection {
+  private fire(row: number, event: AccessEvent, context: MatchContext, timeMs: number, explanation: BaselineExplanation, measure: string, token: string): Detection {
     return buildBaselineDetection({
       rule: this.rule,
       ladder: this.params.severity_ladder,
       raiseForClasses: this.params.raise_for_classes,
-      groupKey: entityKey({ user: role.user }),
+      groupKey: entityKey({ user: this.users[row] as string }),
       trigger: digestEvent(event, context),
       triggerToken: token,
-      server: role.server,
+      server: this.servers[row] as string,
       firstSeenMs: timeMs,
       lastSeenMs: timeMs,
       count: 1,
@@ -283,15 +295,6 @@ export class NewContextBaselineDetector implements Detector {
       measure,
     });
   }
-}
-
-/** true when one of `hashes[0, count)` is neither known to the role nor already reported for it */
-function hasFresh(role: RoleContexts, hashes: Int32Array, count: number): boolean {
-  for (let i = 0; i < count; i++) {
-    const hash = hashes[i] as number;
-    if (!role.has(hash) && !role.reported.includes(hash)) return true;
-  }
-  return false;
 }
 
 function newRoleExplanation(knownRoles: number, detectorHistoryMs: number): BaselineExplanation {

@@ -15,7 +15,7 @@ import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 import { cannotReach, robustZ } from './robust-z.js';
 import { NumberRows } from './number-rows.js';
-import { dropOldest, ENTITY_STRIDE, FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
+import { dropOldest, ENTITY_STRIDE, entityOf, FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** Tables tracked per role (the least recently read is dropped when another comes). */
@@ -179,31 +179,19 @@ export class VolumeBaselineDetector implements Detector {
         throw new Error(`${at}: expected [table, user, relation, classes, server, 9 numbers, [pid, session, statement], history]`);
       }
       const [firstSeenMs, lastSeenMs, bucket, closed, rows, statements, learnRows, learnStatements, flags] = numbers as number[];
-      const history = HistoryRing.fromJson(a[15], 2, `${at}.history`);
-      const entity: VolumeEntity = {
-        row: -1, // taken once the snapshot is known to be valid
-        table: table === 1,
-        user,
-        relation: relation as string | null,
-        classes: classes.map(String),
-        server,
-        bucket: bucket as number,
-        closed: closed as number,
-        rows: rows as number,
-        statements: statements as number,
-        learnRows: learnRows as number,
-        learnStatements: learnStatements as number,
-        fired: ((flags as number) & 1) !== 0,
-        severe: ((flags as number) & 2) !== 0,
-        lastPid: last[0] as number,
-        lastSession: last[1] as string,
-        lastStatement: last[2] as number,
-        history,
-        samples: history.size,
-        refBucket: NONE,
-        rowsRef: undefined,
-        statementsRef: undefined,
-      };
+      // its row is taken once the snapshot is known to be valid
+      const entity = entityOf(-1, table === 1, user, relation as string | null, classes.map(String), server, HistoryRing.fromJson(a[15], 2, `${at}.history`));
+      entity.bucket = bucket as number;
+      entity.closed = closed as number;
+      entity.rows = rows as number;
+      entity.statements = statements as number;
+      entity.learnRows = learnRows as number;
+      entity.learnStatements = learnStatements as number;
+      entity.fired = ((flags as number) & 1) !== 0;
+      entity.severe = ((flags as number) & 2) !== 0;
+      entity.lastPid = last[0] as number;
+      entity.lastSession = last[1] as string;
+      entity.lastStatement = last[2] as number;
       restored.push([entity, firstSeenMs as number, lastSeenMs as number]);
     }
     this.entities.clear();

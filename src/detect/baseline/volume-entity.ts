@@ -17,8 +17,8 @@ export const ENTITY_STRIDE = 4;
 
 /**
  * One baseline_volume entity (a role, or a role x sensitive table) and its running bucket: what
- * VolumeBaselineDetector folds events into and closes into its HistoryRing. Fields read for every
- * event come first; its time fields are in a NumberRows row (see FIRST_SEEN_MS).
+ * VolumeBaselineDetector folds events into and closes into its HistoryRing (built by `entityOf`,
+ * which puts the fields read for every event first); its time fields are in a NumberRows row (see FIRST_SEEN_MS).
  */
 export interface VolumeEntity {
   /** row in the detector's entity NumberRows (freed when the entity is dropped) */
@@ -60,9 +60,18 @@ export interface VolumeEntity {
 /** a new entity first seen at `timeMs`, with no bucket and an empty history; its row is taken from `times` */
 export function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number, times: NumberRows): VolumeEntity {
   const row = times.add([timeMs, timeMs, Number.NaN, Number.NaN]); // FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS
+  return entityOf(row, table, user, relation, classes, server, new HistoryRing(2));
+}
+
+/**
+ * An entity holding `history`, with no bucket, in row `row` (-1: none yet). Every entity is built
+ * here, so all share one object layout (a restored one too), with the fields read for every event
+ * first (the table entity's `relation` among them: a role's last table is recognised by it).
+ */
+export function entityOf(row: number, table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, history: HistoryRing): VolumeEntity {
   return {
-    row, bucket: NONE, closed: NONE, rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, severe: false, lastPid: -1, lastSession: '', lastStatement: -1,
-    samples: 0, refBucket: NONE, rowsRef: undefined, statementsRef: undefined, history: new HistoryRing(2), table, user, relation, classes, server,
+    row, relation, bucket: NONE, closed: NONE, rows: 0, statements: 0, learnRows: 0, learnStatements: 0, fired: false, samples: history.size, lastPid: -1, lastSession: '', lastStatement: -1,
+    severe: false, refBucket: NONE, rowsRef: undefined, statementsRef: undefined, history, table, user, classes, server,
   };
 }
 
