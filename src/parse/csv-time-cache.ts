@@ -1,5 +1,5 @@
 import type { TimestampParser } from './timestamp-parser.js';
-import { textAt } from './text-at.js';
+import { digitsAt, textAt } from './text-at.js';
 
 /**
  * Wraps a `TimestampParser` with a cache for PostgreSQL log times
@@ -20,8 +20,8 @@ export function createCachedTimestampParser(parse: TimestampParser, maxEntries =
   let minuteMs: number | null = null;
   return (text: string): number | null => {
     if (text.length > 24 && text.charCodeAt(19) === 0x2e && text.charCodeAt(23) === 0x20) {
-      const seconds = digitsValue(text, 17, 2);
-      const millis = digitsValue(text, 20, 3);
+      const seconds = digitsAt(text, 17, 2);
+      const millis = digitsAt(text, 20, 3);
       if (seconds >= 0 && millis >= 0) {
         const within = seconds * 1000 + millis;
         if (text.length !== lastMinute.length + lastZone.length + 6 || !textAt(text, 0, lastMinute) || !textAt(text, 23, lastZone)) {
@@ -41,15 +41,4 @@ export function createCachedTimestampParser(parse: TimestampParser, maxEntries =
     }
     return ms;
   };
-}
-
-/** Value of `count` ASCII digits at `text[at]`, or -1. */
-function digitsValue(text: string, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
 }

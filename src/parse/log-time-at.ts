@@ -1,3 +1,4 @@
+import { digitsAt } from './text-at.js';
 import type { TimestampParser } from './timestamp-parser.js';
 
 /** Longest time text whose minute is kept (`YYYY-MM-DD HH:MM:SS.mmm ` plus a zone name). */
@@ -56,15 +57,4 @@ export class LogTimeAt {
     for (let i = ZONE_AT; i < n; i++) if (text.charCodeAt(start + i) !== codes[i]) return false;
     return true;
   }
-}
-
-/** Value of `count` ASCII digits at `text[at]`, or -1. */
-function digitsAt(text: string, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
 }
