@@ -20,7 +20,8 @@ export function digitsAt(text: string, at: number, count: number): number {
   let value = 0;
   for (let i = at; i < at + count; i++) {
     const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
+    // NaN past the end fails both tests
+    if (!(d >= 0 && d <= 9)) return -1;
     value = value * 10 + d;
   }
   return value;
