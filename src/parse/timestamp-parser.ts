@@ -9,9 +9,19 @@
  * IANA zone (default `UTC`) and the wall-clock time is converted with it. A numeric zone is
  * exact and used as it is; `UTC`/`GMT`/`Z` are always offset 0.
  *
- * Offsets are cached per (date, hour) wall-clock key: DST changes at most once an hour.
+ * Offsets are cached per (date, hour, zone text) wall-clock key: DST changes at most once an hour.
+ *
+ * The repeated hour when DST ends (e.g. Europe/Berlin 2026-10-25 02:00-03:00 is first CEST, UTC+2,
+ * then CET, UTC+1) is told apart by the zone text: each parser learns which offset an abbreviation
+ * stands for from the times it converts outside such an hour (`CEST` from 01:59, `CET` from 03:00),
+ * and an abbreviation it has not learned yet takes the candidate no learned abbreviation claims.
+ * With nothing learned (a parser that starts inside the repeated hour) the later, standard-time
+ * offset is taken, as before.
  */
 export type TimestampParser = (text: string) => number | null;
+
+/** Most zone abbreviations a parser learns (a server writes one or two; the rest is damaged input). */
+const MAX_ABBREVIATIONS = 64;
 
 const SHAPE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?: ([A-Za-z]+|[+-]\d{2}(?::?\d{2})?))?$/;
 
@@ -50,6 +60,37 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
     return first === second ? first : offsetAt(wallMs - second);
   };
 
+  /** offset (ms) each zone abbreviation stood for at a wall-clock time that only one offset fits */
+  const abbreviationOffsets = new Map<string, number>();
+
+  /**
+   * Offset for the wall-clock time `wallMs` written with zone text `zone`: when two offsets fit (the
+   * repeated hour at the end of DST; the zone's offsets 12 hours before and after are the
+   * candidates), the one `zone` was learned to stand for, else the one no other learned abbreviation
+   * stands for, else `offsetForWallClock`'s. Learns `zone` from a time only one offset fits.
+   * @returns the offset and whether it may be cached under the (date, hour, zone) key
+   */
+  const offsetForZone = (wallMs: number, zone: string | undefined): { offset: number; cacheable: boolean } => {
+    const before = offsetAt(wallMs - 43_200_000);
+    const after = offsetAt(wallMs + 43_200_000);
+    const fits = (offset: number): boolean => offsetAt(wallMs - offset) === offset;
+    if (before !== after && fits(before) && fits(after)) {
+      const learned = zone === undefined ? undefined : abbreviationOffsets.get(zone);
+      if (learned === before || learned === after) return { offset: learned, cacheable: true };
+      const claimed = [...abbreviationOffsets.values()];
+      if (zone !== undefined && claimed.includes(before) !== claimed.includes(after)) {
+        return { offset: claimed.includes(before) ? after : before, cacheable: false };
+      }
+      return { offset: offsetForWallClock(wallMs), cacheable: false };
+    }
+    const offset = offsetForWallClock(wallMs);
+    // learned only from a time that exists (not from inside the hour skipped when DST starts)
+    if (zone !== undefined && fits(offset) && (abbreviationOffsets.size < MAX_ABBREVIATIONS || abbreviationOffsets.has(zone))) {
+      abbreviationOffsets.set(zone, offset);
+    }
+    return { offset, cacheable: true };
+  };
+
   return (text: string): number | null => {
     const m = SHAPE.exec(text);
     if (!m) return null;
@@ -63,12 +104,15 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
       return wallMs - (zone[0] === '+' ? 1 : -1) * minutes * 60_000;
     }
     if (zoneIsUtc || (zone !== undefined && /^(UTC|GMT|Z|UCT)$/.test(zone))) return wallMs;
-    const key = text.slice(0, 13);
+    const key = zone === undefined ? text.slice(0, 13) : `${text.slice(0, 13)} ${zone}`;
     let offset = offsetCache.get(key);
     if (offset === undefined) {
-      offset = offsetForWallClock(wallMs);
-      if (offsetCache.size > 10_000) offsetCache.clear();
-      offsetCache.set(key, offset);
+      const resolved = offsetForZone(wallMs, zone);
+      offset = resolved.offset;
+      if (resolved.cacheable) {
+        if (offsetCache.size > 10_000) offsetCache.clear();
+        offsetCache.set(key, offset);
+      }
     }
     return wallMs - offset;
   };
