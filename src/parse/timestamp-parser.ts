@@ -12,14 +12,21 @@
  * Offsets are cached per (date, hour, zone text) wall-clock key: DST changes at most once an hour.
  *
  * The repeated hour when DST ends (e.g. Europe/Berlin 2026-10-25 02:00-03:00 is first CEST, UTC+2,
- * then CET, UTC+1) is told apart by the zone text: each parser learns which offset an abbreviation
- * stands for from the times it converts outside such an hour (`CEST` from 01:59, `CET` from 03:00),
- * and an abbreviation it has not learned yet takes the candidate no learned abbreviation claims.
- * With nothing learned (a parser that starts inside the repeated hour) the later, standard-time
- * offset is taken, as before.
+ * then CET, UTC+1) is told apart by the zone text: first by the zone's short names that Intl knows
+ * for each candidate instant (`SHORT_NAME_LOCALES`: the same answer for any parser), else by what
+ * the parser learned from the times it converted outside such an hour (`CEST` from 01:59, `CET`
+ * from 03:00; an abbreviation not learned yet takes the candidate no learned abbreviation claims),
+ * else (a parser that starts inside the repeated hour of a zone Intl has no names for) the later,
+ * standard-time offset.
  */
 export type TimestampParser = (text: string) => number | null;
 
+/**
+ * Locales whose short zone names (CLDR, through Intl) are the tzdata abbreviations PostgreSQL prints
+ * for the common zones with DST: en-US EST/EDT, CST/CDT, PST/PDT...; en-GB GMT/BST, CET/CEST,
+ * EET/EEST; en-AU AEST/AEDT, NZST/NZDT; en-IE GMT/IST. Others print GMT+n, which no server writes.
+ */
+const SHORT_NAME_LOCALES = ['en-US', 'en-GB', 'en-AU', 'en-IE'];
 /** Most zone abbreviations a parser learns (a server writes one or two; the rest is damaged input). */
 const MAX_ABBREVIATIONS = 64;
 
@@ -60,6 +67,13 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
     return first === second ? first : offsetAt(wallMs - second);
   };
 
+  let shortNameFormats: Intl.DateTimeFormat[] | null = null;
+  /** The zone's short names at UTC instant `utcMs` in `SHORT_NAME_LOCALES` (made on first use: only the repeated hour asks). */
+  const shortNamesAt = (utcMs: number): string[] => {
+    shortNameFormats ??= SHORT_NAME_LOCALES.map((locale) => new Intl.DateTimeFormat(locale, { timeZone: ianaZone, timeZoneName: 'short' }));
+    return shortNameFormats.map((f) => f.formatToParts(new Date(utcMs)).find((part) => part.type === 'timeZoneName')?.value ?? '');
+  };
+
   /** offset (ms) each zone abbreviation stood for at a wall-clock time that only one offset fits */
   const abbreviationOffsets = new Map<string, number>();
 
@@ -75,6 +89,8 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
     const after = offsetAt(wallMs + 43_200_000);
     const fits = (offset: number): boolean => offsetAt(wallMs - offset) === offset;
     if (before !== after && fits(before) && fits(after)) {
+      const named = zone === undefined ? undefined : [before, after].find((offset) => shortNamesAt(wallMs - offset).includes(zone));
+      if (named !== undefined) return { offset: named, cacheable: true };
       const learned = zone === undefined ? undefined : abbreviationOffsets.get(zone);
       if (learned === before || learned === after) return { offset: learned, cacheable: true };
       const claimed = [...abbreviationOffsets.values()];

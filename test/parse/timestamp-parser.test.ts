@@ -19,17 +19,30 @@ describe('createTimestampParser: the repeated hour when DST ends', () => {
     expect(parse('2026-10-25 03:00:00.000 CET')).toBe(Date.UTC(2026, 9, 25, 2, 0, 0));
   });
 
-  it('gives an abbreviation it has not learned the offset no learned abbreviation claims', () => {
-    const learnedSummer = createTimestampParser('Europe/Berlin');
-    learnedSummer('2026-10-25 01:10:00.000 CEST');
-    expect(learnedSummer('2026-10-25 02:10:00.000 CET')).toBe(Date.UTC(2026, 9, 25, 1, 10, 0));
-    const learnedWinter = createTimestampParser('Europe/Berlin');
-    learnedWinter('2026-10-25 03:10:00.000 CET');
-    expect(learnedWinter('2026-10-25 02:10:00.000 CEST')).toBe(Date.UTC(2026, 9, 25, 0, 10, 0));
+  it('gives the same answer to a parser that starts inside the repeated hour (names from Intl)', () => {
+    expect(createTimestampParser('Europe/Berlin')('2026-10-25 02:30:00.000 CEST')).toBe(Date.UTC(2026, 9, 25, 0, 30, 0));
+    expect(createTimestampParser('Europe/Berlin')('2026-10-25 02:30:00.000 CET')).toBe(Date.UTC(2026, 9, 25, 1, 30, 0));
   });
 
-  it('takes the standard-time offset when it has learned nothing (a parser started inside the repeated hour)', () => {
-    expect(createTimestampParser('Europe/Berlin')('2026-10-25 02:30:00.000 CEST')).toBe(Date.UTC(2026, 9, 25, 1, 30, 0));
+  // Asia/Jerusalem: Intl knows no IDT/IST names (GMT+3/GMT+2); its DST ends 2026-10-25 02:00 IDT -> 01:00 IST
+  it('learns abbreviations Intl has no names for from the times outside the repeated hour', () => {
+    const parse = createTimestampParser('Asia/Jerusalem');
+    expect(parse('2026-10-25 00:59:00.000 IDT')).toBe(Date.UTC(2026, 9, 24, 21, 59, 0));
+    expect(parse('2026-10-25 01:30:00.000 IDT')).toBe(Date.UTC(2026, 9, 24, 22, 30, 0));
+    expect(parse('2026-10-25 01:30:00.000 IST')).toBe(Date.UTC(2026, 9, 24, 23, 30, 0));
+  });
+
+  it('gives an abbreviation it has not learned the offset no learned abbreviation claims', () => {
+    const learnedSummer = createTimestampParser('Asia/Jerusalem');
+    learnedSummer('2026-10-25 00:10:00.000 IDT');
+    expect(learnedSummer('2026-10-25 01:10:00.000 IST')).toBe(Date.UTC(2026, 9, 24, 23, 10, 0));
+    const learnedWinter = createTimestampParser('Asia/Jerusalem');
+    learnedWinter('2026-10-25 02:10:00.000 IST');
+    expect(learnedWinter('2026-10-25 01:10:00.000 IDT')).toBe(Date.UTC(2026, 9, 24, 22, 10, 0));
+  });
+
+  it('takes the standard-time offset when it has learned nothing and Intl has no names', () => {
+    expect(createTimestampParser('Asia/Jerusalem')('2026-10-25 01:30:00.000 IDT')).toBe(Date.UTC(2026, 9, 24, 23, 30, 0));
   });
 
   it('does the same for America/New_York (EDT, EST) on 2026-11-01', () => {
