@@ -28,9 +28,9 @@ const MERGE_RETURNING = INCIDENT_COLUMNS.split(', ')
   .join(', ');
 
 /**
- * Applies one fingerprint's new detections (none applied before, in order) under its lock with ONE
- * statement: an UPDATE of the live incident `live` (mergeGroups), or, when none is live, one INSERT of
- * the incident as all of them leave it (read again FOR UPDATE and merged into that one when a live
+ * Applies one fingerprint's new detections (none applied before, in order) under its lock when none
+ * of its incidents is live (the caller merges into live ones with mergeGroups): ONE INSERT of the
+ * incident as all of them leave it (read again FOR UPDATE and merged into that one when a live
  * incident appeared meanwhile: written without the lock, so a conflict is possible). The per-detection
  * states come from foldDetections, so the steps are those of applying the detections one by one (same
  * versions, counts, severities, evidence...), and the last step's incident is the row as the statement
@@ -39,8 +39,7 @@ const MERGE_RETURNING = INCIDENT_COLUMNS.split(', ')
  * @returns one step per detection, in order
  * @throws StoreError from the store, or (transient) when a live incident kept appearing while opening one
  */
-export async function applyFingerprintGroup(tx: SqlQueryable, fingerprint: string, live: Incident | null, detections: readonly Detection[], context: UpsertContext): Promise<FoldStep[]> {
-  if (live !== null) return (await mergeGroups(tx, [{ incident: live, fingerprint, detections }], context))[0]!;
+export async function applyFingerprintGroup(tx: SqlQueryable, fingerprint: string, detections: readonly Detection[], context: UpsertContext): Promise<FoldStep[]> {
   for (let attempt = 1; ; attempt += 1) {
     const current = attempt === 1 ? null : ((await FingerprintBatch.liveOf(tx, [fingerprint])).get(fingerprint) ?? null);
     const steps = current !== null ? (await mergeGroups(tx, [{ incident: current, fingerprint, detections }], context))[0]! : await openGroup(tx, fingerprint, detections, context);

@@ -156,7 +156,7 @@ export class IncidentRepository {
         }
         return;
       }
-      const steps = await applyFingerprintGroup(tx, fingerprint, null, indexes.map((i) => checked[i]!), context);
+      const steps = await applyFingerprintGroup(tx, fingerprint, indexes.map((i) => checked[i]!), context);
       for (const [n, step] of steps.entries()) {
         const detection = checked[indexes[n]!]!;
         applied.set(detection.id, step.incident.id);
