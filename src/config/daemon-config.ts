@@ -125,7 +125,10 @@ export interface DaemonConfig {
   pipeline: {
     /** longest time between commits while data flows, ms (default 1,000) */
     commitIntervalMs: number;
-    /** events that force a commit before the interval, default 5,000 */
+    /**
+     * events that force a commit before the interval, default 5,000; while a source is behind (a
+     * backlog) a commit waits for 20 x this many events or 5 x `commitIntervalMs` (LivePipeline)
+     */
     maxBatchEvents: number;
     /** events buffered between the sources and detection (backpressure bound), default 20,000 */
     queueEvents: number;

@@ -24,7 +24,11 @@ export interface LivePipelineOptions {
    * most 5 x this interval
    */
   commitIntervalMs?: number;
-  /** events processed that force a commit before the interval (default 5,000; same commit spacing) */
+  /**
+   * events processed that force a commit before the interval (default 5,000; same commit spacing).
+   * While a source is behind (unread bytes: a backlog), a commit waits for BACKLOG_BATCH_FACTOR (20) x
+   * this many events, or MAX_SPACING_INTERVALS (5) x `commitIntervalMs`, whichever comes first
+   */
   maxBatchEvents?: number;
   /** events buffered between the sources and detection, the backpressure bound (default 20,000) */
   queueEvents?: number;
@@ -60,6 +64,16 @@ const DETECTION_IDLE_MS = 10;
 const COMMIT_SPACING_FACTOR = 9;
 /** ... but never longer than this many commit intervals (bounds the uncommitted tail a crash replays). */
 const MAX_SPACING_INTERVALS = 5;
+/**
+ * While a source is behind (a backlog: unread bytes after the batch just processed), a commit is paced by
+ * the events processed rather than by the wall clock: it waits for this many x `maxBatchEvents` events
+ * (default 100,000: ~2 s of reading at 50k events/s) or MAX_SPACING_INTERVALS x `commitIntervalMs` since
+ * the last commit, whichever comes first, and the spacing above still holds. Each commit writes the whole
+ * engine snapshot (~0.5 MB of JSON for the shipped pack) and the ledger and incident rows of its span:
+ * a per-commit cost paid ~25 times a million events when paced by a quiet machine's wall clock (cheap
+ * commits, short spacing), ~10 times this way. A crash replays at most that many events (or seconds).
+ */
+const BACKLOG_BATCH_FACTOR = 20;
 /** Longest wait before a commit that failed with a transient error is tried again, ms. */
 const MAX_COMMIT_BACKOFF_MS = 30_000;
 
@@ -76,7 +90,8 @@ const MAX_COMMIT_BACKOFF_MS = 30_000;
  * committed right after the batch that raised it, whatever `commitIntervalMs`; under load detections
  * coalesce into the regular commits), and otherwise when `maxBatchEvents` events were processed since the
  * last, or `commitIntervalMs` passed with something pending (the consumer waits for the next batch
- * only until then): `PipelineCommit.commit` with the detections, the engine snapshot taken right
+ * only until then; while a source is behind, 20 x `maxBatchEvents` events or 5 x `commitIntervalMs`,
+ * see BACKLOG_BATCH_FACTOR): `PipelineCommit.commit` with the detections, the engine snapshot taken right
  * now (after exactly the events of the positions passed) and the checkpoints, then the sources
  * are acknowledged. While a commit runs nothing is processed (the queue fills and the sources wait).
  *
@@ -91,6 +106,8 @@ export class LivePipeline {
   private readonly nowMs: () => number;
   private readonly commitIntervalMs: number;
   private readonly maxBatchEvents: number;
+  /** events that make a commit due while a source is behind: BACKLOG_BATCH_FACTOR x maxBatchEvents */
+  private readonly backlogBatchEvents: number;
   private readonly allowedLatenessMs: number;
   private readonly ignoreRoles: ReadonlySet<string>;
   private readonly ignoreApps: readonly RegExp[];
@@ -116,6 +133,7 @@ export class LivePipeline {
     this.nowMs = options.nowMs ?? Date.now;
     this.commitIntervalMs = options.commitIntervalMs ?? 1_000;
     this.maxBatchEvents = options.maxBatchEvents ?? 5_000;
+    this.backlogBatchEvents = BACKLOG_BATCH_FACTOR * this.maxBatchEvents;
     this.allowedLatenessMs = options.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
     this.ignoreRoles = new Set(options.ignoreRoles ?? []);
     this.ignoreApps = (options.ignoreApplicationNames ?? []).map(globToRegExp);
@@ -229,19 +247,24 @@ export class LivePipeline {
    * - a detection is pending and the sources are caught up (`idle`: no batch came within
    *   DETECTION_IDLE_MS, and no source reports unread bytes): its incident is committed at once, not
    *   at the next interval; under load (a source behind) detections coalesce into the commits below, or
-   * - `maxBatchEvents` events were processed since the last commit, or `commitIntervalMs` passed
-   *   since the last commit, and the commit spacing allows it: at most one such commit per
-   *   COMMIT_SPACING_FACTOR x the previous commit's duration (at most MAX_SPACING_INTERVALS x
-   *   `commitIntervalMs`), so that commits (whose cost grows with
+   * - no source is behind and `maxBatchEvents` events were processed since the last commit, or
+   *   `commitIntervalMs` passed since the last commit, and the commit spacing allows it: at most one
+   *   such commit per COMMIT_SPACING_FACTOR x the previous commit's duration (at most
+   *   MAX_SPACING_INTERVALS x `commitIntervalMs`), so that commits (whose cost grows with
    *   the engine snapshot, e.g. 1 MB of windowed state) take at most ~10% of the time under load
-   *   instead of one snapshot per `maxBatchEvents` events.
+   *   instead of one snapshot per `maxBatchEvents` events, or
+   * - a source is behind (a backlog), BACKLOG_BATCH_FACTOR x `maxBatchEvents` events were processed
+   *   since the last commit, or MAX_SPACING_INTERVALS x `commitIntervalMs` passed, and the spacing
+   *   allows it: reading a backlog commits by events read, not by how busy the machine is.
    */
   private commitDue(idle: boolean): boolean {
     if (!this.hasPending()) return false;
     const now = this.nowMs();
     if (now < this.retryAtMs) return false;
-    if (idle && this.detections.length > 0 && this.sourcesCaughtUp()) return true;
+    const caughtUp = this.sourcesCaughtUp();
+    if (idle && this.detections.length > 0 && caughtUp) return true;
     if (now < this.spacedUntilMs) return false;
+    if (!caughtUp) return this.pendingEvents >= this.backlogBatchEvents || now - this.lastCommitMs >= MAX_SPACING_INTERVALS * this.commitIntervalMs;
     return this.pendingEvents >= this.maxBatchEvents || now - this.lastCommitMs >= this.commitIntervalMs;
   }
 
@@ -252,14 +275,16 @@ export class LivePipeline {
 
   /**
    * How long the consumer may wait for the next batch, ms: a tick when nothing is pending, else
-   * until the next commit is due (so the commit interval is kept to the ms, not to the tick), and at
-   * most DETECTION_IDLE_MS while a detection is pending.
+   * until the next commit is due by the clock (so the commit interval is kept to the ms, not to the
+   * tick; while a source is behind, MAX_SPACING_INTERVALS x the interval), and at most
+   * DETECTION_IDLE_MS while a detection is pending.
    */
   private waitMs(): number {
     if (!this.hasPending()) return TICK_MS;
     const now = this.nowMs();
     if (now < this.retryAtMs) return Math.min(TICK_MS, this.retryAtMs - now);
-    const untilIntervalMs = Math.max(0, Math.max(this.spacedUntilMs, this.lastCommitMs + this.commitIntervalMs) - now);
+    const intervalMs = this.sourcesCaughtUp() ? this.commitIntervalMs : MAX_SPACING_INTERVALS * this.commitIntervalMs;
+    const untilIntervalMs = Math.max(0, Math.max(this.spacedUntilMs, this.lastCommitMs + intervalMs) - now);
     return Math.min(TICK_MS, untilIntervalMs, this.detections.length > 0 ? DETECTION_IDLE_MS : TICK_MS);
   }
 

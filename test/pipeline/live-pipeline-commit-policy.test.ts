@@ -81,18 +81,24 @@ describe('LivePipeline commit policy', () => {
     await store.close();
   });
 
-  function pipelineFor(source: LaggingSource, commits: { changes: number; events: number }[]): LivePipeline {
+  function pipelineFor(
+    source: LaggingSource,
+    commits: { changes: number; events: number }[],
+    pacing: { commitIntervalMs: number; maxBatchEvents: number; nowMs: () => number } = { commitIntervalMs: 60_000, maxBatchEvents: 1_000_000, nowMs: () => FROZEN_NOW_MS },
+  ): LivePipeline {
     return new LivePipeline({
       sources: [source],
       engine: engine(),
       commit: new PipelineCommit({ store, agent: 'policy-agent', incidents: new IncidentService(store, { config: resolveIncidentsConfig({}) }), notifications: null, now: () => new Date(FROZEN_NOW_MS) }),
       telemetry: new Telemetry(createSilentLogger()),
-      commitIntervalMs: 60_000,
-      maxBatchEvents: 1_000_000,
-      nowMs: () => FROZEN_NOW_MS,
+      ...pacing,
       onCommit: (result, events) => commits.push({ changes: result.changes.length, events }),
     });
   }
+
+  /** `batches` batches of `size` quiet events each, ids prefixed with `prefix` */
+  const quietBatches = (prefix: string, batches: number, size: number): AccessEvent[][] =>
+    Array.from({ length: batches }, (_, b) => Array.from({ length: size }, (_, i) => quiet(`${prefix}${b}.${i}`)));
 
   it('commits a detection right after its batch once the source is caught up, long before the commit interval', async () => {
     const source = new LaggingSource('caught-up', [[quiet('q1'), failure('f1', 'mallory')]], 0);
@@ -136,5 +142,58 @@ describe('LivePipeline commit policy', () => {
     expect(source.acked).toEqual([1, 2]);
     controller.abort();
     await running;
+  }, 60_000);
+
+  it('while the source is behind, a commit waits for 20 x maxBatchEvents events (not maxBatchEvents): 5 batches of 10 with maxBatchEvents 2 commit 40, then 10 at the stop', async () => {
+    const source = new LaggingSource('backlog-events', quietBatches('b', 5, 10), 1_000_000);
+    const commits: { changes: number; events: number }[] = [];
+    const controller = new AbortController();
+    const running = pipelineFor(source, commits, { commitIntervalMs: 60_000, maxBatchEvents: 2, nowMs: () => FROZEN_NOW_MS }).run(controller.signal);
+    await until(() => source.yielded === 5 && commits.length === 1, 'the backlog commit');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(commits).toEqual([{ changes: 0, events: 40 }]);
+    expect(source.acked).toEqual([1, 2, 3, 4]);
+    controller.abort();
+    await running;
+    expect(commits).toEqual([
+      { changes: 0, events: 40 },
+      { changes: 0, events: 10 },
+    ]);
+    expect(source.acked).toEqual([1, 2, 3, 4, 5]);
+  }, 60_000);
+
+  it('once caught up, maxBatchEvents alone makes a commit due: the same batches with maxBatchEvents 20 commit 20, 20, then 10 at the stop', async () => {
+    const source = new LaggingSource('caught-up-events', quietBatches('c', 5, 10), 0);
+    const commits: { changes: number; events: number }[] = [];
+    const controller = new AbortController();
+    const running = pipelineFor(source, commits, { commitIntervalMs: 60_000, maxBatchEvents: 20, nowMs: () => FROZEN_NOW_MS }).run(controller.signal);
+    await until(() => source.yielded === 5 && commits.length === 2, 'two size commits');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    await running;
+    expect(commits).toEqual([
+      { changes: 0, events: 20 },
+      { changes: 0, events: 20 },
+      { changes: 0, events: 10 },
+    ]);
+  }, 60_000);
+
+  it('while the source is behind, a commit waits 5 x commitIntervalMs of wall clock, not 1 x, when too few events arrive', async () => {
+    let nowMs = FROZEN_NOW_MS;
+    const source = new LaggingSource('backlog-time', quietBatches('t', 1, 3), 1_000_000);
+    const commits: { changes: number; events: number }[] = [];
+    const controller = new AbortController();
+    const running = pipelineFor(source, commits, { commitIntervalMs: 1_000, maxBatchEvents: 5_000, nowMs: () => nowMs }).run(controller.signal);
+    await until(() => source.yielded === 1, 'the batch read');
+    nowMs = FROZEN_NOW_MS + 4_999; // past one interval (a caught-up source would have committed), short of five
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(commits).toEqual([]);
+    nowMs = FROZEN_NOW_MS + 5_000;
+    await until(() => commits.length === 1, 'the commit after five intervals');
+    expect(commits).toEqual([{ changes: 0, events: 3 }]);
+    expect(source.acked).toEqual([1]);
+    controller.abort();
+    await running;
+    expect(commits).toEqual([{ changes: 0, events: 3 }]);
   }, 60_000);
 });
