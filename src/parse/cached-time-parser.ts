@@ -5,6 +5,8 @@ import { textAt } from './text-at.js';
  * Wraps `parseTime` for values already shaped like `%m`/`%t`/`%s` (`YYYY-MM-DD HH:MM:SS[.mmm] ZONE`):
  * consecutive lines share the minute and zone, so only the seconds and millis are recomputed.
  * Used by the stderr prefix matcher for `%m %t %s` captures (their RegExp guarantees the shape).
+ * Only a minute `parseTime` accepted is kept, so an impossible date, hour or minute is rejected by
+ * `parseTime` itself; seconds 60-99 are rejected here.
  * @returns a parser giving the same UTC epoch ms (or null) as `parseTime`; never throws
  */
 export function cachedTimeParser(parseTime: TimestampParser): TimestampParser {
@@ -12,6 +14,8 @@ export function cachedTimeParser(parseTime: TimestampParser): TimestampParser {
   let zone = '';
   let base = 0;
   return (value: string): number | null => {
+    // seconds 60-99: not a time (`parseTime` says null); the kept minute must not turn them into the next minute
+    if (value.charCodeAt(17) > 53) return null;
     const hasMillis = value.charCodeAt(19) === 46;
     const zoneAt = hasMillis ? 24 : 20;
     const within =

@@ -22,7 +22,8 @@ export function createCachedTimestampParser(parse: TimestampParser, maxEntries =
     if (text.length > 24 && text.charCodeAt(19) === 0x2e && text.charCodeAt(23) === 0x20) {
       const seconds = digitsAt(text, 17, 2);
       const millis = digitsAt(text, 20, 3);
-      if (seconds >= 0 && millis >= 0) {
+      // seconds 60-99 take the uncached way: `parse` rejects them (no rollover into the next minute)
+      if (seconds >= 0 && seconds < 60 && millis >= 0) {
         const within = seconds * 1000 + millis;
         if (text.length !== lastMinute.length + lastZone.length + 6 || !textAt(text, 0, lastMinute) || !textAt(text, 23, lastZone)) {
           lastMinute = text.slice(0, 17);

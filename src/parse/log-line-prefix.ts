@@ -53,6 +53,11 @@ export interface LogLinePrefixMatch extends LogLinePrefixFields {
   messageStart: number;
   /** UTF-16 index of the text after `SEVERITY:  ` */
   textStart: number;
+  /**
+   * true when the line carries a `%m`/`%t` time that cannot exist (`2026-02-30`, `24:00:00`, second
+   * 60...) or a `%n` epoch past the largest `Date` (8.64e15 ms); `timeMs` is then null.
+   */
+  badTime: boolean;
 }
 
 /** A compiled log_line_prefix. */
@@ -171,8 +176,12 @@ export function emptyLogLinePrefixMatch(): LogLinePrefixMatch {
     severity: '',
     messageStart: 0,
     textStart: 0,
+    badTime: false,
   };
 }
+
+/** Largest epoch ms a `Date` holds (ECMAScript time value range); `%n` has no sign, so no lower bound. */
+const MAX_DATE_MS = 8.64e15;
 
 /** Longest line whose captures are kept for reuse (bounds the memory the reuse holds on to). */
 const MAX_REUSED_LINE_CHARS = 4096;
@@ -316,6 +325,7 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
     out.query_id = null;
     out.sqlstate = null;
     out.sessionStartMs = null;
+    out.badTime = false;
     for (let c = 0; c < captures.length; c++) {
       const cap = captures[c] as Capture;
       let value = m[cap.group];
@@ -358,12 +368,18 @@ export function compileLogLinePrefix(prefix: string = DEFAULT_LOG_LINE_PREFIX, t
         case 'leader_pid':
           out.leader_pid = Number(value);
           break;
-        case 'time':
-          out.timeMs = (cap.parseTime as TimestampParser)(value);
+        case 'time': {
+          const ms = (cap.parseTime as TimestampParser)(value);
+          out.timeMs = ms;
+          out.badTime = ms === null;
           break;
+        }
         case 'epoch': {
           const dot = value.length - 4;
-          out.timeMs = Number(value.slice(0, dot)) * 1000 + Number(value.slice(dot + 1));
+          const ms = Number(value.slice(0, dot)) * 1000 + Number(value.slice(dot + 1));
+          const inRange = ms <= MAX_DATE_MS;
+          out.timeMs = inRange ? ms : null;
+          out.badTime = !inRange;
           break;
         }
         case 'command_tag':

@@ -35,7 +35,8 @@ export class LogTimeAt {
     if (n > ZONE_AT + 1 && n <= MAX_TIME_CHARS && text.charCodeAt(start + 19) === 0x2e && text.charCodeAt(start + ZONE_AT) === 0x20) {
       const seconds = digitsAt(text, start + SECONDS_AT, 2);
       const millis = digitsAt(text, start + 20, 3);
-      if (seconds >= 0 && millis >= 0) {
+      // seconds 60-99 take the uncached way: `parse` rejects them (no rollover into the next minute)
+      if (seconds >= 0 && seconds < 60 && millis >= 0) {
         const within = seconds * 1000 + millis;
         if (n !== this.length || !this.sameMinute(text, start, n)) {
           const ms = this.parse(text.slice(start, end));

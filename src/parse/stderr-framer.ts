@@ -128,6 +128,11 @@ function charBoundary(buf: Buffer, pos: number, min: number): number {
  *   before any record it is emitted as a `bad_prefix` failure covering that line.
  * - A `DETAIL`/`HINT`/`CONTEXT`/`STATEMENT`/`QUERY`/`LOCATION` line from the open record's pid
  *   attaches to it; any other matched line starts a new record.
+ * - A matched line whose `%m`/`%t`/`%n` time cannot exist (`2026-02-30`, `24:00:00`, second 60;
+ *   PostgreSQL never writes one) never attaches: it ends the open record and starts a report that is
+ *   framed like any other (its TAB continuation lines and its own pid's DETAIL/STATEMENT/... lines
+ *   join it, so none of them is glued to the previous record or counted as a report of its own)
+ *   and emitted as one `bad_timestamp` failure covering all its lines, without its text.
  * - A record over `maxRecordBytes` (physical bytes, prefixes and newlines included) keeps its first
  *   `maxRecordBytes` bytes' worth of text, gets `truncated: true`, and the rest of its lines are
  *   skipped (still counted in `byteLength`). Memory per framer stays O(`maxRecordBytes`).
@@ -161,6 +166,8 @@ class StderrFramer implements StreamingRecordFramer {
   private keptBytes = 0;
   /** the open record was cut: its remaining lines are only counted */
   private skipping = false;
+  /** the open record's first line has an impossible time: it is emitted as a `bad_timestamp` failure */
+  private badTime = false;
   private out: FramedRecordSink = [];
   /** match target reused for every line */
   private readonly m = emptyLogLinePrefixMatch();
@@ -268,7 +275,7 @@ class StderrFramer implements StreamingRecordFramer {
     const end = charBoundary(this.partial, Math.min(this.partialLength, this.maxRecordBytes), 0);
     const m = this.m;
     if (!this.matcher.matchInto(this.partial.toString('utf8', 0, end), m)) return true;
-    return attachedField(m.severity) !== undefined && m.pid === (this.record as LogRecord).pid;
+    return attachedField(m.severity) !== undefined && m.pid === (this.record as LogRecord).pid && !m.badTime;
   }
 
   /**
@@ -305,7 +312,7 @@ class StderrFramer implements StreamingRecordFramer {
     }
     const record = this.record;
     const attachTo = attachedField(m.severity);
-    if (attachTo !== undefined && record !== null && m.pid === record.pid) {
+    if (attachTo !== undefined && record !== null && m.pid === record.pid && !m.badTime) {
       record.byteLength += total;
       if (this.skipping) return;
       this.field = attachTo;
@@ -367,6 +374,7 @@ class StderrFramer implements StreamingRecordFramer {
     this.record = next;
     this.field = 'message';
     this.skipping = false;
+    this.badTime = m.badTime;
     this.keptBytes = total;
     if (cut) this.cutOpen();
   }
@@ -410,6 +418,12 @@ class StderrFramer implements StreamingRecordFramer {
 
   private emitOpen(): void {
     const record = this.record as LogRecord;
+    if (this.badTime) {
+      this.out.push({ failure: 'bad_timestamp', offset: record.offset, byteLength: record.byteLength });
+      this.safe = record.offset + record.byteLength;
+      this.record = null;
+      return;
+    }
     if (record.severity !== 'LOG' && !record.truncated) record.message = withoutCursorPosition(record.message);
     this.out.push(record);
     this.safe = record.offset + record.byteLength;

@@ -32,9 +32,26 @@ const MAX_ABBREVIATIONS = 64;
 
 const SHAPE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?: ([A-Za-z]+|[+-]\d{2}(?::?\d{2})?))?$/;
 
+/** Days of each month (index 0 = January) in a common year. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * True when the fields name a time a clock can show, as PostgreSQL prints them: month 1-12, day 1
+ * to the days of that month (February 29 in Gregorian leap years), hour 0-23, minute 0-59, second
+ * 0-59 (PostgreSQL never prints a leap second 60). `Date.UTC` would roll anything else over
+ * (`2026-02-30` to March 2, `24:00:00` to the next day), so such text is not a log time.
+ */
+function isRealWallClock(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  if (day <= 28) return true;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0);
+}
+
 /**
  * Builds a parser for timestamps written by a server whose `log_timezone` is `ianaZone`.
- * Returns null for text that is not a PostgreSQL log timestamp.
+ * Returns null for text that is not a PostgreSQL log timestamp, including text shaped like one
+ * whose date or time cannot exist (`2026-13-45`, `2026-02-30`, `24:00:00`, `10:60:00`, `10:00:60`).
  * @throws RangeError when `ianaZone` is not a zone known to this Node (Intl).
  */
 export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
@@ -111,8 +128,15 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
     const m = SHAPE.exec(text);
     if (!m) return null;
     const [, y, mo, d, h, mi, s, frac, zone] = m;
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    const hour = Number(h);
+    const minute = Number(mi);
+    const second = Number(s);
+    if (!isRealWallClock(year, month, day, hour, minute, second)) return null;
     const fracMs = frac ? Math.floor(Number(frac.padEnd(3, '0').slice(0, 3))) : 0;
-    const wallMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), fracMs);
+    const wallMs = Date.UTC(year, month - 1, day, hour, minute, second, fracMs);
     if (Number.isNaN(wallMs)) return null;
     if (zone !== undefined && (zone[0] === '+' || zone[0] === '-')) {
       const digits = zone.slice(1).replace(':', '');
