@@ -13,6 +13,7 @@ import { breachRegisterCsv, breachRegisterEntry } from '../incidents/breach-regi
 import { INCIDENT_LIST_MAX_LIMIT, IncidentRepository, type IncidentListFilter } from '../incidents/incident-repository.js';
 import { IncidentService } from '../incidents/incident-service.js';
 import { TimelineRepository } from '../incidents/timeline-repository.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 import { durationProblem, parseDuration } from '../lib/duration.js';
 import { readDaemonHandle } from '../pipeline/daemon-handle.js';
 import { openResponderActions } from '../pipeline/responder-actions.js';
@@ -295,8 +296,8 @@ function sinceTime(text: string, now: () => Date): Date {
     if (Number.isNaN(since.getTime())) throw new CliError(`--since ${text} reaches back before any date a time can hold: give a shorter duration or an ISO-8601 time`);
     return since;
   }
-  const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(time)) throw new CliError(`--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "${text}"`);
+  const time = parseCalendarTime(text, 'date-first');
+  if (time === null) throw new CliError(`--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "${text}"`);
   return new Date(time);
 }
 

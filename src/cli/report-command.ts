@@ -10,6 +10,7 @@ import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
 import { loadRuleSet } from '../detect/rule-loader.js';
 import { ConfigError, RuleLoadError } from '../domain/errors.js';
 import { QueryEnricher } from '../enrich/query-enricher.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 import { parseDuration } from '../lib/duration.js';
 import { createLogger } from '../observe/logger.js';
 import { createEventBuilder } from '../parse/event-builder.js';
@@ -116,7 +117,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
     throw new CliError(`--since must be whole days (the access ledger counts per UTC day), not "${values.since}": e.g. --since ${Math.max(1, Math.ceil(periodMs / DAY_MS))}d`);
   }
   const periodDays = periodMs / DAY_MS;
-  if (values.until !== undefined && !isDay(values.until)) throw new CliError(`--until must be a day YYYY-MM-DD, not "${values.until}"`);
+  if (values.until !== undefined && !isDay(values.until)) throw new CliError(`--until must be a calendar day YYYY-MM-DD, not "${values.until}"`);
   const logs = values.logs === undefined ? [] : [...values.logs, ...positionals].map((file) => resolve(file));
   if (values.logs === undefined && positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}" (log files go after --logs)`);
   const logFormat = values['log-format'];
@@ -196,7 +197,7 @@ export async function reportCommand(args: string[], deps: ReportCommandDeps = {}
 }
 
 function isDay(text: string): boolean {
-  return /^\d{4}-\d\d-\d\d$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`));
+  return parseCalendarTime(text, 'day') !== null;
 }
 
 /** What `buildLedgerFromLogs` read. */

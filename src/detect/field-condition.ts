@@ -6,6 +6,7 @@ import type { DataCatalog } from './data-catalog.js';
 import type { FieldAccessor, FieldAccessors } from './field-accessors.js';
 import { type FieldKey, parseFieldKey } from './field-key.js';
 import { EVENT_KINDS } from './field-paths.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 
 /** What compiling a field condition may consult: shared accessors, the catalog, the named lists. */
 export interface ConditionEnv {
@@ -229,7 +230,7 @@ function elementTests(
       const tests: ElementTest[] = [];
       nonNull.forEach((bound, index) => {
         if (timeField) {
-          const ms = typeof bound === 'string' && ISO_TIME.test(bound) ? Date.parse(bound) : Number.NaN;
+          const ms = typeof bound === 'string' && ISO_TIME.test(bound) ? (parseCalendarTime(bound, 'date-first') ?? Number.NaN) : Number.NaN;
           if (Number.isNaN(ms)) problems.push({ path: at(index), message: `${key.operator} on ${key.path} needs an ISO time, got ${describe(bound)}` });
           else tests.push((e) => typeof e === 'number' && compare(e, ms));
         } else if (accessor.type !== 'number' && accessor.type !== 'string') {

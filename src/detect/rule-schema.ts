@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../domain/detection.js';
 import { durationSchema } from '../lib/duration.js';
 import { BASELINE_PARAM_KEYS } from './baseline/baseline-param-keys.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 
 /** Schema ids of the documents the rule loader reads. */
 export const RULE_SCHEMA_ID = 'jaga/rules/v1';
@@ -22,7 +23,7 @@ export const RULE_ID_PATTERN = /^[a-z0-9_.-]+$/;
 /** List names (`in_list` values). */
 export const LIST_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
-const isoTime = z.string().refine((text) => /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)), { message: 'expected an ISO-8601 time such as 2027-01-31T00:00:00Z' });
+const isoTime = z.string().refine((text) => parseCalendarTime(text, 'date-first') !== null, { message: 'expected an ISO-8601 time such as 2027-01-31T00:00:00Z' });
 const tag = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'a tag is letters, digits, _ . : -');
 
 /** One `exceptions:` entry (rule or overlay): events matching `match` never count for the rule. */

@@ -2,6 +2,7 @@ import { suggestionSuffix } from '../lib/did-you-mean.js';
 import { describe, type PathProblem } from '../lib/zod-problems.js';
 import type { RuleTest } from './compiled-rule.js';
 import { EVENT_KINDS, FIELD_PATHS } from './field-paths.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 
 /** Keys a test event may hold at the top level, and inside `audit:`, `query:`, `app:`, `source:`. */
 const EVENT_KEYS = keysUnder('');
@@ -69,7 +70,7 @@ function checkEvent(event: unknown, path: (string | number)[], problems: PathPro
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return;
   const record = event as Record<string, unknown>;
   const time = record.time;
-  if (typeof time !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(time) || Number.isNaN(Date.parse(time))) {
+  if (typeof time !== 'string' || parseCalendarTime(time, 'date-first') === null) {
     problems.push({ path: [...path, 'time'], message: time === undefined ? 'a test event needs a time' : `expected an ISO-8601 time, got ${describe(time)}` });
   }
   for (const [key, value] of Object.entries(record)) {

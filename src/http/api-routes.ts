@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../domain/detection.js';
 import { INCIDENT_STATUSES, type IncidentJson, type IncidentStatus } from '../domain/incident.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 import { INCIDENT_ACTIONS, type IncidentActionName } from './incident-actions.js';
 import type { IncidentListQuery } from './incident-queries.js';
 import { apiError } from './request-auth.js';
@@ -59,8 +60,8 @@ export function parseIncidentListQuery(query: Record<string, unknown>): Incident
   for (const name of ['since', 'until'] as const) {
     const value = text(name);
     if (value === undefined) continue;
-    const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(ms)) return `${name} must be an ISO-8601 time, e.g. 2026-01-01T00:00:00Z`;
+    const ms = parseCalendarTime(value, 'date-first');
+    if (ms === null) return `${name} must be an ISO-8601 time, e.g. 2026-01-01T00:00:00Z`;
     filter[name] = new Date(ms);
   }
   const limit = text('limit');

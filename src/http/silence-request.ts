@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/detection.js';
 import { hasAnyMatcher, SILENCE_ENTITY_FIELDS, type SilenceMatchers } from '../domain/silence.js';
+import { parseCalendarTime } from '../lib/calendar-time.js';
 import { durationProblem, parseDuration } from '../lib/duration.js';
 import type { SilenceRequest } from './silence-admin.js';
 
@@ -8,7 +9,7 @@ import type { SilenceRequest } from './silence-admin.js';
 export const MAX_SILENCE_MS = 90 * 86_400_000;
 
 const label = z.string().min(1).max(200);
-const isoTime = z.string().refine((text) => /^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text)), { message: 'expected ISO-8601' });
+const isoTime = z.string().refine((text) => parseCalendarTime(text, 'date-time') !== null, { message: 'expected ISO-8601' });
 
 /**
  * Body of `POST /api/silences` (matcher semantics: src/domain/silence.ts):

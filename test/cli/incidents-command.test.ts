@@ -79,6 +79,9 @@ describe.each(DRIVERS)('jaga incidents on %s', (driver) => {
     // --since 48h from 2026-01-03T23:00Z is 2026-01-01T23:00Z: both incidents were last seen before
     expect(await jaga(['list', ...storeArgs, '--since', '48h'])).toEqual({ code: 0, stdout: '', stderr: 'jaga incidents list: no incident matches (0 lines)\n' });
     expect(lines(await jaga(['list', ...storeArgs, '--since', '2026-01-01T00:00:45Z'])).map((i) => i.id)).toEqual([brute]);
+    // valid calendar edges: the last day of a year and a leap day
+    expect(lines(await jaga(['list', ...storeArgs, '--since', '2025-12-31T23:59:59Z'])).map((i) => i.id)).toEqual([brute, pii]);
+    expect(await jaga(['list', ...storeArgs, '--since', '2028-02-29T00:00:00Z'])).toEqual({ code: 0, stdout: '', stderr: 'jaga incidents list: no incident matches (0 lines)\n' });
   });
 
   it('show prints the detail, the deadlines with the time left at now, and the timeline', async () => {
@@ -179,6 +182,9 @@ describe('jaga incidents usage errors', () => {
     expect(await refused(['purge', '--data-dir', '/x'])).toBe('unknown subcommand "purge": expected list, show, ack, resolve, export');
     expect(await refused(['list', '--data-dir', '/x', '--status', 'closed'])).toBe('--status must be one of open, acknowledged, resolved, not "closed"');
     expect(await refused(['list', '--data-dir', '/x', '--since', 'yesterday'])).toBe('--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "yesterday"');
+    // Date.parse would roll these over to March 2 / December 1 and list everything since then
+    expect(await refused(['list', '--data-dir', '/x', '--since', '2026-02-30T00:00:00Z'])).toBe('--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "2026-02-30T00:00:00Z"');
+    expect(await refused(['list', '--data-dir', '/x', '--since', '2026-11-31'])).toBe('--since must be an ISO-8601 time (2026-01-01T00:00:00Z) or a duration (24h, 7d), not "2026-11-31"');
     expect(await refused(['list', '--data-dir', '/x', '--since', '999999999d'])).toBe('--since 999999999d reaches back before any date a time can hold: give a shorter duration or an ISO-8601 time');
     expect(await refused(['show', '--data-dir', '/x', 'abc'])).toBe('ID must be a positive integer, not "abc"');
     expect(await refused(['ack', '--data-dir', '/x', '1', '--version', '0'])).toBe('--version must be a positive integer, not "0"');

@@ -213,6 +213,28 @@ describe('jaga report access on a persisted ledger (--data-dir)', () => {
     );
   });
 
+  it('accepts the last day of a year and a leap day as --until', async () => {
+    const yearEnd = await report(['access', '--since', '34d', '--server', 'crm', '--format', 'csv', '--until', '2026-12-31', '--data-dir', join(dir, 'data')]);
+    expect([yearEnd.code, yearEnd.stderr]).toEqual([0, '']);
+    expect(yearEnd.stdout).toBe(
+      [
+        'day,role,table,client,data_classes,read_statements,rows_read,change_statements,rows_changed,commands,new',
+        // the previous 34 days (2026-10-25..2026-11-27) hold analyst's 2026-11-20 row: not new
+        '2026-11-28,analyst,public.customers,127.0.0.1,pii,4,40,0,0,SELECT=4,false',
+        '2026-11-28,dormant_ops,public.payments,127.0.0.1,pii,2,2001,0,0,SELECT=2,true',
+        '',
+      ].join('\n'),
+    );
+    const leapDay = await report(['access', '--since', '1d', '--format', 'csv', '--until', '2028-02-29', '--data-dir', join(dir, 'data')]);
+    expect(leapDay).toEqual({ code: 0, stdout: 'day,role,table,client,data_classes,read_statements,rows_read,change_statements,rows_changed,commands,new\n', stderr: '' });
+  });
+
+  it('refuses an impossible --until day that Date.parse would roll over, naming the option and the value', async () => {
+    for (const day of ['2026-02-30', '2026-11-31', '2027-02-29', '2026-13-01']) {
+      await expect(report(['access', '--data-dir', join(dir, 'data'), '--until', day])).rejects.toThrow(new CliError(`--until must be a calendar day YYYY-MM-DD, not "${day}"`));
+    }
+  });
+
   it('refuses conflicting or missing ledger options', async () => {
     await expect(report(['access', '--store', 'postgres://x/y', '--data-dir', dir])).rejects.toThrow(new CliError('--store and --data-dir conflict: give one of --store, --data-dir or --logs'));
     await expect(report(['access'])).rejects.toThrow(/no ledger to report on/);

@@ -33,6 +33,13 @@ describe('one precise problem per mistake', () => {
     expect(await problemsOf({ 'auth.yaml': rule })).toEqual(['<dir>/auth.yaml:16: rule t.brute: exceptions[0].expire: unknown key "expire" (did you mean "expires"?)']);
   });
 
+  it('an impossible calendar day in an exception\'s expiry, never rolled over to the next month', async () => {
+    const rule = `${THRESHOLD}window: 60s\ncount: 10\nexceptions:\n  - name: x\n    reason: y\n    expires: 2026-02-30T00:00:00Z\n    match: { user: a }\n${TWO_TESTS}`;
+    expect(await problemsOf({ 'auth.yaml': rule })).toEqual(['<dir>/auth.yaml:16: rule t.brute: exceptions[0].expires: expected an ISO-8601 time such as 2027-01-31T00:00:00Z']);
+    const leap = `${THRESHOLD}window: 60s\ncount: 10\nexceptions:\n  - name: x\n    reason: y\n    expires: 2028-02-29T00:00:00Z\n    match: { user: a }\n${TWO_TESTS}`;
+    expect(await problemsOf({ 'auth.yaml': leap })).toEqual([]);
+  });
+
   it('a top-level condition (a Sigma habit) says it goes under match', async () => {
     expect(await problemsOf({ 'auth.yaml': `${THRESHOLD}condition: sel_fail\nwindow: 60s\ncount: 10\n${TWO_TESTS}` })).toEqual([
       '<dir>/auth.yaml:11: rule t.brute: condition: unknown key "condition": it goes under match.condition (the condition sits beside the selections, as in Sigma\'s detection block)',

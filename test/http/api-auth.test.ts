@@ -101,6 +101,17 @@ describe('API auth matrix', () => {
     expect((await get('/api/incidents?status=closed', fx.tokens.viewer)).statusCode).toBe(400);
     expect((await get('/api/incidents?limit=0', fx.tokens.viewer)).statusCode).toBe(400);
     expect((await get('/api/incidents?since=yesterday', fx.tokens.viewer)).statusCode).toBe(400);
+    // impossible calendar days (Date.parse would roll them over) are 400 naming the parameter
+    const rolled = await get('/api/incidents?since=2026-02-30T00:00:00Z', fx.tokens.viewer);
+    expect([rolled.statusCode, rolled.json()]).toEqual([400, { error: { code: 'bad_request', message: 'since must be an ISO-8601 time, e.g. 2026-01-01T00:00:00Z' } }]);
+    const until = await get('/api/incidents?until=2026-11-31', fx.tokens.viewer);
+    expect([until.statusCode, until.json()]).toEqual([400, { error: { code: 'bad_request', message: 'until must be an ISO-8601 time, e.g. 2026-01-01T00:00:00Z' } }]);
+    const leap = await get('/api/incidents?since=2028-02-29T00:00:00Z', fx.tokens.viewer);
+    expect([leap.statusCode, leap.json().incidents]).toEqual([200, []]);
+    const ids = (response: { json: () => { incidents: { id: number }[] } }): number[] => response.json().incidents.map((i) => i.id);
+    const yearEnd = await get('/api/incidents?since=2025-12-31T00:00:00Z&until=2026-12-31T23:59:59Z', fx.tokens.viewer);
+    expect([yearEnd.statusCode, ids(yearEnd)]).toEqual([200, ids(await get('/api/incidents', fx.tokens.viewer))]);
+    expect(ids(yearEnd)).toContain(incidentId);
     const open = (await get('/api/incidents?status=open&severity=high,critical&detector=jaga.auth.brute_force', fx.tokens.viewer)).json().incidents;
     expect(open.every((i: { status: string }) => i.status === 'open')).toBe(true);
     expect(open.map((i: { id: number }) => i.id)).toContain(incidentId);
@@ -117,6 +128,8 @@ describe('silences API', () => {
     expect([silence.author, silence.reason, silence.state, silence.starts_at, silence.ends_at]).toEqual([
       'responder:alice', 'maintenance', 'active', '2026-01-01T01:00:00.000Z', '2026-01-01T03:00:00.000Z',
     ]);
+    const rolled = await post('/api/silences', fx.tokens.responder, { matchers: { detector: 'jaga.auth.*' }, ends_at: '2026-02-30T00:00:00Z', reason: 'x' });
+    expect([rolled.statusCode, rolled.json()]).toEqual([400, { error: { code: 'bad_request', message: 'body must be {"matchers": {...}, "ends_at" or "duration", "reason"}' } }]);
     const empty = await post('/api/silences', fx.tokens.responder, { matchers: {}, duration: '2h', reason: 'x' });
     expect([empty.statusCode, empty.json().error.message]).toEqual([400, 'a silence needs at least one matcher (it would mute everything)']);
     const listed = (await get('/api/silences', fx.tokens.viewer)).json().silences.map((s: { id: number }) => s.id);
