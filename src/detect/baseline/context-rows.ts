@@ -18,9 +18,10 @@ const HOURS = HASHES + CONTEXT_SLOTS;
 
 /**
  * The known contexts of many roles, one fixed row per role in chunked shared storage: the role's
- * first and last seen times (epoch ms, event time), its event count, and a ContextSet's content
- * (up to CONTEXT_SLOTS 32-bit context hashes with the epoch hour each was last seen) with
- * ContextSet's semantics and slot order, so a row serialises to the same JSON. What baseline_new_context reads for every event (times, count,
+ * first and last seen times (epoch ms, event time), its event count, and its set of known contexts
+ * (up to CONTEXT_SLOTS 32-bit context hashes with the epoch hour each was last seen; when full, the
+ * least recently seen is replaced), serialised as `[hashes[], hours[]]` in slot order
+ * (contextSetFromJson reads it back). What baseline_new_context reads for every event (times, count,
  * set size and the first nine hashes) is one 64-byte line of one typed array, where a role object
  * with its own typed arrays costs four or five lines. Rows freed are reused (newest freed first)
  * and hold zeros when taken; chunks are never released (`clear` keeps them).
@@ -95,7 +96,7 @@ export class ContextRows {
     if (timeMs > (floats[at + LAST_SEEN_MS] as number)) floats[at + LAST_SEEN_MS] = timeMs;
   }
 
-  /** true when the role's set holds `hash` (ContextSet.has) */
+  /** true when the role's set holds `hash` */
   has(row: number, hash: number): boolean {
     const ints = this.intChunks[row >> CHUNK_SHIFT] as Int32Array;
     const from = intsStart(row) + HASHES;
@@ -104,7 +105,7 @@ export class ContextRows {
     return false;
   }
 
-  /** adds or refreshes `hash` as seen at `hour` (epoch hours); when full, replaces the least recently seen (ContextSet.add) */
+  /** adds or refreshes `hash` as seen at `hour` (epoch hours); when full, replaces the least recently seen */
   add(row: number, hash: number, hour: number): void {
     const ints = this.intChunks[row >> CHUNK_SHIFT] as Int32Array;
     const at = intsStart(row);
@@ -124,7 +125,7 @@ export class ContextRows {
     ints[at + HOURS + slot] = hour;
   }
 
-  /** the role's set in ContextSet's JSON form `[hashes[], hours[]]` */
+  /** the role's set in its JSON form `[hashes[], hours[]]` (slot order) */
   toJson(row: number): [number[], number[]] {
     const ints = this.intChunks[row >> CHUNK_SHIFT] as Int32Array;
     const at = intsStart(row);
@@ -134,7 +135,7 @@ export class ContextRows {
 
   /**
    * Writes a role's numbers and set into `row` (a new row from `alloc`).
-   * @param set `[hashes[], hours[]]` as ContextSet `fromJson` accepts them (already validated)
+   * @param set `[hashes[], hours[]]` as `contextSetFromJson` returns them (already validated)
    */
   load(row: number, firstSeenMs: number, lastSeenMs: number, events: number, set: [hashes: readonly number[], hours: readonly number[]]): void {
     const floats = this.floatChunks[row >> CHUNK_SHIFT] as Float64Array;

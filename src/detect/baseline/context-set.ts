@@ -1,92 +1,18 @@
 /** Contexts (client, network, application, table) a role's set holds; the least recently seen is dropped when full. */
 export const CONTEXT_SLOTS = 48;
 
-/** Slots a set holds before its first growth (it doubles from here up to CONTEXT_SLOTS). */
-const FIRST_CAPACITY = 4;
-const NO_SLOTS = new Int32Array(0);
-
 /**
- * A bounded set of 32-bit FNV-1a hashes of `kind\0value` strings with the hour each was last
- * seen (Int32Arrays, at most 384 bytes), so a role's known contexts take bounded memory and
- * serialise as two number arrays. Storage grows by doubling (4, 8, ... CONTEXT_SLOTS) as contexts
- * are added, in the slot order a full-size set would have. A hash collision (about 1 in 4 billion
- * per pair) hides a new context. baseline_new_context keeps its roles' sets as ContextRows rows
- * (the same semantics and JSON form, in shared storage) and reads a snapshot's sets with `fromJson`.
+ * Reads a role's known contexts from a snapshot: `[hashes[], hours[]]`, at most CONTEXT_SLOTS
+ * 32-bit FNV-1a hashes of `kind\0value` strings with the epoch hour each was last seen, in slot
+ * order (the form ContextRows `toJson` writes and `load` takes). A hash collision (about 1 in 4
+ * billion per pair) hides a new context.
+ * @throws Error naming `where` on a malformed value
  */
-export class ContextSet {
-  private hashes: Int32Array = NO_SLOTS;
-  private hours: Int32Array = NO_SLOTS;
-  size = 0;
-  /** contexts dropped because the set was full */
-  dropped = 0;
-
-  has(hash: number): boolean {
-    for (let i = 0; i < this.size; i++) if (this.hashes[i] === hash) return true;
-    return false;
-  }
-
-  /** number of held contexts of a kind (hashes carry no kind: callers count by `kindOf`) */
-  count(predicate: (hash: number) => boolean): number {
-    let n = 0;
-    for (let i = 0; i < this.size; i++) if (predicate(this.hashes[i] as number)) n++;
-    return n;
-  }
-
-  /** adds or refreshes `hash` as seen at `hour` (epoch hours); when full, replaces the least recently seen */
-  add(hash: number, hour: number): void {
-    for (let i = 0; i < this.size; i++) {
-      if (this.hashes[i] === hash) {
-        if (hour > (this.hours[i] as number)) this.hours[i] = hour;
-        return;
-      }
-    }
-    let slot = this.size;
-    if (slot === CONTEXT_SLOTS) {
-      slot = 0;
-      for (let i = 1; i < CONTEXT_SLOTS; i++) if ((this.hours[i] as number) < (this.hours[slot] as number)) slot = i;
-      this.dropped++;
-    } else {
-      if (slot === this.hashes.length) this.grow(Math.min(CONTEXT_SLOTS, Math.max(FIRST_CAPACITY, slot * 2)));
-      this.size++;
-    }
-    this.hashes[slot] = hash;
-    this.hours[slot] = hour;
-  }
-
-  /** JSON form `[hashes[], hours[]]` */
-  toJson(): [number[], number[]] {
-    return [Array.from(this.hashes.subarray(0, this.size)), Array.from(this.hours.subarray(0, this.size))];
-  }
-
-  /** @throws Error naming `where` on a malformed value */
-  static fromJson(value: unknown, where: string): ContextSet {
-    return new ContextSet().loadJson(value, where);
-  }
-
-  /**
-   * Fills an empty set (a subclass instance: a role that is its own set) from `toJson` output.
-   * @throws Error naming `where` on a malformed value
-   */
-  loadJson(value: unknown, where: string): this {
-    if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1])) throw new Error(`${where}: expected [hashes, hours]`);
-    const [hashes, hours] = value as [unknown[], unknown[]];
-    if (hashes.length !== hours.length || hashes.length > CONTEXT_SLOTS || ![...hashes, ...hours].every((n) => Number.isInteger(n))) throw new Error(`${where}: malformed context set`);
-    if (hashes.length > 0) this.grow(Math.min(CONTEXT_SLOTS, Math.max(FIRST_CAPACITY, hashes.length)));
-    this.hashes.set(hashes as number[]);
-    this.hours.set(hours as number[]);
-    this.size = hashes.length;
-    return this;
-  }
-
-  /** replaces the storage by one of `capacity` slots holding the current ones */
-  private grow(capacity: number): void {
-    const hashes = new Int32Array(capacity);
-    const hours = new Int32Array(capacity);
-    hashes.set(this.hashes);
-    hours.set(this.hours);
-    this.hashes = hashes;
-    this.hours = hours;
-  }
+export function contextSetFromJson(value: unknown, where: string): [hashes: number[], hours: number[]] {
+  if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1])) throw new Error(`${where}: expected [hashes, hours]`);
+  const [hashes, hours] = value as [unknown[], unknown[]];
+  if (hashes.length !== hours.length || hashes.length > CONTEXT_SLOTS || ![...hashes, ...hours].every((n) => Number.isInteger(n))) throw new Error(`${where}: malformed context set`);
+  return [hashes as number[], hours as number[]];
 }
 
 /** FNV-1a (32-bit) offset basis and prime */
@@ -128,7 +54,7 @@ function fnv(hash: number, text: string, from: number, to: number): number {
   return hash;
 }
 
-/** 32-bit FNV-1a of `text` as a signed int (what ContextSet holds). */
+/** 32-bit FNV-1a of `text` as a signed int (what a role's context set holds). */
 export function contextHash(text: string): number {
   return fnv(FNV_OFFSET, text, 0, text.length) | 0;
 }

@@ -10,7 +10,7 @@ import { type BaselineExplanation, buildBaselineDetection, entityKey, isSevere }
 import { newContextParamsSchema, type NewContextParams } from './baseline-params.js';
 import { classedTables, tableClassesKey } from './classed-tables.js';
 import { ContextRows } from './context-rows.js';
-import { clientNetwork, clientNetworkHash, ContextSet, contextPairHash } from './context-set.js';
+import { clientNetwork, clientNetworkHash, contextPairHash, contextSetFromJson } from './context-set.js';
 import { HOUR_MS } from './hour-of-week.js';
 import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
@@ -28,7 +28,7 @@ interface ContextValue {
 
 /**
  * `baseline_new_context` (issue 5): per role, the client addresses (/32) and networks (/24),
- * application names and tables of `table_classes` it uses (ContextSet: 48 hashed slots). Fires:
+ * application names and tables of `table_classes` it uses (ContextRows: 48 hashed slots). Fires:
  * - `client` / `client_net` / `application` / `table`: a context never seen for a warmed-up role
  *   (first seen `min_history` ago, `min_samples` events); all new ones of one event in one detection;
  * - `role`: a role never seen before, once the detector has seen `min_history` of events;
@@ -177,7 +177,7 @@ export class NewContextBaselineDetector implements Detector {
     const where = `${this.rule.id} (baseline_new_context) snapshot`;
     const record = asRecord(state, where);
     const firstEventMs = timeFromJson(record.firstEventMs, `${where}.firstEventMs`);
-    const restored: { user: string; server: string; firstSeenMs: number; lastSeenMs: number; events: number; set: ContextSet; reported: number[] }[] = [];
+    const restored: { user: string; server: string; firstSeenMs: number; lastSeenMs: number; events: number; set: [hashes: number[], hours: number[]]; reported: number[] }[] = [];
     for (const [i, raw] of asArray(record.roles, `${where}.roles`).entries()) {
       const at = `${where}.roles[${i}]`;
       const [user, server, firstSeenMs, lastSeenMs, events, seen, reported] = asArray(raw, at);
@@ -185,13 +185,13 @@ export class NewContextBaselineDetector implements Detector {
         throw new Error(`${at}: expected [user, server, firstSeenMs, lastSeenMs, events, seen, reported]`);
       }
       // rows are taken once the whole snapshot is known to be valid
-      restored.push({ user, server, firstSeenMs, lastSeenMs, events, set: ContextSet.fromJson(seen, `${at}.seen`), reported: reported as number[] });
+      restored.push({ user, server, firstSeenMs, lastSeenMs, events, set: contextSetFromJson(seen, `${at}.seen`), reported: reported as number[] });
     }
     this.roles.clear();
     this.rows.clear();
     for (const role of restored) {
       const row = this.newRow(role.user, role.server, role.firstSeenMs);
-      this.rows.load(row, role.firstSeenMs, role.lastSeenMs, role.events, role.set.toJson());
+      this.rows.load(row, role.firstSeenMs, role.lastSeenMs, role.events, role.set);
       this.reported[row] = role.reported.length === 0 ? NONE_REPORTED : [...role.reported];
       this.roles.set(role.user, row);
     }

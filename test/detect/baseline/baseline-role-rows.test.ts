@@ -1,21 +1,47 @@
 /**
- * ContextRows (a role's known contexts in one fixed row of shared storage) behaving as a
- * ContextSet, and the volume detector's per-role state across restores that list a role's table
+ * ContextRows (a role's known contexts in one fixed row of shared storage) behaving as a plain
+ * bounded set (the model below), and the volume detector's per-role state across restores that list a role's table
  * entities before (or without) its role entity, and `entities: [role_table]` evicting by the
  * role's last event (what the entities built by `entityOf` keep).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ContextRows } from '../../../src/detect/baseline/context-rows.js';
-import { CONTEXT_SLOTS, ContextSet } from '../../../src/detect/baseline/context-set.js';
+import { CONTEXT_SLOTS } from '../../../src/detect/baseline/context-set.js';
 import { DETECTOR_REGISTRY } from '../../../src/detect/detector-registry.js';
 import type { Detector } from '../../../src/detect/detector.js';
 import { MONDAY_MS, readEvent, shippedBaselines } from './baseline-fixtures.js';
 
 const HOUR_MS = 3_600_000;
 
+/** The set semantics ContextRows keeps, on plain arrays: add or refresh; when full, replace the least recently seen (first of equals). */
+class ModelSet {
+  readonly hashes: number[] = [];
+  readonly hours: number[] = [];
+  get size(): number {
+    return this.hashes.length;
+  }
+  has(hash: number): boolean {
+    return this.hashes.includes(hash);
+  }
+  add(hash: number, hour: number): void {
+    const at = this.hashes.indexOf(hash);
+    if (at >= 0) {
+      this.hours[at] = Math.max(this.hours[at] as number, hour);
+      return;
+    }
+    let slot = this.size;
+    if (slot === CONTEXT_SLOTS) slot = this.hours.indexOf(Math.min(...this.hours));
+    this.hashes[slot] = hash;
+    this.hours[slot] = hour;
+  }
+  toJson(): [number[], number[]] {
+    return [[...this.hashes], [...this.hours]];
+  }
+}
+
 describe('ContextRows', () => {
-  it('gives each row what a ContextSet given the same adds holds (slots, hours, replacement when full), across chunks', () => {
+  it('gives each row what the model set given the same adds holds (slots, hours, replacement when full), across chunks', () => {
     const op = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 500 }));
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
@@ -23,13 +49,13 @@ describe('ContextRows', () => {
         // rows 0, 1 and 1500 (a second chunk); the rows between are taken and left empty
         const taken = Array.from({ length: 1501 }, (_, i) => rows.alloc(i));
         const watched = [taken[0], taken[1], taken[1500]] as number[];
-        const sets = watched.map(() => new ContextSet());
+        const sets = watched.map(() => new ModelSet());
         for (const [which, hash, hour] of ops) {
           rows.add(watched[which] as number, hash - 35, hour);
-          (sets[which] as ContextSet).add(hash - 35, hour);
+          (sets[which] as ModelSet).add(hash - 35, hour);
         }
         for (const [i, row] of watched.entries()) {
-          const set = sets[i] as ContextSet;
+          const set = sets[i] as ModelSet;
           expect(rows.toJson(row)).toEqual(set.toJson());
           expect(rows.contexts(row)).toBe(set.size);
           for (let hash = -36; hash <= 36; hash++) expect(rows.has(row, hash)).toBe(set.has(hash));

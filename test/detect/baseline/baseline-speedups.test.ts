@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classedTables, tableClassesKey } from '../../../src/detect/baseline/classed-tables.js';
-import { CONTEXT_SLOTS, ContextSet, contextPairHash } from '../../../src/detect/baseline/context-set.js';
+import { ContextRows } from '../../../src/detect/baseline/context-rows.js';
+import { CONTEXT_SLOTS, contextPairHash, contextSetFromJson } from '../../../src/detect/baseline/context-set.js';
 import { HISTORY_SLOTS, HistoryRing } from '../../../src/detect/baseline/history-ring.js';
 import { RoleDirectory } from '../../../src/detect/baseline/role-directory.js';
 import { RoleTable } from '../../../src/detect/baseline/role-table.js';
@@ -82,17 +83,21 @@ describe('cannotReach (the bound that skips computing a reference)', () => {
   });
 });
 
-describe('ContextSet growing as it fills', () => {
-  it('keeps the slot order of a full-size set and replaces the least recently seen once full', () => {
-    const set = new ContextSet();
-    for (let i = 0; i < CONTEXT_SLOTS; i++) set.add(1000 + i, 500 + i);
-    set.add(1000, 900); // refresh: the oldest is now 1001
-    set.add(7, 901);
-    const [hashes, hours] = set.toJson();
-    expect([hashes.length, hashes[0], hashes[1], hashes[47], hours[0], hours[1], set.dropped]).toEqual([CONTEXT_SLOTS, 1000, 7, 1047, 900, 901, 1]);
-    const copy = ContextSet.fromJson(JSON.parse(JSON.stringify(new ContextSet().toJson())), 'test');
-    copy.add(5, 1);
-    expect([copy.has(5), copy.size]).toEqual([true, 1]);
+describe('a role\'s context set (ContextRows) as it fills', () => {
+  it('keeps the slot order and replaces the least recently seen once full; a snapshot\'s set loads back', () => {
+    const rows = new ContextRows();
+    const row = rows.alloc(0);
+    for (let i = 0; i < CONTEXT_SLOTS; i++) rows.add(row, 1000 + i, 500 + i);
+    rows.add(row, 1000, 900); // refresh: the oldest is now 1001
+    rows.add(row, 7, 901);
+    const [hashes, hours] = rows.toJson(row);
+    expect([hashes.length, hashes[0], hashes[1], hashes[47], hours[0], hours[1]]).toEqual([CONTEXT_SLOTS, 1000, 7, 1047, 900, 901]);
+    const copy = rows.alloc(0);
+    rows.load(copy, 0, 0, 0, contextSetFromJson(JSON.parse(JSON.stringify(rows.toJson(rows.alloc(0)))), 'test'));
+    rows.add(copy, 5, 1);
+    expect([rows.has(copy, 5), rows.contexts(copy)]).toEqual([true, 1]);
+    expect(() => contextSetFromJson([[1, 2], [3]], 'snap.roles[0].seen')).toThrow('snap.roles[0].seen: malformed context set');
+    expect(() => contextSetFromJson({}, 'snap.roles[0].seen')).toThrow('snap.roles[0].seen: expected [hashes, hours]');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The allocation-free context hashing of the baseline detectors gives exactly what the joined
- * string and the regular expression gave before (persisted ContextSets hold these hashes, so a
+ * string and the regular expression gave before (persisted context sets hold these hashes, so a
  * changed value would forget every learned context after an upgrade).
  */
 import fc from 'fast-check';
