@@ -1,11 +1,15 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { resolveDetectionConfig } from '../config/detection-config.js';
 import { resolveIncidentsConfig } from '../config/incidents-config.js';
 import { type JagaConfig, loadConfigFile } from '../config/load-config-file.js';
 import { openStore } from '../db/open-store.js';
 import type { Store } from '../db/store.js';
 import { SEVERITIES, type Severity } from '../domain/detection.js';
-import { ConfigError, StoreError } from '../domain/errors.js';
+import { ConfigError, RuleLoadError, StoreError } from '../domain/errors.js';
+import { DETECTOR_REGISTRY } from '../detect/detector-registry.js';
+import { loadRuleSet } from '../detect/rule-loader.js';
+import { didYouMean } from '../lib/did-you-mean.js';
 import { IncidentConflictError, IncidentNotFoundError, IncidentStateError } from '../domain/incident-errors.js';
 import { toTimelineEntryJson } from '../domain/incident-timeline.js';
 import { deadlineStatus, INCIDENT_STATUSES, toIncidentDetailJson, toIncidentJson, type IncidentStatus } from '../domain/incident.js';
@@ -50,7 +54,8 @@ store.data_dir of --config) that holds no store is refused (exit 2): only jaga r
   --limit     at most N incidents (default 100 for list, ${INCIDENT_LIST_MAX_LIMIT} for export)
   --note      the responder's note        --as  responder name (actor responder:NAME; default the OS user)
   --version   the incident version you saw: refused with exit 1 when it changed since
-Exit 0 done, 1 the incident does not exist / changed / is in the wrong state, 2 bad usage or store.
+Exit 0 done, 1 the incident does not exist / changed / is in the wrong state, 2 bad usage or store
+(also a --detector id that no rule and no incident has: the message names the closest rule ids).
 `;
 
 const STORE_OPTIONS = { store: { type: 'string' }, 'data-dir': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } as const;
@@ -119,8 +124,8 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
     }
     // the daemon holds the embedded store: ask it over its HTTP API
     try {
-      await plan.remote(new DaemonClient({ baseUrl: handle.url, token: handle.token }), stdout, stderr);
-      return 0;
+      const count = await plan.remote(new DaemonClient({ baseUrl: handle.url, token: handle.token }), stdout, stderr);
+      return await unknownDetectorExit(sub, values.detector, count, config, stderr);
     } catch (remoteError) {
       if (remoteError instanceof DaemonApiError) {
         stderr.write(`jaga incidents ${sub}: ${remoteError.message}\n`);
@@ -130,9 +135,9 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
       return 2;
     }
   }
+  let count: number | null;
   try {
-    await plan.local(store, stdout, stderr);
-    return 0;
+    count = await plan.local(store, stdout, stderr);
   } catch (error) {
     if (error instanceof IncidentNotFoundError || error instanceof IncidentConflictError || error instanceof IncidentStateError) {
       stderr.write(`jaga incidents ${sub}: ${error.message}\n`);
@@ -146,6 +151,44 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
   } finally {
     await store.close();
   }
+  return unknownDetectorExit(sub, values.detector, count, config, stderr);
+}
+
+/**
+ * After a list or export with `--detector ID` found nothing: when ID is not a rule id of the rule set
+ * (the config's rules, overlays, lists and catalog, else the shipped rules), says so on stderr with
+ * the closest rule ids and returns 2 (bad usage); else 0. Incidents of a rule since removed are still
+ * listed (the check runs only when nothing matched), and a rule set that does not load skips it.
+ * @returns the exit code: 0, or 2 with e.g. `jaga incidents list: unknown detector "jaga.auth.brute_forse"
+ *   (did you mean "jaga.auth.brute_force"?): no rule has this id and no incident in the store names it`
+ */
+async function unknownDetectorExit(sub: string, detector: string | undefined, count: number | null, config: JagaConfig | null, stderr: NodeJS.WritableStream): Promise<number> {
+  if (detector === undefined || count !== 0) return 0;
+  const detection = config?.detection ?? resolveDetectionConfig({}, process.cwd());
+  let ids: string[];
+  try {
+    const loaded = await loadRuleSet({ ruleDirs: detection.ruleDirs, overlayDirs: detection.overlayDirs, lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY });
+    ids = [...loaded.documents.keys()];
+  } catch (error) {
+    if (error instanceof RuleLoadError) return 0;
+    throw error;
+  }
+  if (ids.includes(detector)) return 0;
+  stderr.write(`jaga incidents ${sub}: unknown detector ${JSON.stringify(detector)}${nearestIds(detector, ids)}: no rule has this id and no incident in the store names it\n`);
+  return 2;
+}
+
+/**
+ * ` (did you mean "a"?)` / ` (did you mean "a", "b" or "c"?)`, or '': the id closest to `word` by
+ * edit distance (at most 2, the project's did-you-mean), then the ids holding `word` (4 or more characters, case-insensitive,
+ * e.g. `brute_force` → `jaga.auth.brute_force`), at most 3 in all, sorted by id.
+ */
+function nearestIds(word: string, ids: readonly string[]): string {
+  const closest = didYouMean(word, ids);
+  const holding = word.length < 4 ? [] : ids.filter((id) => id.toLowerCase().includes(word.toLowerCase()) && id !== closest).sort();
+  const picks = [...(closest === null ? [] : [closest]), ...holding].slice(0, 3).map((id) => JSON.stringify(id));
+  if (picks.length === 0) return '';
+  return ` (did you mean ${picks.length === 1 ? picks[0] : `${picks.slice(0, -1).join(', ')} or ${picks[picks.length - 1]}`}?)`;
 }
 
 function parse(sub: Subcommand, args: string[]): { values: Values; positionals: string[] } {
@@ -172,8 +215,9 @@ function storeTarget(values: Values, config: JagaConfig | null): { url: string; 
 
 /** What a subcommand does on the store itself, and through a running daemon's API (null: not possible there). */
 interface Plan {
-  local: (store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) => Promise<void>;
-  remote: ((client: DaemonClient, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) => Promise<void>) | null;
+  /** @returns list / export: the number of incidents written; others: null */
+  local: (store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) => Promise<number | null>;
+  remote: ((client: DaemonClient, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) => Promise<number | null>) | null;
 }
 
 /** Validates the options of a subcommand up front (before the store opens) and returns what it does. */
@@ -193,10 +237,14 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
   const id = positiveInteger(positionals[0]!, 'ID');
   if (sub === 'show') {
     return {
-      local: (store, stdout) => show(store, stdout, id, now()),
+      local: async (store, stdout) => {
+        await show(store, stdout, id, now());
+        return null;
+      },
       remote: async (client, stdout) => {
         const { timeline, ...incident } = await client.getIncident(id);
         await writeLines(stdout, [JSON.stringify({ incident, deadlines: deadlineStatus(incident, now()), timeline }, null, 2)]);
+        return null;
       },
     };
   }
@@ -217,6 +265,7 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
       }
       const line = { change_id: change.id, kind: change.kind, actor: change.actor, at: change.at.toISOString(), incident: toIncidentJson(change.incident) };
       await writeLines(stdout, [JSON.stringify(line)]);
+      return null;
     },
     remote: async (client, stdout) => {
       const version = expectedVersion ?? (await client.getIncident(id)).version;
@@ -225,6 +274,7 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
       const { incident, actor: recorded } = await client.actFor(id, sub === 'ack' ? 'ack' : 'resolve', version, by.note, asked);
       const line = { change_id: null, kind: move === 'acknowledge' ? 'acknowledged' : 'resolved', actor: recorded, at: now().toISOString(), incident };
       await writeLines(stdout, [JSON.stringify(line)]);
+      return null;
     },
   };
 }
@@ -232,7 +282,7 @@ function planFor(sub: Subcommand, values: Values, positionals: string[], now: ()
 /** What `list` says on stderr when no incident matches: stdout stays empty (it is JSON lines for scripts). */
 const NO_INCIDENTS = 'jaga incidents list: no incident matches (0 lines)\n';
 
-async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
+async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<number> {
   const query: Record<string, string> = {};
   if (filter.status !== undefined) query.status = typeof filter.status === 'string' ? filter.status : filter.status.join(',');
   if (filter.severity !== undefined) query.severity = typeof filter.severity === 'string' ? filter.severity : filter.severity.join(',');
@@ -242,12 +292,14 @@ async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, s
   const incidents = await client.listIncidents(query);
   if (incidents.length === 0) stderr.write(NO_INCIDENTS);
   else await writeLines(stdout, incidents.map((incident) => JSON.stringify(incident)));
+  return incidents.length;
 }
 
-async function list(store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<void> {
+async function list(store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<number> {
   const incidents = await new IncidentRepository(store).list(filter);
   if (incidents.length === 0) stderr.write(NO_INCIDENTS);
   else await writeLines(stdout, incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
+  return incidents.length;
 }
 
 async function show(store: Store, stdout: NodeJS.WritableStream, id: number, now: Date): Promise<void> {
@@ -258,15 +310,13 @@ async function show(store: Store, stdout: NodeJS.WritableStream, id: number, now
   await writeLines(stdout, [JSON.stringify(document, null, 2)]);
 }
 
-async function exportRegister(store: Store, stdout: NodeJS.WritableStream, filter: IncidentListFilter, format: 'csv' | 'json'): Promise<void> {
+async function exportRegister(store: Store, stdout: NodeJS.WritableStream, filter: IncidentListFilter, format: 'csv' | 'json'): Promise<number> {
   const incidents = (await new IncidentRepository(store).list(filter)).sort((a, b) => a.id - b.id);
   const timelines = await new TimelineRepository(store).listMany(incidents.map((incident) => incident.id));
   const entries = incidents.map((incident) => breachRegisterEntry(incident, timelines.get(incident.id) ?? []));
-  if (format === 'csv') {
-    stdout.write(breachRegisterCsv(entries));
-    return;
-  }
-  if (entries.length > 0) await writeLines(stdout, entries.map((entry) => JSON.stringify(entry)));
+  if (format === 'csv') stdout.write(breachRegisterCsv(entries));
+  else if (entries.length > 0) await writeLines(stdout, entries.map((entry) => JSON.stringify(entry)));
+  return entries.length;
 }
 
 function listFilter(values: Values, now: () => Date, defaultLimit: number | undefined): IncidentListFilter {

@@ -72,9 +72,11 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     stdout.write(HELP);
     return 0;
   }
+  // the config's rule folders are read unless folders are given: then a missing one is a problem on its config line
+  const configFolders = (sub === 'show' || parsed.positionals.length === 0) && parsed.values.rules === undefined;
   let detection: DetectionConfig;
   try {
-    detection = parsed.values.config ? (await loadConfigFile(parsed.values.config)).detection : resolveDetectionConfig({}, process.cwd());
+    detection = parsed.values.config ? (await loadConfigFile(parsed.values.config, process.env, { checkRuleFolders: configFolders })).detection : resolveDetectionConfig({}, process.cwd());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     writeProblems(stderr, error.problems);
@@ -101,7 +103,9 @@ export async function rulesCommand(args: string[], deps: RulesCommandDeps = {}):
     if (loaded === null) return 1;
     if (loaded.rules.length === 0) return noRules(ruleDirs, stderr);
     const enricher = await QueryEnricher.create();
-    const report = runRuleTests(loaded.rules, loaded.context, { registry, enrich: (event) => enricher.enrich(event) });
+    // a FAIL line names the test case's file and line (an overlay's tests point into the overlay)
+    const locateTest = (ruleId: string, index: number) => loaded.documents.get(ruleId)?.locate(['tests', index]) ?? null;
+    const report = runRuleTests(loaded.rules, loaded.context, { registry, enrich: (event) => enricher.enrich(event), locateTest });
     stdout.write(formatRuleTestReport(report, parsed.values.verbose));
     return report.failed > 0 ? 1 : 0;
   }

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { PathProblem } from '../lib/zod-problems.js';
 import { type CatalogDocument, catalogDocumentSchema } from './catalog-document.js';
 
 const folder = z.string().min(1);
@@ -70,6 +71,33 @@ export function resolveDetectionConfig(input: DetectionConfigInput, baseDir: str
     catalog: typeof input.catalog === 'string' ? resolve(baseDir, input.catalog) : (input.catalog ?? null),
     timezone: input.timezone ?? 'UTC',
   });
+}
+
+/**
+ * The `rules:` and `overlays:` folders this process cannot use: missing, not a folder, or not
+ * readable. Checked at load so the problem names the config line instead of a bare ENOENT from the
+ * rule loader. Each message gives the absolute path, and for a relative entry the folder it was
+ * resolved against (the config file's).
+ * @returns e.g. `{ path: ['rules', 0], message: 'folder /etc/jaga/rulez does not exist (a relative path resolves against the config file\'s folder, /etc/jaga)' }`
+ */
+export function ruleFolderProblems(input: DetectionConfigInput, baseDir: string): PathProblem[] {
+  const problems: PathProblem[] = [];
+  for (const key of ['rules', 'overlays'] as const) {
+    (input[key] ?? []).forEach((dir, index) => {
+      const absolute = resolve(baseDir, dir);
+      const relative = isAbsolute(dir) ? '' : ` (a relative path resolves against the config file's folder, ${baseDir})`;
+      let problem: string | null = null;
+      try {
+        if (!statSync(absolute).isDirectory()) problem = `${absolute} is not a folder${relative}`;
+        else accessSync(absolute, constants.R_OK | constants.X_OK);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        problem = code === 'ENOENT' ? `folder ${absolute} does not exist${relative}` : `cannot read folder ${absolute} (${code ?? (error as Error).message})`;
+      }
+      if (problem !== null) problems.push({ path: [key, index], message: problem });
+    });
+  }
+  return problems;
 }
 
 /**

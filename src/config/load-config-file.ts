@@ -6,10 +6,10 @@ import { ConfigError } from '../domain/errors.js';
 import { parseYamlDocuments } from '../lib/yaml-documents.js';
 import { formatPath, zodProblems } from '../lib/zod-problems.js';
 import { type DaemonConfig, daemonConfigShape, duplicateSourceNameProblems, resolveDaemonConfig, sourceTypeProblems } from './daemon-config.js';
-import { type DetectionConfig, detectionConfigShape, resolveDetectionConfig } from './detection-config.js';
+import { type DetectionConfig, detectionConfigShape, resolveDetectionConfig, ruleFolderProblems } from './detection-config.js';
 import { type HttpConfig, httpConfigShape, resolveHttpConfig } from './http-config.js';
 import { type IncidentsConfig, incidentsConfigShape, resolveIncidentsConfig } from './incidents-config.js';
-import { escalationBoundsMs, type NotifyConfig, notifyConfigShape, resolveNotifyConfig } from './notify-config.js';
+import { brokenReceiverSecretProblems, escalationBoundsMs, type NotifyConfig, notifyConfigShape, resolveNotifyConfig } from './notify-config.js';
 import { receiverReferenceProblems, receiverTypeProblems } from './receiver-references.js';
 
 /**
@@ -30,10 +30,10 @@ type ConfigFileData = z.infer<typeof configFileSchema>;
 /**
  * The top-level sections each resolver reads. When the file breaks the schema, a resolver still runs
  * (so `jaga config check` lists its problems in the same pass) if none of its sections has a schema
- * problem.
+ * problem. The notify resolver is finer: it runs unless `receivers:` as a whole is broken, without the
+ * broken receivers (their secrets are still checked) and without broken routes / escalation / notify sections.
  */
 const DAEMON_SECTIONS = [...Object.keys(daemonConfigShape), 'timezone'];
-const NOTIFY_SECTIONS = Object.keys(notifyConfigShape);
 const INCIDENTS_SECTIONS = Object.keys(incidentsConfigShape);
 const HTTP_SECTIONS = Object.keys(httpConfigShape);
 
@@ -57,6 +57,12 @@ export interface JagaConfig {
 export interface LoadConfigOptions {
   /** `jaga run` / `jaga config check`: a config without any source is a problem (never demo data) */
   requireSources?: boolean;
+  /**
+   * `rules:` / `overlays:` folders that are missing, not folders or unreadable are problems on their
+   * config line (`ruleFolderProblems`) instead of a rule loader error later; default: `requireSources`
+   * (the commands that load the rule set at once)
+   */
+  checkRuleFolders?: boolean;
 }
 
 /**
@@ -126,6 +132,9 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   const parsed = configFileSchema.safeParse(value, { reportInput: true });
   // top-level sections with a schema problem: the resolvers that read them do not run
   const brokenSections = new Set<string>();
+  // receivers with a schema problem, each with the keys the problems are at ('' = the entry itself):
+  // left out of the notify resolver, which still checks the others, routes and escalation
+  const brokenReceivers = new Map<string, Set<string>>();
   let data: ConfigFileData | null = parsed.success ? parsed.data : null;
   if (!parsed.success) {
     // the schema's message for a bad source or receiver type names neither the source / receiver nor a close type: replace it
@@ -137,7 +146,11 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     for (const p of [...schemaProblems, ...typeProblems]) {
       add(p.path, p.message);
       if (p.unknownKey === true) deleteAt(withoutUnknownKeys, p.path);
-      else if (typeof p.path[0] === 'string') brokenSections.add(p.path[0]);
+      else if (p.path[0] === 'receivers' && typeof p.path[1] === 'string') {
+        const keys = brokenReceivers.get(p.path[1]) ?? new Set<string>();
+        keys.add(String(p.path[2] ?? ''));
+        brokenReceivers.set(p.path[1], keys);
+      } else if (typeof p.path[0] === 'string') brokenSections.add(p.path[0]);
     }
     // cross-references the structure allows checking now, in sections whose resolvers cannot run
     const covered = (at: readonly (string | number)[]): boolean => schemaProblems.some((p) => formatPath(p.path).startsWith(formatPath(at)));
@@ -146,6 +159,9 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     // the sections without schema problems, validated alone, so their resolvers' checks run too
     if (isPlainMap(withoutUnknownKeys)) {
       const sound = Object.fromEntries(Object.entries(withoutUnknownKeys).filter(([key]) => key in configFileSchema.shape && !brokenSections.has(key)));
+      if (isPlainMap(sound.receivers) && brokenReceivers.size > 0) {
+        sound.receivers = Object.fromEntries(Object.entries(sound.receivers).filter(([receiver]) => !brokenReceivers.has(receiver)));
+      }
       const partial = configFileSchema.safeParse(sound);
       data = partial.success ? partial.data : null;
     }
@@ -155,6 +171,13 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const baseDir = dirname(file);
     const input = data;
     const detection = resolveDetectionConfig(input, baseDir);
+    if (options.checkRuleFolders ?? options.requireSources === true) for (const p of ruleFolderProblems(input, baseDir)) add(p.path, p.message);
+    /** Adds a resolver's problem (`path: message`) at the line its path points to. */
+    const addResolverProblem = (problem: string): void => {
+      const located = locateProblem(problem, value);
+      if (located === null) problems.push({ line: 0, text: `${path}: ${problem}` });
+      else add(located.path, located.message);
+    };
     /** Runs one resolver when none of `sections` is broken; its problems are added where they point. */
     const slice = <T>(sections: readonly string[], resolveSlice: () => T): T | null => {
       if (sections.some((section) => brokenSections.has(section))) return null;
@@ -162,17 +185,22 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
         return resolveSlice();
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        for (const problem of error.problems) {
-          const located = locateProblem(problem, value);
-          if (located === null) problems.push({ line: 0, text: `${path}: ${problem}` });
-          else add(located.path, located.message);
-        }
+        for (const problem of error.problems) addResolverProblem(problem);
         return null;
       }
     };
     const daemon = slice(DAEMON_SECTIONS, () => resolveDaemonConfig(input, baseDir, detection.timezone));
     // notify secrets may name any variable (`*_env`); JAGA_X_FILE secrets are visible as JAGA_X
-    const notify = slice(NOTIFY_SECTIONS, () => resolveNotifyConfig(input, { env: { ...env, ...resolvedEnv }, baseDir }));
+    // broken routes, escalation or notify sections and broken receivers are left out of `input`; references
+    // were checked on the raw file then
+    const notifyOptions = { env: { ...env, ...resolvedEnv }, baseDir, checkReferences: parsed.success };
+    const notify = slice(['receivers'], () => resolveNotifyConfig(input, notifyOptions));
+    const rawReceivers = isPlainMap(value) && isPlainMap(value.receivers) ? value.receivers : {};
+    for (const [receiver, brokenKeys] of brokenReceivers) {
+      const raw = rawReceivers[receiver];
+      if (!isPlainMap(raw) || brokenKeys.has('')) continue;
+      for (const problem of brokenReceiverSecretProblems(receiver, raw, brokenKeys, notifyOptions)) addResolverProblem(problem);
+    }
     // escalation is configured once (the `escalation:` section): the incidents stage's bounds come from it
     const incidents = slice(INCIDENTS_SECTIONS, () => resolveIncidentsConfig(input, notify === null ? {} : escalationBoundsMs(notify.escalation)));
     const http = slice(HTTP_SECTIONS, () => resolveHttpConfig(input, baseDir));

@@ -7,6 +7,7 @@ import { INCIDENT_CHANGE_KINDS, type IncidentChangeKind } from '../domain/incide
 import { INCIDENT_STATUSES, type IncidentStatus } from '../domain/incident.js';
 import { durationSchema } from '../lib/duration.js';
 import { formatPath } from '../lib/zod-problems.js';
+import { emailAddressSchema } from './email-address.js';
 import { RECEIVER_TYPES, receiverReferenceProblems } from './receiver-references.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a receiver name is letters, digits, _ . -');
@@ -31,8 +32,8 @@ const receiverSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('email'),
     ...secretKeys('smtp_url'),
-    from: z.string().min(3),
-    to: z.array(z.string().min(3)).min(1),
+    from: emailAddressSchema,
+    to: z.array(emailAddressSchema).min(1),
     ...common,
   }),
   z.strictObject({ type: z.literal('webhook'), ...secretKeys('url'), ...secretKeys('secret'), ...common }),
@@ -163,79 +164,146 @@ export interface NotifyConfig {
 /** The change kinds a route notifies when it names none. */
 export const DEFAULT_ROUTE_CHANGES: readonly IncidentChangeKind[] = Object.freeze(['opened', 'severity_raised', 'deadline_reminder', 'resolved']);
 
+/** Options of `resolveNotifyConfig`. */
+export interface NotifyResolveOptions {
+  /** where `*_env` secrets are looked up */
+  env: Readonly<Record<string, string | undefined>>;
+  /** folder `*_file` secrets and `file` receiver paths are relative to (the config file's) */
+  baseDir: string;
+  /**
+   * check route, escalation and fallback receiver names (default true); `loadConfigFile` passes false
+   * when it checked them on the raw file already (a file breaking the schema, whose broken receivers
+   * it leaves out of `parsed`)
+   */
+  checkReferences?: boolean;
+}
+
+/** The secret keys each receiver type reads (`key`, `key_file` or `key_env`), with the URL schemes allowed when the secret is a URL. */
+const SECRET_KEYS: Readonly<Partial<Record<ReceiverType, readonly { key: string; protocols: readonly string[] | null }[]>>> = Object.freeze({
+  slack: [{ key: 'url', protocols: ['https:', 'http:'] }],
+  email: [{ key: 'smtp_url', protocols: ['smtp:', 'smtps:'] }],
+  webhook: [
+    { key: 'url', protocols: ['https:', 'http:'] },
+    { key: 'secret', protocols: null },
+  ],
+});
+
+/** Where secret checks put what they find. */
+interface SecretContext extends NotifyResolveOptions {
+  problems: string[];
+  secrets: string[];
+}
+
+/**
+ * Reads one receiver secret given as exactly one of `key`, `key_file` (relative to `baseDir`,
+ * trimmed) or `key_env`. Problems name the key, never the value.
+ * @returns the value, or '' after adding a problem
+ */
+function readReceiverSecret(context: SecretContext, receiver: string, raw: Readonly<Record<string, unknown>>, key: string): string {
+  const { problems } = context;
+  const given = [key, `${key}_file`, `${key}_env`].filter((k) => raw[k] !== undefined);
+  if (given.length === 0) {
+    problems.push(`receivers.${receiver}.${key}: missing required key (give one of ${key}, ${key}_file, ${key}_env)`);
+    return '';
+  }
+  if (given.length > 1) {
+    problems.push(`receivers.${receiver}: give exactly one of ${key}, ${key}_file, ${key}_env (found ${given.join(', ')})`);
+    return '';
+  }
+  let value: string | undefined;
+  if (raw[key] !== undefined) value = raw[key] as string;
+  else if (raw[`${key}_file`] !== undefined) {
+    const path = resolve(context.baseDir, raw[`${key}_file`] as string);
+    try {
+      value = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      problems.push(`receivers.${receiver}.${key}_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return '';
+    }
+  } else {
+    const variable = raw[`${key}_env`] as string;
+    value = context.env[variable];
+    if (value === undefined || value === '') {
+      problems.push(`receivers.${receiver}.${key}_env: environment variable ${variable} is not set`);
+      return '';
+    }
+  }
+  if (value === '') problems.push(`receivers.${receiver}.${key}: is empty`);
+  else context.secrets.push(value);
+  return value;
+}
+
+/** Adds a problem when `value` (a secret: never shown) is not a URL with one of `protocols`; '' is skipped (already a problem). */
+function checkReceiverUrl(context: SecretContext, receiver: string, key: string, value: string, protocols: readonly string[]): void {
+  if (value === '') return;
+  let protocol = '';
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    context.problems.push(`receivers.${receiver}.${key}: not a valid URL (value not shown)`);
+    return;
+  }
+  if (!protocols.includes(protocol)) context.problems.push(`receivers.${receiver}.${key}: expected a ${protocols.join(' or ')} URL (value not shown)`);
+}
+
+/**
+ * The secret problems of a receiver whose entry breaks the schema (so `resolveNotifyConfig` cannot
+ * take it), checked on the raw YAML map so that `jaga config check` lists them in the same pass:
+ * for each secret of its type (slack `url`; email `smtp_url`; webhook `url`, `secret`) whose keys
+ * have no schema problem, the same checks as `resolveNotifyConfig` (exactly one source, readable,
+ * URL scheme). Nothing when the type is not a receiver type or a secret key holds a non-string.
+ * @param brokenKeys the receiver's keys that have schema problems (their secrets are skipped)
+ * @returns problems as `resolveNotifyConfig` words them, e.g. `receivers.pager.url_env: environment variable X is not set`
+ */
+export function brokenReceiverSecretProblems(name: string, raw: Readonly<Record<string, unknown>>, brokenKeys: ReadonlySet<string>, options: NotifyResolveOptions): string[] {
+  const context: SecretContext = { ...options, problems: [], secrets: [] };
+  readTypeSecrets(context, name, raw, (keys) => keys.some((k) => brokenKeys.has(k) || (raw[k] !== undefined && typeof raw[k] !== 'string')));
+  return context.problems;
+}
+
+/**
+ * Reads and checks every secret of the receiver's type (`SECRET_KEYS`): exactly one source, readable,
+ * URL scheme when it is a URL.
+ * @param skip secrets whose keys (`key`, `key_file`, `key_env`) it returns true for are not read
+ * @returns key → value ('' when it has a problem); secrets of other types absent
+ */
+function readTypeSecrets(context: SecretContext, name: string, raw: Readonly<Record<string, unknown>>, skip: (keys: string[]) => boolean = () => false): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const { key, protocols } of SECRET_KEYS[raw.type as ReceiverType] ?? []) {
+    if (skip([key, `${key}_file`, `${key}_env`])) continue;
+    const value = readReceiverSecret(context, name, raw, key);
+    if (protocols !== null) checkReceiverUrl(context, name, key, value, protocols);
+    values[key] = value;
+  }
+  return values;
+}
+
 /**
  * Applies defaults, reads secrets (from the value, a `*_file` relative to `baseDir`, or `*_env` in
  * `env`) and checks references (route, escalation and fallback receiver names).
  * @throws ConfigError listing every problem; messages name the key and never show a secret's value.
  */
-export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: Readonly<Record<string, string | undefined>>; baseDir: string }): NotifyConfig {
+export function resolveNotifyConfig(parsed: NotifyConfigInput, options: NotifyResolveOptions): NotifyConfig {
   const problems: string[] = [];
   const secrets: string[] = [];
-  const readSecret = (receiver: string, raw: Record<string, unknown>, key: string): string => {
-    const given = [key, `${key}_file`, `${key}_env`].filter((k) => raw[k] !== undefined);
-    if (given.length !== 1) {
-      problems.push(`receivers.${receiver}: give exactly one of ${key}, ${key}_file, ${key}_env${given.length > 1 ? ` (found ${given.join(', ')})` : ''}`);
-      return '';
-    }
-    let value: string | undefined;
-    if (raw[key] !== undefined) value = raw[key] as string;
-    else if (raw[`${key}_file`] !== undefined) {
-      const path = resolve(options.baseDir, raw[`${key}_file`] as string);
-      try {
-        value = readFileSync(path, 'utf8').trim();
-      } catch (error) {
-        problems.push(`receivers.${receiver}.${key}_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-        return '';
-      }
-    } else {
-      const variable = raw[`${key}_env`] as string;
-      value = options.env[variable];
-      if (value === undefined || value === '') {
-        problems.push(`receivers.${receiver}.${key}_env: environment variable ${variable} is not set`);
-        return '';
-      }
-    }
-    if (value === '') problems.push(`receivers.${receiver}.${key}: is empty`);
-    else secrets.push(value);
-    return value;
-  };
-  const checkUrl = (receiver: string, key: string, value: string, protocols: string[]): void => {
-    if (value === '') return;
-    let protocol = '';
-    try {
-      protocol = new URL(value).protocol;
-    } catch {
-      problems.push(`receivers.${receiver}.${key}: not a valid URL (value not shown)`);
-      return;
-    }
-    if (!protocols.includes(protocol)) problems.push(`receivers.${receiver}.${key}: expected a ${protocols.join(' or ')} URL (value not shown)`);
-  };
+  const context: SecretContext = { ...options, problems, secrets };
 
   const inputReceivers = parsed.receivers ?? { console: { type: 'console' as const } };
   const receivers: Record<string, ReceiverConfig> = {};
   for (const [receiverName, raw] of Object.entries(inputReceivers)) {
-    const fields = raw as Record<string, unknown>;
+    const secret = readTypeSecrets(context, receiverName, raw);
     const timeoutMs = raw.timeout ?? 10_000;
     let params: Record<string, unknown>;
     switch (raw.type) {
-      case 'slack': {
-        const url = readSecret(receiverName, fields, 'url');
-        checkUrl(receiverName, 'url', url, ['https:', 'http:']);
-        params = { url, timeoutMs, ...(raw.username ? { username: raw.username } : {}), ...(raw.channel ? { channel: raw.channel } : {}) };
+      case 'slack':
+        params = { url: secret.url, timeoutMs, ...(raw.username ? { username: raw.username } : {}), ...(raw.channel ? { channel: raw.channel } : {}) };
         break;
-      }
-      case 'email': {
-        const smtpUrl = readSecret(receiverName, fields, 'smtp_url');
-        checkUrl(receiverName, 'smtp_url', smtpUrl, ['smtp:', 'smtps:']);
-        params = { smtpUrl, from: raw.from, to: [...raw.to], timeoutMs };
+      case 'email':
+        params = { smtpUrl: secret.smtp_url, from: raw.from, to: [...raw.to], timeoutMs };
         break;
-      }
-      case 'webhook': {
-        const url = readSecret(receiverName, fields, 'url');
-        checkUrl(receiverName, 'url', url, ['https:', 'http:']);
-        params = { url, secret: readSecret(receiverName, fields, 'secret'), timeoutMs };
+      case 'webhook':
+        params = { url: secret.url, secret: secret.secret, timeoutMs };
         break;
-      }
       case 'console':
         params = { stream: raw.stream ?? 'stdout' };
         break;
@@ -258,7 +326,7 @@ export function resolveNotifyConfig(parsed: NotifyConfigInput, options: { env: R
       fallback: raw.fallback ?? null,
     });
   }
-  for (const p of receiverReferenceProblems(parsed)) problems.push(`${formatPath(p.path)}: ${p.message}`);
+  if (options.checkReferences !== false) for (const p of receiverReferenceProblems(parsed)) problems.push(`${formatPath(p.path)}: ${p.message}`);
 
   const routes: RouteConfig[] = (parsed.routes ?? [{ receivers: Object.keys(receivers) }]).map((route) =>
     Object.freeze({

@@ -14,6 +14,10 @@ export interface RuleTestOutcome {
   /** the rule file (for the report) */
   file: string;
   testName: string;
+  /** 0-based position of the test in the rule's `tests:` list */
+  index: number;
+  /** where the test case is written (`locateTest`), else null: the report then names only `file` */
+  at: { file: string; line: number } | null;
   passed: boolean;
   expected: { detections: number; groups?: TestGroup[] };
   /** what the production engine returned: the detection count and each detection's group values, in order */
@@ -41,6 +45,12 @@ export interface RuleTestRunOptions {
    * Without it such events keep `query: null`.
    */
   enrich?: (event: AccessEvent) => void;
+  /**
+   * File and 1-based YAML line of a rule's test case (`tests[index]`), e.g. the loader's effective
+   * document `locate(['tests', index])` (an overlay's tests point into the overlay file); null or
+   * absent: outcomes carry `at: null`
+   */
+  locateTest?: (ruleId: string, index: number) => { file: string; line: number } | null;
 }
 
 const AUDIT_DEFAULTS: AuditFields = {
@@ -104,7 +114,8 @@ function runOne(rule: CompiledRule, test: RuleTest, index: number, context: Matc
   if (test.advance_to !== undefined) detections.push(...engine.advance(Date.parse(test.advance_to)));
   const got = { detections: detections.length, groups: detections.map((detection) => ({ ...detection.group })) };
   const diff = compare(test.expect, got);
-  return { ruleId: rule.id, file: rule.origin.file, testName: test.name, passed: diff.length === 0, expected: test.expect, got, diff };
+  const at = options.locateTest?.(rule.id, index) ?? null;
+  return { ruleId: rule.id, file: rule.origin.file, testName: test.name, index, at, passed: diff.length === 0, expected: test.expect, got, diff };
 }
 
 /**
@@ -164,7 +175,8 @@ function sameGroupValue(expected: string | number | null, actual: string | numbe
 }
 
 /**
- * The report as text: one `FAIL rule › test` block per failure with its diff (expected vs got),
+ * The report as text: one `FAIL rule › test (file:line)` block per failure (the test case's YAML line
+ * when located, else the rule file) with its diff (expected vs got),
  * then a summary line `N passed, M failed (R rules)`. With `verbose`, passing tests are listed too.
  */
 export function formatRuleTestReport(report: RuleTestReport, verbose = false): string {
@@ -174,7 +186,7 @@ export function formatRuleTestReport(report: RuleTestReport, verbose = false): s
       if (verbose) lines.push(`ok   ${outcome.ruleId} › ${outcome.testName}`);
       continue;
     }
-    lines.push(`FAIL ${outcome.ruleId} › ${outcome.testName} (${outcome.file})`);
+    lines.push(`FAIL ${outcome.ruleId} › ${outcome.testName} (${outcome.at === null ? outcome.file : `${outcome.at.file}:${outcome.at.line}`})`);
     for (const line of outcome.diff) lines.push(`     ${line}`);
     lines.push(`     expected: ${JSON.stringify(outcome.expected)}`);
     lines.push(`     got:      ${JSON.stringify(outcome.got)}`);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DeliveryError } from '../domain/errors.js';
 import { formatTimeLeft, itemHeadline, messageSubject, renderMessageText, type NotificationMessage } from './notification-message.js';
 import type { Receiver, ReceiverPlugin } from './receiver.js';
-import { errorCode } from './slack-receiver.js';
+import { deliveryErrorCode, isErrorCode } from './delivery-error-code.js';
 
 /** Params of an `email` receiver (resolved config: the SMTP URL is a secret, it may hold a password). */
 export interface EmailReceiverParams {
@@ -31,7 +31,8 @@ const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 
  * redelivery is recognisable. `connectionTimeout`, `greetingTimeout` and `socketTimeout` are all
  * `timeoutMs`, so a stuck server fails the attempt instead of blocking the queue.
  * Errors: connection failures, timeouts and SMTP 4xx replies → transient; 5xx replies and auth
- * failures → permanent. Messages carry nodemailer's code and the SMTP reply code only.
+ * failures → permanent. Messages carry nodemailer's code, the system code under it (`smtp ESOCKET (ECONNREFUSED)`)
+ * and the SMTP reply code only.
  */
 export class EmailReceiver implements Receiver {
   readonly type = 'email';
@@ -62,11 +63,14 @@ export class EmailReceiver implements Receiver {
         headers: { 'X-Jaga-Notification-Id': message.notification_id },
       });
     } catch (error) {
-      const code = errorCode(error);
+      const code = deliveryErrorCode(error);
       const reply = (error as { responseCode?: unknown }).responseCode;
       const replyCode = typeof reply === 'number' ? reply : null;
+      // nodemailer wraps socket and TLS failures as ESOCKET / ECONNECTION: the system code says which
+      const original = (error as { originalCode?: unknown }).originalCode;
+      const cause = isErrorCode(original) && original !== code ? ` (${original})` : '';
       const transient = replyCode !== null ? replyCode >= 400 && replyCode < 500 : TRANSIENT_CODES.has(code);
-      throw new DeliveryError(`smtp ${code}${replyCode !== null ? ` ${replyCode}` : ''}`, transient, null, { cause: error });
+      throw new DeliveryError(`smtp ${code}${cause}${replyCode !== null ? ` ${replyCode}` : ''}`, transient, null, { cause: error });
     }
   }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DeliveryError } from '../domain/errors.js';
 import type { NotificationMessage } from './notification-message.js';
 import type { Receiver, ReceiverPlugin } from './receiver.js';
-import { errorCode } from './slack-receiver.js';
+import { deliveryErrorCode } from './delivery-error-code.js';
 
 /** Where a JSON-lines receiver writes: a standard stream (`console`) or a file appended to (`file`). */
 export type JsonLinesTarget = { stream: NodeJS.WritableStream } | { path: string };
@@ -25,13 +25,13 @@ export class JsonLinesReceiver implements Receiver {
       try {
         await appendFile(this.target.path, line, 'utf8');
       } catch (error) {
-        throw new DeliveryError(`file append failed: ${errorCode(error)}`, true, null, { cause: error });
+        throw new DeliveryError(`file append failed: ${deliveryErrorCode(error)}`, true, null, { cause: error });
       }
       return;
     }
     const stream = this.target.stream;
     await new Promise<void>((resolve, reject) => {
-      stream.write(line, (error) => (error ? reject(new DeliveryError(`console write failed: ${errorCode(error)}`, true, null, { cause: error })) : resolve()));
+      stream.write(line, (error) => (error ? reject(new DeliveryError(`console write failed: ${deliveryErrorCode(error)}`, true, null, { cause: error })) : resolve()));
     });
   }
 

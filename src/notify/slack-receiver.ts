@@ -1,6 +1,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { z } from 'zod';
 import { DeliveryError } from '../domain/errors.js';
+import { deliveryErrorCode } from './delivery-error-code.js';
 import type { NotificationMessage } from './notification-message.js';
 import type { Receiver, ReceiverDeps, ReceiverPlugin } from './receiver.js';
 import { parseRetryAfter } from './retry-policy.js';
@@ -62,23 +63,11 @@ export class SlackReceiver implements Receiver {
         if (status === 429) throw new DeliveryError(`slack http 429${code}`, true, parseRetryAfter(retryAfter, this.deps.now()), { cause: error });
         throw new DeliveryError(`slack http ${status}${code}`, status >= 500 || status === 408, null, { cause: error });
       }
-      throw new DeliveryError(`slack request failed: ${errorCode(error)}`, true, null, { cause: error });
+      throw new DeliveryError(`slack request failed: ${deliveryErrorCode(error)}`, true, null, { cause: error });
     }
   }
 
   async close(): Promise<void> {}
-}
-
-/** A short code for a network-level failure (never the URL): `ECONNREFUSED`, `TimeoutError`, `AbortError`, ... */
-export function errorCode(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
-    if (current.name === 'TimeoutError' || current.name === 'AbortError') return current.name;
-    current = current.cause;
-  }
-  return current instanceof Error ? current.name : 'unknown';
 }
 
 /** The `slack` receiver plug-in. */

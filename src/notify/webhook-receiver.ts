@@ -4,7 +4,7 @@ import { DeliveryError } from '../domain/errors.js';
 import type { NotificationMessage } from './notification-message.js';
 import type { Receiver, ReceiverDeps, ReceiverPlugin } from './receiver.js';
 import { parseRetryAfter } from './retry-policy.js';
-import { errorCode } from './slack-receiver.js';
+import { deliveryErrorCode } from './delivery-error-code.js';
 
 /** Params of a generic `webhook` receiver (resolved config: URL and HMAC key are secrets). */
 export interface WebhookReceiverParams {
@@ -60,7 +60,7 @@ export class WebhookReceiver implements Receiver {
       });
       await response.arrayBuffer();
     } catch (error) {
-      throw new DeliveryError(`webhook request failed: ${errorCode(error)}`, true, null, { cause: error });
+      throw new DeliveryError(`webhook request failed: ${deliveryErrorCode(error)}`, true, null, { cause: error });
     }
     if (response.ok) return;
     const status = response.status;

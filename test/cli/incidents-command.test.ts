@@ -84,6 +84,28 @@ describe.each(DRIVERS)('jaga incidents on %s', (driver) => {
     expect(await jaga(['list', ...storeArgs, '--since', '2028-02-29T00:00:00Z'])).toEqual({ code: 0, stdout: '', stderr: 'jaga incidents list: no incident matches (0 lines)\n' });
   });
 
+  it('list and export --detector with an id no rule and no incident has: exit 2 naming the closest rule ids', async () => {
+    expect(await jaga(['list', ...storeArgs, '--detector', 'jaga.auth.brute_forse'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'jaga incidents list: no incident matches (0 lines)\njaga incidents list: unknown detector "jaga.auth.brute_forse" (did you mean "jaga.auth.brute_force"?): no rule has this id and no incident in the store names it\n',
+    });
+    expect((await jaga(['list', ...storeArgs, '--detector', 'spraying'])).stderr).toBe(
+      'jaga incidents list: no incident matches (0 lines)\njaga incidents list: unknown detector "spraying" (did you mean "jaga.auth.password_spraying"?): no rule has this id and no incident in the store names it\n',
+    );
+    expect((await jaga(['list', ...storeArgs, '--detector', 'jaga.auth'])).stderr).toBe(
+      'jaga incidents list: no incident matches (0 lines)\njaga incidents list: unknown detector "jaga.auth" (did you mean "jaga.auth.attack_tool", "jaga.auth.brute_force" or "jaga.auth.new_role"?): no rule has this id and no incident in the store names it\n',
+    );
+    const exported = await jaga(['export', ...storeArgs, '--format', 'json', '--detector', 'nothing-like-it']);
+    expect(exported).toEqual({ code: 2, stdout: '', stderr: 'jaga incidents export: unknown detector "nothing-like-it": no rule has this id and no incident in the store names it\n' });
+  });
+
+  it('list --detector with a known rule id that has no incident: the usual note, exit 0; an id only the store knows is listed', async () => {
+    expect(await jaga(['list', ...storeArgs, '--detector', 'jaga.auth.password_spraying'])).toEqual({ code: 0, stdout: '', stderr: 'jaga incidents list: no incident matches (0 lines)\n' });
+    // jaga.data.bulk_read is no shipped rule's id, but incidents name it
+    expect(lines(await jaga(['list', ...storeArgs, '--detector', 'jaga.data.bulk_read'])).map((i) => i.id)).toEqual([pii]);
+  });
+
   it('show prints the detail, the deadlines with the time left at now, and the timeline', async () => {
     const run = await jaga(['show', ...storeArgs, String(pii)]);
     expect([run.code, run.stderr]).toEqual([0, '']);

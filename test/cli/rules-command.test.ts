@@ -56,6 +56,19 @@ describe('jaga rules validate', () => {
     expect(await run(['test', dir])).toEqual(expected);
   });
 
+  it('names the config line of a rules folder that does not exist (exit 2), instead of a bare ENOENT', async () => {
+    const dir = await writeTree({ 'conf/jaga.yaml': 'rules:\n  - ../site-rules\n' });
+    const expected = {
+      code: 2,
+      stdout: '',
+      stderr: `${dir}/conf/jaga.yaml:2: rules[0]: folder ${dir}/site-rules does not exist (a relative path resolves against the config file's folder, ${dir}/conf)\n1 problem\n`,
+    };
+    expect(await run(['validate', '--config', join(dir, 'conf', 'jaga.yaml')])).toEqual(expected);
+    expect(await run(['test', '--config', join(dir, 'conf', 'jaga.yaml')])).toEqual(expected);
+    // folders given on the command line replace the config's: its missing folder does not matter then
+    expect((await run(['validate', '--config', join(dir, 'conf', 'jaga.yaml'), PACK])).code).toBe(0);
+  });
+
   it('uses the config file\'s rules, lists and catalog, and exits 2 for a bad config', async () => {
     const dir = await writeTree({ 'jaga.yaml': `rules: [${PACK}]\ncatalog: ${CATALOG}\nlists:\n  etl_roles: [app_batch, app_etl]\n`, 'bad.yaml': 'rule: [x]\n' });
     const ok = await run(['validate', '--config', join(dir, 'jaga.yaml')]);

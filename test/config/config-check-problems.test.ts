@@ -67,7 +67,7 @@ describe('jaga config check: cross-references in the same pass as schema problem
     expect(problems).toEqual([
       '<dir>/jaga.yaml:2: sources[0].bogus: unknown key "bogus"',
       '<dir>/jaga.yaml:4: receivers.con.strem: unknown key "strem" (did you mean "stream"?)',
-      '<dir>/jaga.yaml:5: receivers.sl: give exactly one of url, url_file, url_env',
+      '<dir>/jaga.yaml:5: receivers.sl.url: missing required key (give one of url, url_file, url_env)',
       '<dir>/jaga.yaml:9: escalation.steps[1].after: it must be longer than the step before\'s (steps must grow)',
     ]);
   });
@@ -201,16 +201,17 @@ describe('jaga config check: the sections that pass the schema are checked in th
     );
     expect(problems).toEqual([
       '<dir>/jaga.yaml:3: sources[1]: an app_access source needs url or url_file',
-      '<dir>/jaga.yaml:5: receivers.chat: give exactly one of url, url_file, url_env',
+      '<dir>/jaga.yaml:5: receivers.chat.url: missing required key (give one of url, url_file, url_env)',
       '<dir>/jaga.yaml:6: receivers.siem.url: expected a https: or http: URL (value not shown)',
       '<dir>/jaga.yaml:8: http.listen: expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:7887',
     ]);
   });
 
-  it('does not run the resolver of a section with a schema problem other than unknown keys (no second problem about the same receiver)', async () => {
+  it('lists a broken receiver\'s schema problem and its secret problem once each, with the other sections\' problems', async () => {
     const problems = await problemsOf(['sources:', '  - { name: pg1, type: log_folder, path: logs }', 'receivers:', '  chat: { type: slack, channel: 5 }', 'timezone: Mars/Olympus', ''].join('\n'));
     expect(problems).toEqual([
       '<dir>/jaga.yaml:4: receivers.chat.channel: expected string, got 5',
+      '<dir>/jaga.yaml:4: receivers.chat.url: missing required key (give one of url, url_file, url_env)',
       '<dir>/jaga.yaml:5: timezone: unknown IANA time zone (e.g. UTC, Europe/Berlin, Asia/Jakarta)',
     ]);
   });

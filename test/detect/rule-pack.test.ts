@@ -147,11 +147,11 @@ tests:
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(
       [
-        `FAIL t.burst › three errors fire (${dir}/burst.yaml)`,
+        `FAIL t.burst › three errors fire (${dir}/burst.yaml:13)`, // the test case's line
         '     groups[0].user: expected "bob", got "alice"',
         '     expected: {"detections":1,"groups":[{"user":"bob"}]}',
         '     got:      {"detections":1,"groups":[{"user":"alice"}]}',
-        `FAIL t.burst › two errors are quiet (${dir}/burst.yaml)`,
+        `FAIL t.burst › two errors are quiet (${dir}/burst.yaml:17)`,
         '     detections: expected 1, got 0',
         '     expected: {"detections":1}',
         '     got:      {"detections":0,"groups":[]}',

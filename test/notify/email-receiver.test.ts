@@ -61,7 +61,7 @@ describe('EmailReceiver against a real SMTP server (smtp-server)', () => {
       clock.advance(10_000);
     }
     const [down] = await outbox.list(store);
-    expect([down?.status, down?.attempts, down?.lastError]).toEqual(['pending', 3, 'smtp ESOCKET']);
+    expect([down?.status, down?.attempts, down?.lastError]).toEqual(['pending', 3, 'smtp ESOCKET (ECONNREFUSED)']);
     const smtp = await new SmtpTestServer().start(port);
     servers.push(smtp);
     await dispatcher.runOnce('mail');
