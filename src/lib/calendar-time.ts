@@ -21,6 +21,9 @@ const SHAPES: Readonly<Record<CalendarTimeForm, RegExp>> = {
   'date-first': /^(\d{4})-(\d{2})-(\d{2})/,
 };
 
+/** 400 Gregorian years: 146,097 days, ms. */
+const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
+
 /**
  * Parses a date or time written as `form` describes.
  *
@@ -28,13 +31,18 @@ const SHAPES: Readonly<Record<CalendarTimeForm, RegExp>> = {
  * @param form which shapes are accepted (see `CalendarTimeForm`)
  * @returns milliseconds since the epoch (UTC), or null when `text` does not have that shape, `Date.parse`
  *   cannot read it, or its `YYYY-MM-DD` names a day that does not exist (`2026-02-30`, `2026-11-31`,
- *   `2027-02-29`, `2026-13-01`). Never throws.
+ *   `2027-02-29`, `2026-13-01`). Years 0000-0099 are the years written. Never throws.
  */
 export function parseCalendarTime(text: string, form: CalendarTimeForm): number | null {
   const match = SHAPES[form].exec(text);
   if (match === null) return null;
-  if (!isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) return null;
-  const ms = Date.parse(form === 'day' ? `${text}T00:00:00Z` : text);
+  const year = Number(match[1]);
+  if (!isCalendarDay(year, Number(match[2]), Number(match[3]))) return null;
+  const written = form === 'day' ? `${text}T00:00:00Z` : text;
+  // Date.parse reads the year of a text that is not strict ISO (`0050-01-01 10:00`) as 1950, and of some
+  // (`0005-01-01 10:00Z`) as 2001: years 0-99 are read 400 years later (the Gregorian calendar repeats
+  // every 146,097 days) and moved back
+  const ms = year >= 100 ? Date.parse(written) : Date.parse(`0${year + 400}${written.slice(4)}`) - FOUR_CENTURIES_MS;
   return Number.isNaN(ms) ? null : ms;
 }
 

@@ -7,7 +7,9 @@
  * (PostgreSQL docs, runtime-config-logging, log_line_prefix; the zone is printed by
  * `pg_strftime` with `%Z`). Abbreviations are ambiguous, so the operator names the server's
  * IANA zone (default `UTC`) and the wall-clock time is converted with it. A numeric zone is
- * exact and used as it is; `UTC`/`GMT`/`Z` are always offset 0.
+ * exact and used as it is; `UTC`/`GMT`/`Z` are always offset 0. Years 0000-0099 are the
+ * years written (`Date.UTC` alone reads them as 1900-1999). Whether the zone text agrees with the
+ * configured zone is checked once per source elsewhere (zone-text-check.ts), not per time.
  *
  * Offsets are cached per (date, hour, zone text) wall-clock key: DST changes at most once an hour.
  *
@@ -49,6 +51,18 @@ function isRealWallClock(year: number, month: number, day: number, hour: number,
 }
 
 /**
+ * `Date.UTC` for a proleptic Gregorian wall-clock time (month 1-12) of any year: `Date.UTC` itself
+ * reads years 0-99 as 1900-1999, so those take `setUTCFullYear`, which keeps the year as written
+ * (`0099-12-31 23:59:59` -> `0099-12-31T23:59:59.000Z`).
+ * @returns UTC epoch ms (NaN past the range of `Date`)
+ */
+function utcWallClockMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const date = new Date(Date.UTC(2000, 0, 1, hour, minute, second, ms));
+  return date.setUTCFullYear(year, month - 1, day);
+}
+
+/**
  * Builds a parser for timestamps written by a server whose `log_timezone` is `ianaZone`.
  * Returns null for text that is not a PostgreSQL log timestamp, including text shaped like one
  * whose date or time cannot exist (`2026-13-45`, `2026-02-30`, `24:00:00`, `10:60:00`, `10:00:60`).
@@ -60,6 +74,7 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
   const format = new Intl.DateTimeFormat('en-US', {
     timeZone: ianaZone,
     hourCycle: 'h23',
+    era: 'short',
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
@@ -73,7 +88,9 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
   const offsetAt = (utcMs: number): number => {
     const parts = format.formatToParts(new Date(utcMs));
     const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-    const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+    // Intl counts years before 1 as years of the era BC: 1 BC is year 0000, 2 BC is -0001
+    const year = parts.find((p) => p.type === 'era')?.value === 'BC' ? 1 - get('year') : get('year');
+    const asUtc = utcWallClockMs(year, get('month'), get('day'), get('hour'), get('minute'), get('second'), 0);
     return asUtc - Math.floor(utcMs / 1000) * 1000;
   };
 
@@ -136,7 +153,7 @@ export function createTimestampParser(ianaZone = 'UTC'): TimestampParser {
     const second = Number(s);
     if (!isRealWallClock(year, month, day, hour, minute, second)) return null;
     const fracMs = frac ? Math.floor(Number(frac.padEnd(3, '0').slice(0, 3))) : 0;
-    const wallMs = Date.UTC(year, month - 1, day, hour, minute, second, fracMs);
+    const wallMs = utcWallClockMs(year, month, day, hour, minute, second, fracMs);
     if (Number.isNaN(wallMs)) return null;
     if (zone !== undefined && (zone[0] === '+' || zone[0] === '-')) {
       const digits = zone.slice(1).replace(':', '');

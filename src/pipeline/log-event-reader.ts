@@ -6,6 +6,7 @@ import type { LogFormat } from '../parse/log-format.js';
 import { type LogParser, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import type { FileChunk } from '../sources/file-chunk.js';
 import type { LogFolderSource } from '../sources/log-folder-source.js';
+import { SourceZoneCheck, type ZoneMismatchReporter } from './source-zone-check.js';
 
 /** Parser settings of one log folder source. */
 export interface LogEventReaderOptions {
@@ -19,6 +20,8 @@ export interface LogEventReaderOptions {
   enricher?: QueryEnricher | null;
   /** reports each parse failure (counted and logged without content) */
   onFailure?: InternalEventReporter<'source' | 'format' | 'reason'>;
+  /** reports once when the first record's zone text contradicts `timezone` (see `SourceZoneCheck`); no check without it */
+  onZoneMismatch?: ZoneMismatchReporter;
 }
 
 /** Events parsed from one chunk, and the position that is safe to acknowledge once they are delivered. */
@@ -49,6 +52,8 @@ export class LogEventReader {
   private readonly builder;
   /** fingerprint of the file the last data chunk came from (null: none, or it ended) */
   private current: string | null = null;
+  /** checks the first record's zone text against `options.timezone` (null: no reporter, or done) */
+  private zoneCheck: SourceZoneCheck | null;
 
   constructor(
     private readonly source: LogFolderSource,
@@ -56,6 +61,7 @@ export class LogEventReader {
     private readonly options: LogEventReaderOptions = {},
   ) {
     this.builder = createEventBuilder({ server });
+    this.zoneCheck = options.onZoneMismatch ? new SourceZoneCheck(source.id, { logLinePrefix: options.logLinePrefix, timezone: options.timezone }, options.onZoneMismatch) : null;
   }
 
   /** Batches in read order until `signal` aborts (the source then ends its iteration). */
@@ -90,6 +96,10 @@ export class LogEventReader {
       if (chunk.type === 'idle') return null;
       parser = this.createParser(format, chunk);
       this.parsers.set(chunk.fingerprint, parser);
+    }
+    if (this.zoneCheck !== null && chunk.type !== 'idle') {
+      this.zoneCheck.inspect(format, chunk.bytes);
+      if (this.zoneCheck.done) this.zoneCheck = null;
     }
     let outputs;
     if (chunk.type === 'data') outputs = parser.push(chunk.bytes);
