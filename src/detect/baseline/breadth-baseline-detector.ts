@@ -40,6 +40,8 @@ interface TableSpan {
   first: number;
   tables: number[];
   size: number;
+  /** the span's first and last event times (epoch ms, event time): the detection's firstSeen, and when it was last active */
+  firstMs: number;
   lastMs: number;
   fired: boolean;
   /** a tainted event or a severe detection: the span does not teach */
@@ -74,6 +76,12 @@ interface RoleBreadth {
  * buckets as in volume), firing once per session or bucket. Sessions close when idle for a
  * bucket (at `advance`) or when a ninth opens; buckets when the watermark passes their end. Warm-up
  * and `learn` as in volume. Explanation `entity`: `session` or `role` (per bucket).
+ *
+ * Detection: entity `{user}`, evidence = the event that crossed the bound, firstSeen = the time of
+ * the session's or bucket's first event (the earliest, were they out of order), lastSeen = the
+ * crossing event's time. A span restored from a snapshot without that time (written before it was
+ * kept) uses the bucket's start for a bucket and the session's last event time before the snapshot
+ * for a session.
  */
 export class BreadthBaselineDetector implements Detector {
   private readonly params: BreadthParams;
@@ -160,7 +168,7 @@ export class BreadthBaselineDetector implements Detector {
   }
 
   snapshot(): unknown {
-    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), s.size === 0 ? [] : [s.first, ...s.tables.slice(0, s.size - 1)]];
+    const span = (s: TableSpan): unknown[] => [s.id, s.lastMs, (s.fired ? 1 : 0) | (s.tainted ? 2 : 0), s.size === 0 ? [] : [s.first, ...s.tables.slice(0, s.size - 1)], s.firstMs];
     const roles: unknown[] = [];
     const times = this.times.data;
     for (const r of this.roles.values()) roles.push([r.user, r.server, times[r.row * TIMES_STRIDE + FIRST_SEEN_MS], times[r.row * TIMES_STRIDE + LAST_SEEN_MS], r.bucket === null ? null : span(r.bucket), r.sessions.map(span), r.hours.toJson(), r.sessionHistory.toJson()]);
@@ -180,9 +188,9 @@ export class BreadthBaselineDetector implements Detector {
       }
       const role: RoleBreadth = {
         row: -1, // taken once the snapshot is known to be valid
-        bucket: bucket === null ? null : spanFromJson(bucket, `${at}.bucket`),
+        bucket: bucket === null ? null : spanFromJson(bucket, `${at}.bucket`, this.params.bucket),
         current: null,
-        sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`)),
+        sessions: sessions.map((s, j) => spanFromJson(s, `${at}.sessions[${j}]`, null)),
         user,
         server,
         hours: HistoryRing.fromJson(hours, 1, `${at}.hours`),
@@ -204,6 +212,7 @@ export class BreadthBaselineDetector implements Detector {
   /** adds the event's tables to one span and judges it when that added one; the detection or null */
   private count(role: RoleBreadth, span: TableSpan, isSession: boolean, tables: readonly number[], bucketNo: number, timeMs: number, event: AccessEvent, context: MatchContext, learn: boolean): Detection | null {
     if (timeMs > span.lastMs) span.lastMs = timeMs;
+    else if (timeMs < span.firstMs) span.firstMs = timeMs;
     if (!learn) span.tainted = true;
     let added = false;
     for (let i = 0; i < tables.length; i++) if (addTable(span, tables[i] as number)) added = true;
@@ -232,7 +241,7 @@ export class BreadthBaselineDetector implements Detector {
       trigger: digest,
       triggerToken: isSession ? `session:${span.id}` : `bucket:${bucketNo}`,
       server: role.server,
-      firstSeenMs: isSession ? timeMs : bucketNo * this.params.bucket,
+      firstSeenMs: span.firstMs,
       lastSeenMs: timeMs,
       count: observed,
       dataClasses: digest.data_classes,
@@ -279,9 +288,9 @@ export class BreadthBaselineDetector implements Detector {
       role.spare = role.secondSpare;
       role.secondSpare = null;
     } else span = this.spare.pop() ?? null;
-    if (span === null) return { id, first: 0, size: 0, lastMs: timeMs, fired: false, tainted: false, tables: [] };
+    if (span === null) return { id, first: 0, size: 0, firstMs: timeMs, lastMs: timeMs, fired: false, tainted: false, tables: [] };
     span.id = id;
-    span.lastMs = timeMs;
+    span.firstMs = span.lastMs = timeMs;
     span.fired = span.tainted = false;
     span.size = 0;
     return span;
@@ -319,13 +328,22 @@ function addTable(span: TableSpan, table: number): boolean {
   return true;
 }
 
-function spanFromJson(value: unknown, where: string): TableSpan {
+/**
+ * A span from its snapshot entry `[id, lastMs, flags, tables, firstMs]`; entries written before
+ * `firstMs` was kept have four items, and their span's first event is taken to be at the bucket's
+ * start (`bucketMs`: the bucket length of a bucket span) or at `lastMs` (null: a session span).
+ * @throws Error naming `where` when the entry has another shape
+ */
+function spanFromJson(value: unknown, where: string, bucketMs: number | null): TableSpan {
   const a = asArray(value, where);
-  const [id, lastMs, flags, tables] = a;
-  if (typeof id !== 'number' || typeof lastMs !== 'number' || typeof flags !== 'number' || !Array.isArray(tables) || !tables.every((t) => Number.isInteger(t))) throw new Error(`${where}: expected [id, lastMs, flags, tables]`);
+  const [id, lastMs, flags, tables, kept] = a;
+  if ((a.length !== 4 && a.length !== 5) || typeof id !== 'number' || typeof lastMs !== 'number' || typeof flags !== 'number' || !Array.isArray(tables) || !tables.every((t) => Number.isInteger(t)) || (a.length === 5 && typeof kept !== 'number')) {
+    throw new Error(`${where}: expected [id, lastMs, flags, tables, firstMs]`);
+  }
+  const firstMs = typeof kept === 'number' ? kept : bucketMs === null ? lastMs : id * bucketMs;
   // a copy: the span grows its list, which must not change the caller's snapshot (it may be restored again)
   // built in openSpan's field order (one object layout for every span)
-  return { id, first: (tables[0] as number | undefined) ?? 0, size: tables.length, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: (tables as number[]).slice(1) };
+  return { id, first: (tables[0] as number | undefined) ?? 0, size: tables.length, firstMs, lastMs, fired: (flags & 1) !== 0, tainted: (flags & 2) !== 0, tables: (tables as number[]).slice(1) };
 }
 
 /** The `baseline_breadth` plug-in (params: baseline-params.ts `breadthParamsSchema`). */

@@ -29,6 +29,8 @@ interface FailureEntity {
   /** running counts (judged) and the counts allowed to teach, per measure */
   counts: number[];
   learnCounts: number[];
+  /** per measure, the time of the running bucket's first failure (epoch ms, event time; NaN: none yet) */
+  firstMs: number[];
   /** EWMA rates per measure (failures per bucket) as of bucket `rateBucket` */
   rates: number[];
   rateBucket: number;
@@ -45,6 +47,12 @@ interface FailureEntity {
  * z = (x - rate) / sqrt(max(rate, 0.25)); it fires once per measure and bucket when x >= `min_count`
  * and z >= `threshold`, for an entity first seen `min_history` ago with `min_samples` closed
  * buckets: slow brute force and probing below the rule thresholds.
+ *
+ * Detection: entity `{user}` or `{client_addr}`, evidence = the failure that crossed the bound,
+ * firstSeen = the time of the bucket's first failure of that measure (the earliest, were they out
+ * of order), lastSeen = the crossing failure's time, count = the bucket's failures of that measure.
+ * A bucket restored from a snapshot without those times (written before they were kept) uses the
+ * bucket's start instead.
  */
 export class FailureRateBaselineDetector implements Detector {
   private readonly params: FailureRateParams;
@@ -96,7 +104,9 @@ export class FailureRateBaselineDetector implements Detector {
 
   snapshot(): unknown {
     const entities: unknown[] = [];
-    for (const [, e] of [...this.byRole.entries(), ...this.byClient.entries()]) entities.push([e.client ? 1 : 0, e.name, e.server, e.firstSeenMs, e.lastSeenMs, e.bucket, e.samples, e.rateBucket, e.fired, [...e.counts], [...e.learnCounts], [...e.rates]]);
+    for (const [, e] of [...this.byRole.entries(), ...this.byClient.entries()]) {
+      entities.push([e.client ? 1 : 0, e.name, e.server, e.firstSeenMs, e.lastSeenMs, e.bucket, e.samples, e.rateBucket, e.fired, [...e.counts], [...e.learnCounts], [...e.rates], e.firstMs.map((ms) => (Number.isNaN(ms) ? null : ms))]);
+    }
     return { nextSweepMs: timeToJson(this.nextSweepMs), entities };
   }
 
@@ -110,14 +120,20 @@ export class FailureRateBaselineDetector implements Detector {
       const a = asArray(raw, at);
       const numbers = a.slice(3, 9);
       const triples = a.slice(9, 12);
-      if (a.length !== 12 || typeof a[1] !== 'string' || typeof a[2] !== 'string' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) || !triples.every((t) => Array.isArray(t) && t.length === 3 && t.every((n) => typeof n === 'number' && Number.isFinite(n)))) {
-        throw new Error(`${at}: expected [client, name, server, 6 numbers, counts[3], learnCounts[3], rates[3]]`);
+      // 13 entries; 12 in snapshots written before the first failure times were kept
+      const firsts = a.length === 13 ? a[12] : null;
+      if ((a.length !== 12 && a.length !== 13) || (firsts !== null && !(Array.isArray(firsts) && firsts.length === 3 && firsts.every((n) => n === null || (typeof n === 'number' && Number.isFinite(n))))) || typeof a[1] !== 'string' || typeof a[2] !== 'string' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) || !triples.every((t) => Array.isArray(t) && t.length === 3 && t.every((n) => typeof n === 'number' && Number.isFinite(n)))) {
+        throw new Error(`${at}: expected [client, name, server, 6 numbers, counts[3], learnCounts[3], rates[3], firstMs[3] (ms or null)]`);
       }
       const [firstSeenMs, lastSeenMs, bucket, samples, rateBucket, fired] = numbers as number[];
+      const counts = triples[0] as number[];
+      // without the times (an older snapshot), a running bucket's first failures are taken to be at its start
+      const bucketStartMs = (bucket as number) * this.params.bucket;
+      const firstMs = firsts !== null ? (firsts as (number | null)[]).map((ms) => ms ?? Number.NaN) : counts.map((n) => (n > 0 && bucket !== NONE ? bucketStartMs : Number.NaN));
       const entity: FailureEntity = {
         client: a[0] === 1, name: a[1], server: a[2], firstSeenMs: firstSeenMs as number, lastSeenMs: lastSeenMs as number, bucket: bucket as number,
         samples: samples as number, rateBucket: rateBucket as number, fired: fired as number,
-        counts: [...(triples[0] as number[])], learnCounts: [...(triples[1] as number[])], rates: [...(triples[2] as number[])],
+        counts: [...counts], learnCounts: [...(triples[1] as number[])], firstMs, rates: [...(triples[2] as number[])],
       };
       restored.push([entity.name, entity]);
     }
@@ -130,7 +146,7 @@ export class FailureRateBaselineDetector implements Detector {
   private fold(table: GroupTable<FailureEntity>, client: boolean, name: string, event: AccessEvent, context: MatchContext, timeMs: number, bucket: number, measure: number, learn: boolean): Detection | null {
     let entity = table.get(name);
     if (entity === undefined) {
-      entity = { client, name, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: NONE, samples: 0, counts: [0, 0, 0], learnCounts: [0, 0, 0], rates: [0, 0, 0], rateBucket: NONE, fired: 0 };
+      entity = { client, name, server: event.server, firstSeenMs: timeMs, lastSeenMs: timeMs, bucket: NONE, samples: 0, counts: [0, 0, 0], learnCounts: [0, 0, 0], firstMs: [Number.NaN, Number.NaN, Number.NaN], rates: [0, 0, 0], rateBucket: NONE, fired: 0 };
       table.set(name, entity);
     }
     if (timeMs > entity.lastSeenMs) entity.lastSeenMs = timeMs;
@@ -142,6 +158,8 @@ export class FailureRateBaselineDetector implements Detector {
     if (measure < 0) return null;
     entity.counts[measure] = (entity.counts[measure] as number) + 1;
     if (learn) entity.learnCounts[measure] = (entity.learnCounts[measure] as number) + 1;
+    const firstMs = entity.firstMs[measure] as number;
+    if (Number.isNaN(firstMs) || timeMs < firstMs) entity.firstMs[measure] = timeMs;
     const count = entity.counts[measure] as number;
     if ((entity.fired & (1 << measure)) !== 0 || count < this.params.min_count) return null;
     if (timeMs - entity.firstSeenMs < this.params.min_history || entity.samples < this.params.min_samples) return null;
@@ -159,7 +177,7 @@ export class FailureRateBaselineDetector implements Detector {
       trigger: digestEvent(event, context),
       triggerToken: `bucket:${bucket}:${measureName}`,
       server: entity.server,
-      firstSeenMs: bucket * this.params.bucket,
+      firstSeenMs: entity.firstMs[measure] as number,
       lastSeenMs: timeMs,
       count,
       dataClasses: [],
@@ -194,6 +212,7 @@ export class FailureRateBaselineDetector implements Detector {
     entity.bucket = NONE;
     entity.counts = [0, 0, 0];
     entity.learnCounts = [0, 0, 0];
+    entity.firstMs.fill(Number.NaN);
     entity.fired = 0;
   }
 }

@@ -15,7 +15,7 @@ import { RoleDirectory } from './role-directory.js';
 import { RoleTable } from './role-table.js';
 import { cannotReach, robustZ } from './robust-z.js';
 import { NumberRows } from './number-rows.js';
-import { dropOldest, ENTITY_STRIDE, entityOf, FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
+import { BUCKET_FIRST_MS, dropOldest, ENTITY_STRIDE, entityOf, FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS, newEntity, NONE, tableEntity, type VolumeEntity } from './volume-entity.js';
 
 const NO_DETECTIONS: Detection[] = [];
 /** Tables tracked per role (the least recently read is dropped when another comes). */
@@ -50,7 +50,11 @@ interface VolumeRole {
  * most MAX_TABLES_PER_ROLE table entities.
  *
  * Detection: entity `{user}` or `{relation, user}`, evidence = the event that crossed the bound,
- * explanation = BaselineExplanation plus `measure` (rows | statements).
+ * firstSeen = the time of the bucket's first counted event (the earliest, were they out of order;
+ * a pgaudit line repeating the role's last statement does not count), lastSeen = the crossing
+ * event's time, explanation = BaselineExplanation plus `measure` (rows | statements).
+ * A bucket restored from a snapshot without that time (written before it was kept) uses the
+ * bucket's start instead.
  */
 export class VolumeBaselineDetector implements Detector {
   private readonly params: VolumeParams;
@@ -158,7 +162,8 @@ export class VolumeBaselineDetector implements Detector {
     for (const slot of this.entities.values()) {
       for (const e of slot.role === null ? slot.tables : [slot.role, ...slot.tables]) {
         const at = e.row * ENTITY_STRIDE;
-        entities.push([e.table ? 1 : 0, e.user, e.relation, [...e.classes], e.server, this.times.data[at + FIRST_SEEN_MS], this.times.data[at + LAST_SEEN_MS], e.bucket, e.closed, e.rows, e.statements, e.learnRows, e.learnStatements, (e.fired ? 1 : 0) | (e.severe ? 2 : 0), [e.lastPid, e.lastSession, e.lastStatement], e.history.toJson()]);
+        const bucketFirstMs = this.times.data[at + BUCKET_FIRST_MS] as number;
+        entities.push([e.table ? 1 : 0, e.user, e.relation, [...e.classes], e.server, this.times.data[at + FIRST_SEEN_MS], this.times.data[at + LAST_SEEN_MS], e.bucket, e.closed, e.rows, e.statements, e.learnRows, e.learnStatements, (e.fired ? 1 : 0) | (e.severe ? 2 : 0), [e.lastPid, e.lastSession, e.lastStatement], e.history.toJson(), Number.isNaN(bucketFirstMs) ? null : bucketFirstMs]);
       }
     }
     return { nextSweepMs: timeToJson(this.nextSweepMs), entities };
@@ -168,15 +173,17 @@ export class VolumeBaselineDetector implements Detector {
     const where = `${this.rule.id} (baseline_volume) snapshot`;
     const record = asRecord(state, where);
     const nextSweepMs = timeFromJson(record.nextSweepMs, `${where}.nextSweepMs`);
-    const restored: [entity: VolumeEntity, firstSeenMs: number, lastSeenMs: number][] = [];
+    const restored: [entity: VolumeEntity, firstSeenMs: number, lastSeenMs: number, bucketFirstMs: number][] = [];
     for (const [i, raw] of asArray(record.entities, `${where}.entities`).entries()) {
       const at = `${where}.entities[${i}]`;
       const a = asArray(raw, at);
       const [table, user, relation, classes, server] = a;
       const numbers = a.slice(5, 14);
       const last = a[14];
-      if (a.length !== 16 || typeof user !== 'string' || (relation !== null && typeof relation !== 'string') || !Array.isArray(classes) || typeof server !== 'string' || !Array.isArray(last) || typeof last[0] !== 'number' || typeof last[1] !== 'string' || typeof last[2] !== 'number' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) {
-        throw new Error(`${at}: expected [table, user, relation, classes, server, 9 numbers, [pid, session, statement], history]`);
+      // 17 entries; 16 in snapshots written before the bucket's first event time was kept
+      const first = a.length === 17 ? a[16] : null;
+      if ((a.length !== 16 && a.length !== 17) || (first !== null && (typeof first !== 'number' || !Number.isFinite(first))) || typeof user !== 'string' || (relation !== null && typeof relation !== 'string') || !Array.isArray(classes) || typeof server !== 'string' || !Array.isArray(last) || typeof last[0] !== 'number' || typeof last[1] !== 'string' || typeof last[2] !== 'number' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) {
+        throw new Error(`${at}: expected [table, user, relation, classes, server, 9 numbers, [pid, session, statement], history, bucketFirstMs or null]`);
       }
       const [firstSeenMs, lastSeenMs, bucket, closed, rows, statements, learnRows, learnStatements, flags] = numbers as number[];
       // its row is taken once the snapshot is known to be valid
@@ -192,13 +199,15 @@ export class VolumeBaselineDetector implements Detector {
       entity.lastPid = last[0] as number;
       entity.lastSession = last[1] as string;
       entity.lastStatement = last[2] as number;
-      restored.push([entity, firstSeenMs as number, lastSeenMs as number]);
+      // without the time (an older snapshot), a running bucket's first event is taken to be at its start
+      const bucketFirstMs = first !== null ? first : entity.bucket === NONE ? Number.NaN : entity.bucket * this.params.bucket;
+      restored.push([entity, firstSeenMs as number, lastSeenMs as number, bucketFirstMs]);
     }
     this.entities.clear();
     this.times.clear();
     this.roleTimes.clear();
-    for (const [entity, firstSeenMs, lastSeenMs] of restored) {
-      entity.row = this.times.add([firstSeenMs, lastSeenMs, Number.NaN, Number.NaN]);
+    for (const [entity, firstSeenMs, lastSeenMs, bucketFirstMs] of restored) {
+      entity.row = this.times.add([firstSeenMs, lastSeenMs, Number.NaN, Number.NaN, bucketFirstMs]);
       let slot = this.entities.get(entity.user);
       if (slot === undefined) {
         slot = { row: this.roleTimes.add([lastSeenMs]), role: null, tables: [], lastTable: null };
@@ -235,6 +244,10 @@ export class VolumeBaselineDetector implements Detector {
     }
     const times = this.times.data;
     const at = entity.row * ENTITY_STRIDE;
+    if (statements > 0) {
+      const bucketFirstMs = times[at + BUCKET_FIRST_MS] as number;
+      if (Number.isNaN(bucketFirstMs) || timeMs < bucketFirstMs) times[at + BUCKET_FIRST_MS] = timeMs;
+    }
     if (entity.fired || statements === 0 || timeMs - (times[at + FIRST_SEEN_MS] as number) < this.params.min_history || entity.samples < this.params.min_samples) return null;
     if (Number.isNaN(times[at + LOW_ROWS])) {
       times[at + LOW_ROWS] = entity.history.lowest(0);
@@ -276,7 +289,7 @@ export class VolumeBaselineDetector implements Detector {
       trigger: digest,
       triggerToken: `bucket:${bucket}`,
       server: entity.server,
-      firstSeenMs: bucket * this.params.bucket,
+      firstSeenMs: times[at + BUCKET_FIRST_MS] as number,
       lastSeenMs: timeMs,
       count: entity.statements,
       dataClasses: entity.table ? entity.classes : digest.data_classes,
@@ -317,6 +330,7 @@ export class VolumeBaselineDetector implements Detector {
       entity.samples = entity.history.size;
       this.times.data[entity.row * ENTITY_STRIDE + LOW_ROWS] = this.times.data[entity.row * ENTITY_STRIDE + LOW_STATEMENTS] = Number.NaN;
     }
+    this.times.data[entity.row * ENTITY_STRIDE + BUCKET_FIRST_MS] = Number.NaN;
     entity.closed = entity.bucket;
     entity.bucket = NONE;
     entity.rows = entity.statements = entity.learnRows = entity.learnStatements = 0;

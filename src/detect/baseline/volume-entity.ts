@@ -6,14 +6,17 @@ export const NONE = -2_147_483_648;
 
 /**
  * An entity's numbers in its detector's NumberRows (`VolumeEntity.row`), `ENTITY_STRIDE` per row:
- * first and last seen (epoch ms, event time), and the smallest rows and statements values of its
- * history (HistoryRing `lowest`; NaN until asked after the last push: set at every push and restore).
+ * first and last seen (epoch ms, event time), the smallest rows and statements values of its
+ * history (HistoryRing `lowest`; NaN until asked after the last push: set at every push and restore),
+ * and the time of the running bucket's first counted event (epoch ms; NaN while it has none: the
+ * detection's firstSeen).
  */
 export const FIRST_SEEN_MS = 0;
 export const LAST_SEEN_MS = 1;
 export const LOW_ROWS = 2;
 export const LOW_STATEMENTS = 3;
-export const ENTITY_STRIDE = 4;
+export const BUCKET_FIRST_MS = 4;
+export const ENTITY_STRIDE = 5;
 
 /**
  * One baseline_volume entity (a role, or a role x sensitive table) and its running bucket: what
@@ -59,7 +62,7 @@ export interface VolumeEntity {
 
 /** a new entity first seen at `timeMs`, with no bucket and an empty history; its row is taken from `times` */
 export function newEntity(table: boolean, user: string, relation: string | null, classes: readonly string[], server: string, timeMs: number, times: NumberRows): VolumeEntity {
-  const row = times.add([timeMs, timeMs, Number.NaN, Number.NaN]); // FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS
+  const row = times.add([timeMs, timeMs, Number.NaN, Number.NaN, Number.NaN]); // FIRST_SEEN_MS, LAST_SEEN_MS, LOW_ROWS, LOW_STATEMENTS, BUCKET_FIRST_MS
   return entityOf(row, table, user, relation, classes, server, new HistoryRing(2));
 }
 

@@ -31,10 +31,11 @@ describe('baseline_breadth sessions and spans', () => {
     const reads: [string, string][] = [['sA', 'public.customers'], ['sB', 'public.payments'], ['sA', 'public.support_tickets'], ['sA', 'public.customers'], ['sB', 'public.customers']];
     reads.forEach(([id, relation], i) => detector.observe(readEvent('ana', relation, 1, T + i * 60_000, { session_id: id }), context));
     const [role] = (detector.snapshot() as { roles: unknown[][] }).roles as unknown[][];
-    expect(role?.[4]).toEqual([T / HOUR_MS, T + 4 * 60_000, 0, [table('public.customers'), table('public.payments'), table('public.support_tickets')]]);
+    // [id, lastMs, flags, tables, firstMs]
+    expect(role?.[4]).toEqual([T / HOUR_MS, T + 4 * 60_000, 0, [table('public.customers'), table('public.payments'), table('public.support_tickets')], T]);
     expect(role?.[5]).toEqual([
-      [session('sA'), T + 3 * 60_000, 0, [table('public.customers'), table('public.support_tickets')]],
-      [session('sB'), T + 4 * 60_000, 0, [table('public.payments'), table('public.customers')]],
+      [session('sA'), T + 3 * 60_000, 0, [table('public.customers'), table('public.support_tickets')], T],
+      [session('sB'), T + 4 * 60_000, 0, [table('public.payments'), table('public.customers')], T + 60_000],
     ]);
   });
 
@@ -47,8 +48,8 @@ describe('baseline_breadth sessions and spans', () => {
     detector.observe(readEvent('ana', 'public.support_tickets', 1, T + 3 * HOUR_MS + 60_000, { session_id: 'sA' }), context);
     const [role] = (detector.snapshot() as { roles: unknown[][] }).roles as unknown[][];
     const later = T + 3 * HOUR_MS + 60_000;
-    expect(role?.[4]).toEqual([T / HOUR_MS + 3, later, 0, [table('public.support_tickets')]]);
-    expect(role?.[5]).toEqual([[session('sA'), later, 0, [table('public.support_tickets')]]]);
+    expect(role?.[4]).toEqual([T / HOUR_MS + 3, later, 0, [table('public.support_tickets')], later]);
+    expect(role?.[5]).toEqual([[session('sA'), later, 0, [table('public.support_tickets')], later]]);
     expect(role?.[6]).toEqual([[T / HOUR_MS], [stored(2)], 1]);
     expect(role?.[7]).toEqual([[T / HOUR_MS], [stored(2)], 1]);
   });
