@@ -5,16 +5,18 @@ import { withCarriedStatement } from '../parse/event-builder.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { StatementOnceTracker } from '../parse/statement-once-tracker.js';
 import type { EventJsonSerializer } from './event-json-serializer.js';
-import type { EventJsonWorkerData } from './event-json-worker.js';
+import type { EventJsonWorkerData, SpareBuffersMessage } from './event-json-worker.js';
 import { canReplaySegmentMemory, replaySegmentMemory } from './parse-segment-memory.js';
 import { SegmentReader } from './parse-segment-reader.js';
 import { type SegmentInput, type SegmentParseOptions, type SegmentResult, SegmentRun } from './parse-segment-run.js';
-import type { LineWriter } from './write-lines.js';
+import { type LineWriter, SpareBuffers } from './write-lines.js';
 
 /** Segments read ahead of the one being written (their bytes and results are held). */
 const READ_AHEAD_SEGMENTS = 4;
 /** Most segments queued on the worker. */
 const WORKER_QUEUE_SEGMENTS = 2;
+/** Written output buffers posted back to the worker in one message. */
+const SPARES_PER_MESSAGE = 4;
 
 /** What `parseOnTwoThreads` needs of `jaga parse`. */
 export interface TwoThreadParse {
@@ -42,13 +44,13 @@ export interface TwoThreadParse {
 /**
  * Parses a whole file (to its end) on two threads with exactly the output of one parser on one
  * thread. The file is cut into segments at line starts (`SegmentReader`); each segment is parsed
- * from its first byte with a fresh parser, by whichever thread is free: the worker is kept two
- * segments ahead, and the main thread parses the next segment nobody has taken whenever the one
- * it must write next is not ready. The main thread writes the segments in file order, once each
- * is proven: its parser completed every record at its end (so the next segment's fresh parser
- * starts where one parser would have started a record), and its log_statement_once memory
- * replays onto the file's (`replaySegmentMemory`), which also completes the events whose
- * statement was printed in an earlier segment. A segment
+ * from its first byte by a parser restarted there (exactly as a fresh one), by whichever thread is
+ * free: the worker is kept two segments ahead, and the main thread parses the next segment nobody
+ * has taken whenever the one it must write next is not ready. The main thread writes the segments
+ * in file order, once each is proven: its parser completed every record at its end (so the next
+ * segment's parser starts where one parser would have started a record), and its
+ * log_statement_once memory replays onto the file's (`replaySegmentMemory`), which also completes
+ * the events whose statement was printed in an earlier segment. A segment
  * that fails either check is parsed again by the main thread on the file's memory, running on
  * into the next segments until a segment end is a record end; their speculative results are
  * dropped. A read error is thrown after the output before it is written, as on one thread.
@@ -57,6 +59,14 @@ export interface TwoThreadParse {
 export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
   const worker = new SegmentWorker(t.workerUrl, t.execArgv, t.data);
   const options: SegmentParseOptions = { ...t.data, enricher: t.enricher, serializer: t.serializer };
+  // Output buffers, once written, are written into again (fresh memory costs a page fault per 4 KiB):
+  // this thread keeps up to its limit, the others go back to the worker.
+  const spares = new SpareBuffers();
+  const recycle = (buffer: ArrayBufferLike): void => {
+    if (!spares.give(buffer)) worker.giveSpare(buffer, spares.bytes);
+  };
+  /** this thread's parser of every run (one at a time) */
+  const run = new SegmentRun(options, spares);
   const reader = new SegmentReader(t.data.format, t.readChunk, t.segmentBytes);
   const fileMemory = new StatementOnceTracker();
   /** segments read and not yet written */
@@ -86,7 +96,7 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
         parsedAhead.delete(index);
         return ahead;
       }
-      if (!onWorker.has(index)) return parseSegment(options, input);
+      if (!onWorker.has(index)) return parseSegment(run, input);
       // Let the worker's answers in (they wait for this thread's event loop) and keep it fed before
       // choosing to parse ahead: without this turn, reads served from memory never yield, and this
       // thread parsed several segments in a row while the worker sat idle with its answers unread.
@@ -95,7 +105,7 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
       if (worker.has(index)) return worker.result(index);
       const untaken = untakenAfter(index);
       if (untaken === undefined) return worker.result(index);
-      parsedAhead.set(untaken.index, parseSegment(options, untaken));
+      parsedAhead.set(untaken.index, parseSegment(run, untaken));
       await readUpTo(index + READ_AHEAD_SEGMENTS);
       feedWorker(index);
     }
@@ -109,7 +119,7 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
   };
   const write = async (result: SegmentResult): Promise<void> => {
     for (const piece of result.pieces) {
-      if (piece instanceof Uint8Array) t.writer.addBytes(piece);
+      if (piece instanceof Uint8Array) t.writer.addBytes(piece, () => recycle(piece.buffer));
       else {
         t.enricher?.enrich(piece);
         t.writer.add(t.serializer.serialize(piece));
@@ -141,7 +151,7 @@ export async function parseOnTwoThreads(t: TwoThreadParse): Promise<void> {
         continue;
       }
       // Parse again from this segment's start on the file's memory, until a segment end is a record end.
-      const run = new SegmentRun(options, input.startOffset, fileMemory);
+      run.begin(input.startOffset, fileMemory);
       let last = input;
       let accepted = run.add(input, 0);
       inputs.delete(index);
@@ -168,9 +178,9 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Parses one segment speculatively (fresh parser and memory). */
-function parseSegment(options: SegmentParseOptions, input: SegmentInput): SegmentResult {
-  const run = new SegmentRun(options, input.startOffset);
+/** Parses one segment speculatively on `run` (restarted at its start with a fresh memory). */
+function parseSegment(run: SegmentRun, input: SegmentInput): SegmentResult {
+  run.begin(input.startOffset);
   const accepted = run.add(input, 0);
   return run.result(input.index, accepted);
 }
@@ -184,6 +194,8 @@ class SegmentWorker {
   private waiting: { index: number; resolve: (result: SegmentResult) => void; reject: (error: Error) => void } | null = null;
   private failed: Error | null = null;
   private stopping = false;
+  /** written output buffers not posted back yet */
+  private readonly spares: ArrayBuffer[] = [];
   /** segments posted whose results have not arrived */
   queued = 0;
 
@@ -215,6 +227,18 @@ class SegmentWorker {
     const transfer = nextLine === null ? [bytes.buffer] : [bytes.buffer, nextLine.buffer];
     this.worker.postMessage({ ...input, bytes: [bytes], nextLine } satisfies SegmentInput, transfer);
     this.queued++;
+  }
+
+  /**
+   * Passes a written output buffer on to the worker (batched; posted, transferred) when it is an
+   * `ArrayBuffer` of `bytes` (the worker's `SpareBuffers` size); anything else is left to GC.
+   */
+  giveSpare(buffer: ArrayBufferLike, bytes: number): void {
+    if (this.stopping || !(buffer instanceof ArrayBuffer) || buffer.byteLength !== bytes) return;
+    this.spares.push(buffer);
+    if (this.spares.length < SPARES_PER_MESSAGE) return;
+    const spares = this.spares.splice(0);
+    this.worker.postMessage({ spares } satisfies SpareBuffersMessage, spares);
   }
 
   /** True when the result of segment `index` has arrived. */

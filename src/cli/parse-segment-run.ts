@@ -2,11 +2,11 @@ import type { AccessEvent, EventSource, ParseFailure } from '../domain/access-ev
 import type { QueryEnricher } from '../enrich/query-enricher.js';
 import { createEventBuilder } from '../parse/event-builder.js';
 import type { LogFormat } from '../parse/log-format.js';
-import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
+import { type LogParser, type ParseOutput, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import type { StatementMemory } from '../parse/statement-once-tracker.js';
 import type { EventJsonSerializer } from './event-json-serializer.js';
 import { type SegmentMemoryLog, SegmentStatementMemory } from './parse-segment-memory.js';
-import { type LineWriter, createLineWriter } from './write-lines.js';
+import { type LineWriter, type SpareBuffers, createLineWriter } from './write-lines.js';
 
 /** How every segment of one file is parsed: `jaga parse`'s options for it. */
 export interface SegmentParseOptions {
@@ -65,49 +65,72 @@ export interface SegmentResult {
 }
 
 /**
- * Parses consecutive segments of a file with a parser started at the first one's offset: with a
- * fresh log_statement_once memory (a speculative segment, either thread), or with the file's own
- * memory (the main thread, after the file before the first segment is done).
+ * Parses runs of consecutive segments of a file, one run at a time, each with its parser started
+ * at the run's first segment: with a fresh log_statement_once memory (a speculative segment,
+ * either thread), or with the file's own memory (the main thread, after the file before the first
+ * segment is done). One `SegmentRun` per thread serves every run of the file: its parser, event
+ * builder and output writer are restarted, not made anew, so the code the JIT optimized for them
+ * stays valid from segment to segment (new closures per segment deoptimized it, and the next
+ * segment ran slower code until it was compiled again). Each run's output is exactly that of a
+ * new parser (`LogParser.restart`).
  */
-export class SegmentRun {
+export class SegmentRun implements ParseOutputSink {
   private readonly parser: LogParser;
-  private readonly memory: SegmentStatementMemory | null;
-  private readonly pieces: (Uint8Array | AccessEvent)[] = [];
-  private readonly failures: ParseFailure[] = [];
   private readonly writer: LineWriter;
-  private readonly sink: ParseOutputSink;
+  private readonly enricher: QueryEnricher | null;
+  private readonly serializer: EventJsonSerializer;
+  /** the run's own memory, or null when it runs on the file's */
+  private memory: SegmentStatementMemory | null = null;
+  private pieces: (Uint8Array | AccessEvent)[] = [];
+  private failures: ParseFailure[] = [];
   private events = 0;
+  /** true from `begin` to `result` */
+  private open = false;
 
   /**
-   * @param fileMemory the file's memory, holding the state at `startOffset`; omitted: a fresh one
+   * @param spares where the output's buffers come from (each byte piece of a result is then the
+   *   start of one whole buffer of `spares.bytes`, or of a buffer of its own for a longer line); default new buffers
    * @throws ConfigError / RangeError for options `jaga parse` rejects first
    */
-  constructor(options: SegmentParseOptions, startOffset: number, fileMemory?: StatementMemory) {
+  constructor(options: SegmentParseOptions, spares?: SpareBuffers) {
+    this.parser = createLogParser({ ...options, builder: createEventBuilder({ server: options.server }) });
+    const collect = { write: (bytes: Uint8Array) => this.pieces.push(bytes) > 0 } as unknown as NodeJS.WritableStream;
+    this.writer = createLineWriter(collect, undefined, spares);
+    this.enricher = options.enricher;
+    this.serializer = options.serializer;
+  }
+
+  /**
+   * Starts a run at file offset `startOffset` (a line start).
+   * @param fileMemory the file's memory, holding the state at `startOffset`; omitted: a fresh one
+   * @throws Error while the previous run is open (its `result` not taken)
+   */
+  begin(startOffset: number, fileMemory?: StatementMemory): void {
+    if (this.open) throw new Error('SegmentRun.begin: the previous run is still open (take its result first)');
+    this.open = true;
     this.memory = fileMemory === undefined ? new SegmentStatementMemory() : null;
-    const builder = createEventBuilder({ server: options.server, statementMemory: fileMemory ?? (this.memory as SegmentStatementMemory) });
-    this.parser = createLogParser({ ...options, startOffset, builder });
-    const pieces = this.pieces;
-    this.writer = createLineWriter({ write: (bytes: Uint8Array) => pieces.push(bytes) > 0 } as unknown as NodeJS.WritableStream);
-    const enricher = options.enricher;
-    const serializer = options.serializer;
-    this.sink = {
-      push: (out) => {
-        if (isParseFailure(out)) {
-          this.failures.push(out);
-          return;
-        }
-        this.events++;
-        const missed = this.memory?.takeMissed();
-        if (missed) {
-          this.cutOutput();
-          missed.piece = pieces.length;
-          pieces.push(out);
-          return;
-        }
-        enricher?.enrich(out);
-        this.writer.add(serializer.serialize(out));
-      },
-    };
+    this.parser.restart(startOffset, fileMemory ?? (this.memory as SegmentStatementMemory));
+    this.pieces = [];
+    this.failures = [];
+    this.events = 0;
+  }
+
+  /** The parser's sink (not for callers): one output of the run, in file order. */
+  push(out: ParseOutput): void {
+    if (isParseFailure(out)) {
+      this.failures.push(out);
+      return;
+    }
+    this.events++;
+    const missed = this.memory?.takeMissed();
+    if (missed) {
+      this.cutOutput();
+      missed.piece = this.pieces.length;
+      this.pieces.push(out);
+      return;
+    }
+    this.enricher?.enrich(out);
+    this.writer.add(this.serializer.serialize(out));
   }
 
   /**
@@ -121,21 +144,25 @@ export class SegmentRun {
     for (const bytes of segment.bytes) {
       const from = Math.min(toSkip, bytes.byteLength);
       toSkip -= from;
-      if (from < bytes.byteLength) this.parser.pushTo(Buffer.from(bytes.buffer, bytes.byteOffset + from, bytes.byteLength - from), this.sink);
+      if (from < bytes.byteLength) this.parser.pushTo(Buffer.from(bytes.buffer, bytes.byteOffset + from, bytes.byteLength - from), this);
     }
     const next = segment.nextLine;
     if (next === null) {
-      if (segment.atEnd) this.parser.endTo(this.sink);
+      if (segment.atEnd) this.parser.endTo(this);
       return true;
     }
-    this.parser.pushTo(Buffer.from(next.buffer, next.byteOffset, next.byteLength), this.sink);
-    this.parser.flushTo(this.sink);
+    this.parser.pushTo(Buffer.from(next.buffer, next.byteOffset, next.byteLength), this);
+    this.parser.flushTo(this);
     return this.parser.safeOffset === segment.endOffset && this.parser.restartable;
   }
 
-  /** The output so far. @param index the first segment's index; @param accepted what the last `add` returned */
+  /**
+   * The run's output; ends the run. @param index the first segment's index; @param accepted what
+   * the last `add` returned
+   */
   result(index: number, accepted: boolean): SegmentResult {
     this.cutOutput();
+    this.open = false;
     return { index, accepted, pieces: this.pieces, failures: this.failures, records: this.parser.records, events: this.events, memory: this.memory?.log() ?? null };
   }
 

@@ -76,6 +76,13 @@ class CsvlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     this.limitEnd = -1;
   }
 
+  override restart(startOffset: number): void {
+    super.restart(startOffset);
+    this.inQuote = false;
+    this.commaCount = 0;
+    this.oversize = null;
+  }
+
   protected override windowShifted(shift: number): void {
     if (this.limitEnd >= 0) this.limitEnd -= shift;
   }

@@ -39,6 +39,13 @@ export interface EventBuilder {
    * that record was also cut at the size limit). Never throws.
    */
   build(record: LogRecord, origin: RecordOrigin): AccessEvent | ParseFailure;
+  /**
+   * Uses `statementMemory` as the `log_statement_once` memory from now on (the one used so far is
+   * left as it is): the builder then builds exactly what a new builder of the same `server` and
+   * that `statementMemory` would. Its other state (interned audit columns, formatted times, the
+   * id prefix of the last origin) only shares strings.
+   */
+  restart(statementMemory: StatementMemory): void;
 }
 
 const PREVIOUSLY_LOGGED = '<previously logged>';
@@ -87,7 +94,7 @@ function known(value: string | null): string | null {
  *   type and name) are interned per builder (`createAuditColumnInterners`: at most 1,024 values per column).
  */
 export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
-  const memory = options.statementMemory ?? new StatementOnceTracker(options.maxTrackedSessions, options.maxTrackedSubstatements);
+  let memory = options.statementMemory ?? new StatementOnceTracker(options.maxTrackedSessions, options.maxTrackedSubstatements);
   const server = options.server;
   const formatTime = createIsoTimeFormatter();
   const auditColumns = createAuditColumnInterners();
@@ -113,6 +120,9 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
   };
 
   return {
+    restart(statementMemory) {
+      memory = statementMemory;
+    },
     build(record, origin) {
       const source: EventSource = { id: origin.id, file: origin.file, fingerprint: origin.fingerprint, offset: record.offset };
       const timeMs = record.timeMs;

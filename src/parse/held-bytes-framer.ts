@@ -29,6 +29,20 @@ export abstract class HeldBytesFramer {
     this.base = startOffset;
   }
 
+  /**
+   * Forgets the held bytes and starts the window afresh at file offset `startOffset` (subclasses
+   * reset their own scan state too: see `StreamingRecordFramer.restart`).
+   */
+  restart(startOffset: number): void {
+    this.buf = EMPTY;
+    this.len = 0;
+    this.owned = false;
+    this.base = startOffset;
+    this.recStart = 0;
+    this.scanPos = 0;
+    this.windowCleared();
+  }
+
   abstract pushTo(chunk: Buffer, out: FramedRecordSink): void;
   abstract flushTo(out: FramedRecordSink): void;
   abstract endTo(out: FramedRecordSink): void;

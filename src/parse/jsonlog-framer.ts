@@ -73,6 +73,11 @@ class JsonlogFramer extends HeldBytesFramer implements StreamingRecordFramer {
     return this.oversize ? this.oversize.startOffset : this.base + this.recStart;
   }
 
+  override restart(startOffset: number): void {
+    super.restart(startOffset);
+    this.oversize = null;
+  }
+
   /** No oversized line being consumed: the held bytes are only the start of the next line. */
   get restartable(): boolean {
     return this.oversize === null;

@@ -4,6 +4,7 @@ import { createEventBuilder } from './event-builder.js';
 import { createJsonlogFramer } from './jsonlog-framer.js';
 import type { LogFormat } from './log-format.js';
 import { type FramedRecord, type StreamingRecordFramer, isFramingFailure } from './record-framer.js';
+import type { StatementMemory } from './statement-once-tracker.js';
 import { createStderrFramer } from './stderr-framer.js';
 
 /** Options for parsing one log file of one source. */
@@ -66,6 +67,15 @@ export interface LogParser {
   readonly restartable: boolean;
   /** log records seen so far (events + failures) */
   readonly records: number;
+  /**
+   * Starts over at byte `startOffset` with `statementMemory` as the builder's log_statement_once
+   * memory: from here on the parser gives exactly what a new parser of the same options, with that
+   * `startOffset` and a builder on that memory, would (held bytes and open records dropped,
+   * `records` back to 0; see `StreamingRecordFramer.restart` and `EventBuilder.restart`). One
+   * parser reused for many runs keeps the code the JIT optimized for it valid, where each new
+   * parser brings new closures that deoptimize it.
+   */
+  restart(startOffset: number, statementMemory: StatementMemory): void;
 }
 
 /** Builds the framer of a format. @throws ConfigError for a bad stderr `logLinePrefix`. */
@@ -127,6 +137,11 @@ export function createLogParser(options: LogParserOptions): LogParser {
     endTo: (target) => {
       out = target;
       framer.endTo(sink);
+    },
+    restart: (startOffset, statementMemory) => {
+      framer.restart(startOffset);
+      builder.restart(statementMemory);
+      records = 0;
     },
     get safeOffset() {
       return framer.safeOffset;

@@ -65,6 +65,14 @@ export interface StreamingRecordFramer extends RecordFramer {
   pushTo(chunk: Buffer, sink: FramedRecordSink): void;
   flushTo(sink: FramedRecordSink): void;
   endTo(sink: FramedRecordSink): void;
+  /**
+   * Drops everything held (bytes, an open or cut record, scan state) and starts again at byte
+   * `startOffset`, exactly as a new framer of the same options given that `startOffset` would: the
+   * same records for the same later pushes. Only caches that never change a record's value stay
+   * (time conversions, interned and repeated strings). Lets one framer parse many runs of a file
+   * (`jaga parse`'s segments) so the code the JIT optimized for it stays valid.
+   */
+  restart(startOffset: number): void;
 }
 
 /** Options every framer takes. */

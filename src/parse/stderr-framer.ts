@@ -185,6 +185,19 @@ class StderrFramer implements StreamingRecordFramer {
     return this.safe;
   }
 
+  restart(startOffset: number): void {
+    this.lineOffset = startOffset;
+    this.safe = startOffset;
+    this.partialLength = 0;
+    this.partialSkipped = 0;
+    this.record = null;
+    this.field = 'message';
+    this.keptBytes = 0;
+    this.skipping = false;
+    this.badTime = false;
+    this.out = [];
+  }
+
   /** No open record, every complete line emitted: a held partial line is only bytes. */
   get restartable(): boolean {
     return this.record === null && this.lineOffset === this.safe;

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLineWriter, writeLines } from '../../src/cli/write-lines.js';
+import { SpareBuffers, createLineWriter, writeLines } from '../../src/cli/write-lines.js';
 
 /** A writable that keeps every chunk; `highWaterMark` small so `write` reports a full buffer. */
 function collector(highWaterMark = 16 * 1024): { stream: Writable; finished: () => Promise<void>; bytes: () => Buffer; writes: () => number; drains: () => number } {
@@ -110,5 +110,62 @@ describe('writeLines', () => {
     await sink.finished();
     expect(sink.writes()).toBe(1);
     expect(sink.bytes().toString('utf8')).toBe('a\nb\nç\n');
+  });
+});
+
+describe('SpareBuffers', () => {
+  it('hands out kept buffers last in, first out, then new ones; keeps only whole buffers of its size, at most maxKept', () => {
+    const spares = new SpareBuffers(32, 2);
+    const first = spares.take();
+    expect([first.length, first.byteOffset, first.buffer.byteLength]).toEqual([32, 0, 32]);
+    const a = new ArrayBuffer(32);
+    const b = new ArrayBuffer(32);
+    expect([spares.give(new ArrayBuffer(31)), spares.give(new ArrayBuffer(64)), spares.give(a), spares.give(b), spares.give(new ArrayBuffer(32))]).toEqual([false, false, true, true, false]);
+    expect(spares.size).toBe(2);
+    expect(spares.take().buffer).toBe(b);
+    expect(spares.take().buffer).toBe(a);
+    expect(spares.take().buffer).not.toBe(a);
+    expect(spares.size).toBe(0);
+  });
+
+  it('a writer on spares writes each buffer from its first byte in one write, the same bytes as without them', async () => {
+    const lines = ['a'.repeat(20), 'é'.repeat(20), 'c'.repeat(100), 'd'];
+    const spares = new SpareBuffers(64, 4);
+    const kept = new ArrayBuffer(64);
+    spares.give(kept);
+    const written: Buffer[] = [];
+    const stream = { write: (bytes: Buffer) => written.push(bytes) > 0 } as unknown as NodeJS.WritableStream;
+    const writer = createLineWriter(stream, 1024, spares);
+    for (const line of lines) writer.add(line);
+    await writer.flush();
+    expect(Buffer.concat(written)).toEqual(expectedBytes(lines));
+    // the kept buffer first, then a new one; the 100-character line (worst 301 bytes) and the next in a buffer of their own
+    expect(written.map((b) => [b.byteOffset, b.length, b.buffer.byteLength])).toEqual([[0, 21, 64], [0, 41, 64], [0, 103, 301]]);
+    expect(written[0]?.buffer).toBe(kept);
+    expect(new Set(written.map((b) => b.buffer)).size).toBe(3);
+  });
+
+  it('addBytes calls `written` once the stream is done with the bytes, and never for a failed write', async () => {
+    const callbacks: ((error?: Error | null) => void)[] = [];
+    const chunks: string[] = [];
+    const stream = {
+      write: (bytes: Buffer, callback?: (error?: Error | null) => void) => {
+        chunks.push(bytes.toString('utf8'));
+        if (callback !== undefined) callbacks.push(callback);
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const writer = createLineWriter(stream, 64, new SpareBuffers(64, 4));
+    const done: string[] = [];
+    writer.add('x');
+    writer.addBytes(Buffer.from('y\n'), () => done.push('y'));
+    writer.addBytes(Buffer.from('z\n'), () => done.push('z'));
+    writer.addBytes(new Uint8Array(0), () => done.push('empty'));
+    await writer.flush();
+    expect(chunks).toEqual(['x\n', 'y\n', 'z\n']);
+    expect(done).toEqual(['empty']);
+    callbacks[0]?.();
+    callbacks[1]?.(new Error('EPIPE'));
+    expect(done).toEqual(['empty', 'y']);
   });
 });
