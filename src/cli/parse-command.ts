@@ -11,6 +11,7 @@ import type { ParseFailure } from '../domain/access-event.js';
 import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
+import { ZONE_HINT_HEAD_BYTES, zoneTextHint } from '../parse/zone-text-hint.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { EventJsonSerializer } from './event-json-serializer.js';
 import { checkFormatOption, logLinePrefixHint, wrongFormatHint } from './format-option.js';
@@ -25,7 +26,8 @@ const HELP = `usage: jaga parse [--format auto|stderr|csvlog|jsonlog] [--log-lin
 Parses PostgreSQL server log files (stderr, csvlog, jsonlog; pgaudit AUDIT entries, connections,
 authentication failures, errors) and writes one JSON event per line to stdout, then one summary line
 {"records":N,"events":N,"failures":N} to stderr (last; a hint line before it when at most half of the
-records parsed: about --log-line-prefix for stderr logs, else about an explicit --format). Exit 0
+records parsed: about --log-line-prefix for stderr logs, else about an explicit --format; and one
+when the first record's zone text contradicts --timezone). Exit 0
 when the files were read (failures are counted), 2 for an unreadable file or a bad option. Files of
 32 MiB or more are parsed on two threads (same output).
 
@@ -140,9 +142,14 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
   }
   failureLog.flush(); // the `log_suppressed` line of rate-limited failure lines goes before the summary line
   const files = positionals.map((file) => resolve(file));
-  // before the summary: it stays the last line
-  const hint = (await logLinePrefixHint(format as LogFormat | 'auto', values['log-line-prefix'], files, summary)) ?? (format === 'auto' ? null : await wrongFormatHint(format as LogFormat, files, summary));
+  // before the summary: it stays the last line. Records with an impossible time are in the right format: they do not count
+  const misread = { records: summary.records, failures: summary.failures - failureLog.badTimestamps };
+  const hint = (await logLinePrefixHint(format as LogFormat | 'auto', values['log-line-prefix'], files, misread)) ?? (format === 'auto' ? null : await wrongFormatHint(format as LogFormat, files, misread));
   if (hint !== null) process.stderr.write(`${hint}\n`);
+  const first = await openLogFile(files[0] as string, format as LogFormat | 'auto');
+  const head = await first.handle.read(Buffer.alloc(ZONE_HINT_HEAD_BYTES), 0, ZONE_HINT_HEAD_BYTES, 0).finally(() => first.handle.close());
+  const zoneHint = zoneTextHint(first.format, head.buffer.subarray(0, head.bytesRead), { logLinePrefix: values['log-line-prefix'], timezone: values.timezone });
+  if (zoneHint !== null) process.stderr.write(`${zoneHint}\n`);
   process.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;
 }
@@ -167,6 +174,8 @@ interface ParseFileOptions {
  */
 interface FailureLog {
   add(format: LogFormat, failure: ParseFailure): void;
+  /** `bad_timestamp` failures added so far: records in the right format with an impossible time */
+  readonly badTimestamps: number;
   /** Logs the failures added so far: one `parse_failure` warn line each (no record content). */
   report(): Promise<void>;
   /** Writes the pending `log_suppressed` summary of rate-limited failure lines, if any. */
@@ -177,9 +186,14 @@ function createFailureLog(): FailureLog {
   const pending: { format: LogFormat; failure: ParseFailure }[] = [];
   let reportFailure: InternalEventReporter<'format' | 'reason'> | null = null;
   let telemetry: Telemetry | null = null;
+  let badTimestamps = 0;
   return {
     add(format, failure) {
       pending.push({ format, failure });
+      if (failure.reason === 'bad_timestamp') badTimestamps++;
+    },
+    get badTimestamps() {
+      return badTimestamps;
     },
     async report() {
       if (pending.length === 0) return;
