@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,5 +173,44 @@ describe('jaga tail: following a folder', () => {
     expect(all.map((e) => withoutPath(e.event))).toEqual(parsed.map(withoutPath));
     expect(writer.rotations).toBeGreaterThan(rotationsAtFirstStop);
     expect(first.badStdoutLines.length + second.badStdoutLines.length).toBe(0);
+  });
+});
+
+describe('jaga tail: time zone check', () => {
+  /** The csvlog excerpt with its times written as a server on Asia/Jakarta writes them (`WIB`). */
+  function wibFolder(): string {
+    const { logs } = workFolder();
+    const text = readFileSync(join(import.meta.dirname, '../fixtures/csvlog/pg15-excerpt.csv'), 'utf8').replaceAll(' UTC,', ' WIB,');
+    writeFileSync(join(logs, 'postgresql.csv'), text);
+    return logs;
+  }
+  const zoneLines = (tail: JagaProcess): Record<string, unknown>[] =>
+    tail.stderrLines.filter((line) => line.includes('source_timezone_mismatch')).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('warns once, with the zone text and both offsets only, when WIB times are read as UTC', async () => {
+    const logs = wibFolder();
+    const tail = startTail(['--format', 'csvlog', '--server', 'jakarta', '--no-enrich', '--start-at', 'beginning', logs]);
+    await tail.waitUntil(() => tail.events.length >= 7 && zoneLines(tail).length > 0, 'the 7 events and the zone warning', 30_000);
+    expect(await tail.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    const [line, ...more] = zoneLines(tail);
+    expect(more).toEqual([]);
+    expect(line).toMatchObject({
+      level: 'warn',
+      event: 'source_timezone_mismatch',
+      source: 'jakarta',
+      zone_text: 'WIB',
+      zone_text_offsets: 'UTC+07:00',
+      timezone: 'UTC',
+      timezone_offset: 'UTC+00:00',
+      description: 'log times say "WIB" (UTC+07:00) but the source\'s timezone is UTC (UTC+00:00)',
+    });
+  });
+
+  it('says nothing when --timezone is the server\'s zone', async () => {
+    const logs = wibFolder();
+    const tail = startTail(['--format', 'csvlog', '--server', 'jakarta', '--timezone', 'Asia/Jakarta', '--no-enrich', '--start-at', 'beginning', logs]);
+    await tail.waitUntil(() => tail.events.length >= 7, 'the 7 events', 30_000);
+    expect(await tail.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(zoneLines(tail)).toEqual([]);
   });
 });
