@@ -108,6 +108,8 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
 
   const logger = createLogger({ level: 'warn' });
   const telemetry = new Telemetry(logger);
+  /** records in the right format with an impossible time: they do not count toward the wrong-format hint */
+  let badTimestamps = 0;
   const reportFailure = telemetry.declare({ name: 'parse_failure', help: 'Log records that could not be parsed, by format and reason.', level: 'warn', labels: ['format', 'reason'] });
   const progress = stderr.isTTY === true ? new ProgressBar(stderr) : null;
   const store = await openStore({ memory: true, logger });
@@ -118,7 +120,10 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
       enricher: await QueryEnricher.create(),
       store,
       onProgress: progress === null ? undefined : (p) => progress.update(p),
-      onParseFailure: (failure, fmt) => reportFailure({ format: fmt, reason: failure.reason }, { file: failure.source.file, offset: failure.source.offset, byte_length: failure.byteLength }),
+      onParseFailure: (failure, fmt) => {
+        if (failure.reason === 'bad_timestamp') badTimestamps++;
+        reportFailure({ format: fmt, reason: failure.reason }, { file: failure.source.file, offset: failure.source.offset, byte_length: failure.byteLength });
+      },
     });
     let result;
     try {
@@ -136,7 +141,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
     if (result.incidents.length > 0) await writeLines(stdout, result.incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
     stderr.write(`${JSON.stringify(result.summary)}\n`);
     if (format !== 'auto') {
-      const hint = await wrongFormatHint(format as LogFormat, files, result.summary);
+      const hint = await wrongFormatHint(format as LogFormat, files, { records: result.summary.records, failures: result.summary.failures - badTimestamps });
       if (hint !== null) stderr.write(`${hint}\n`);
     }
     return 0;

@@ -3,6 +3,9 @@
  * value lists them, and a format that parses at most half of the records ends with a hint naming the
  * format `auto` would pick; `jaga parse` gives the same hint. Fixture: the first 12 records of the pg15-pgaudit corpus csvlog.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +40,21 @@ describe('jaga replay --format hints', () => {
       '{"files":1,"records":12,"events":0,"failures":12,"detections":0,"suppressed":0,"incidents":0}',
       'hint: 12 of 12 records did not parse as stderr (--format); by name and content the files look like csvlog: try --format auto (formats: auto, stderr, csvlog, jsonlog)',
     ]);
+  });
+
+  it('gives no hint for a csvlog file whose records all have impossible times (bad_timestamp is the right format)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jaga-replay-hint-'));
+    try {
+      const bad = join(dir, 'impossible.csv');
+      await writeFile(bad, (await readFile(CSV, 'utf8')).replace(/^\d{4}-\d{2}-\d{2}/gm, '2026-02-30'));
+      const run = await replay(['--format', 'csvlog', bad]);
+      expect(run.code).toBe(0);
+      expect(run.stderr.filter((line) => !line.includes('"parse_failure"') && !line.includes('"log_suppressed"'))).toEqual([
+        '{"files":1,"records":12,"events":0,"failures":12,"detections":0,"suppressed":0,"incidents":0}',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives no hint when the format fits', async () => {
