@@ -11,7 +11,7 @@ import { Telemetry } from '../observe/telemetry.js';
 import { LOG_FORMATS, type LogFormat } from '../parse/log-format.js';
 import { compileLogLinePrefix } from '../parse/log-line-prefix.js';
 import { LogEventReader } from '../pipeline/log-event-reader.js';
-import { SOURCE_TIMEZONE_MISMATCH_EVENT } from '../pipeline/source-zone-check.js';
+import { declareZoneMismatch } from '../pipeline/source-zone-check.js';
 import { fileNameGlob } from '../sources/file-name-glob.js';
 import { LogFolderSource } from '../sources/log-folder-source.js';
 import { argumentsError, CliError } from './cli-error.js';
@@ -119,7 +119,7 @@ export async function tailCommand(args: string[]): Promise<number> {
     throw error;
   }
   const enricher = values['no-enrich'] ? null : await QueryEnricher.create();
-  const onZoneMismatch = telemetry.declare(SOURCE_TIMEZONE_MISMATCH_EVENT);
+  const onZoneMismatch = declareZoneMismatch(telemetry);
   const reader = new LogEventReader(source, sourceId, { logLinePrefix: values['log-line-prefix'], timezone: values.timezone, enricher, onFailure, onZoneMismatch });
 
   const controller = new AbortController();

@@ -5,7 +5,7 @@ import type { QueryEnricher } from '../enrich/query-enricher.js';
 import type { Telemetry } from '../observe/telemetry.js';
 import { LogFolderSource } from '../sources/log-folder-source.js';
 import { LogEventReader } from './log-event-reader.js';
-import { SOURCE_TIMEZONE_MISMATCH_EVENT } from './source-zone-check.js';
+import { declareZoneMismatch } from './source-zone-check.js';
 import type { PipelineSource, SourceBatch, SourceCheckpoints, SourceHealth } from './pipeline-source.js';
 
 /**
@@ -55,7 +55,7 @@ export class LogFolderPipelineSource implements PipelineSource {
       timezone: config.timezone,
       enricher,
       onFailure,
-      onZoneMismatch: telemetry.declare(SOURCE_TIMEZONE_MISMATCH_EVENT),
+      onZoneMismatch: declareZoneMismatch(telemetry),
     });
   }
 

@@ -1,4 +1,4 @@
-import type { InternalEventReporter } from '../observe/telemetry.js';
+import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { checkZoneText, formatUtcOffset } from '../parse/zone-text-check.js';
 import { findZoneTextSample, wholeLinesText } from '../parse/zone-text-sample.js';
@@ -11,13 +11,18 @@ const MAX_INSPECTED_BYTES = 1024 * 1024;
 /** Reports `source_timezone_mismatch` (labels: source; fields: see `SourceZoneCheck`). */
 export type ZoneMismatchReporter = InternalEventReporter<'source'>;
 
-/** Declaration of the `source_timezone_mismatch` event, for `Telemetry.declare`. */
-export const SOURCE_TIMEZONE_MISMATCH_EVENT = {
-  name: 'source_timezone_mismatch',
-  help: "Log folder sources whose log times' zone text (e.g. WIB) contradicts the configured timezone: every event time and deadline is shifted by the difference.",
-  level: 'warn',
-  labels: ['source'],
-} as const;
+/**
+ * Declares the `source_timezone_mismatch` event (log line + metric `jaga_source_timezone_mismatch_total{source}`)
+ * on `telemetry`; the name and labels are spelled here literally, where the metrics catalogue's scan finds them.
+ */
+export function declareZoneMismatch(telemetry: Telemetry): ZoneMismatchReporter {
+  return telemetry.declare({
+    name: 'source_timezone_mismatch',
+    help: "Log folder sources whose log times' zone text (e.g. WIB) contradicts the configured timezone: every event time and deadline is shifted by the difference.",
+    level: 'warn',
+    labels: ['source'],
+  });
+}
 
 /**
  * Checks once per log folder source that the zone text PostgreSQL prints after its log times agrees
