@@ -69,7 +69,8 @@ export interface AuditFields {
   /**
    * Bind parameters: the list of values (each may itself be the placeholder
    * `<long param suppressed>`), or one of the placeholders `<none>`, `<not logged>`,
-   * `<previously logged>` kept verbatim as a string.
+   * `<previously logged>` kept verbatim as a string; `<cut>` (jaga's) when the record was cut at the
+   * size limit before the parameters (the event's `truncated` is then true).
    */
   parameter: string[] | string;
   /** rows field of `pgaudit.log_rows` (10th field), or null when the payload has 9 fields */

@@ -239,15 +239,29 @@ function fieldCount(text: string, kind: number): number | null | undefined {
 }
 
 /**
+ * The PARAMETER of a payload cut at the record size limit (`parseAuditPayloadAt` with `cut`): the
+ * parameters, if any, were past the cut. Not a pgaudit placeholder; jaga's own.
+ */
+export const CUT_PARAMETER = '<cut>';
+
+/**
  * `parseAuditPayload` of `text.slice(start)` without making that slice (the caller passes the
  * whole message and the length of its `AUDIT: ` prefix). AUDIT_TYPE, CLASS, COMMAND, OBJECT_TYPE
  * and OBJECT_NAME are interned in `columns` (default: interners shared by every caller that gives
  * none).
+ *
+ * With `cut` (the record was cut at the size limit, so the payload ends early), a payload whose
+ * first seven fields are whole still gives its fields: STATEMENT as far as it goes (quotes
+ * undoubled; whole when the cut came after it), PARAMETER `CUT_PARAMETER` and ROWS null, unless
+ * the payload parses as it is. So a statement padded past the limit still reaches the rules with
+ * its class, command and object (and the event's `truncated` flag).
+ * @returns null when the payload does not parse (with `cut`: when a field before STATEMENT is cut or malformed)
  */
 export function parseAuditPayloadAt(
   text: string,
   start: number,
   columns: AuditColumnInterners = sharedColumns,
+  cut = false,
 ): AuditFields | null {
   quoteAt = -1;
   let kind = scanField(text, start);
@@ -282,12 +296,17 @@ export function parseAuditPayloadAt(
   if (kind === MALFORMED || nextField < 0) return null;
   const objectName = fieldText(text, kind, columns.objectName);
 
+  const statementAt = nextField;
   kind = scanField(text, nextField);
-  if (kind === MALFORMED || nextField < 0) return null;
+  if (kind === MALFORMED || nextField < 0) {
+    if (!cut) return null;
+    const statement = kind === MALFORMED ? cutFieldText(text, statementAt) : fieldText(text, kind, null);
+    return cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement);
+  }
   const statement = fieldText(text, kind, null);
 
   kind = scanField(text, nextField);
-  if (kind === MALFORMED) return null;
+  if (kind === MALFORMED) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
   const parameterKind = kind;
   const placeholder = kind === UNQUOTED ? placeholderAt(text) : null;
   const parameter = placeholder ?? fieldText(text, kind, null);
@@ -296,9 +315,9 @@ export function parseAuditPayloadAt(
   if (nextField >= 0) {
     kind = scanField(text, nextField);
     // an eleventh field: more than pgaudit writes
-    if (kind === MALFORMED || nextField >= 0) return null;
+    if (kind === MALFORMED || nextField >= 0) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
     const parsed = fieldCount(text, kind);
-    if (parsed === undefined || parsed === null) return null;
+    if (parsed === undefined || parsed === null) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
     rowCount = parsed;
   }
 
@@ -312,7 +331,7 @@ export function parseAuditPayloadAt(
     parameterValue = [parameter];
   } else {
     const values = splitCsv(parameter, Number.POSITIVE_INFINITY);
-    if (values === null) return null;
+    if (values === null) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
     parameterValue = values;
   }
   return {
@@ -326,6 +345,37 @@ export function parseAuditPayloadAt(
     statement,
     parameter: parameterValue,
     rows: rowCount,
+  };
+}
+
+/** The text of a field cut before its end, from `at`: a quoted field without its opening quote and with `""` undoubled. */
+function cutFieldText(text: string, at: number): string {
+  if (text.charCodeAt(at) !== QUOTE) return text.slice(at);
+  return text.slice(at + 1).replaceAll('""', '"');
+}
+
+/** The audit fields of a payload cut at or after its STATEMENT (see `parseAuditPayloadAt`). */
+function cutFields(
+  auditType: string,
+  statementId: number | null,
+  substatementId: number | null,
+  auditClass: string,
+  command: string,
+  objectType: string,
+  objectName: string,
+  statement: string,
+): AuditFields {
+  return {
+    audit_type: auditType,
+    statement_id: statementId,
+    substatement_id: substatementId,
+    class: auditClass,
+    command,
+    object_type: objectType.length === 0 ? null : objectType,
+    object_name: objectName.length === 0 ? null : objectName,
+    statement,
+    parameter: CUT_PARAMETER,
+    rows: null,
   };
 }
 

@@ -144,7 +144,7 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
         kind = 'audit';
         const state = record.sqlstate;
         sqlstate = state === null || state === '' || state === '00000' ? null : state;
-        const parsed = parseAuditPayloadAt(message, AUDIT_PREFIX.length, auditColumns);
+        const parsed = parseAuditPayloadAt(message, AUDIT_PREFIX.length, auditColumns, record.truncated);
         if (parsed === null) return { reason: record.truncated ? 'oversized' : 'bad_audit_payload', source, byteLength: record.byteLength };
         audit = carryStatement(parsed, sessionKey(record));
       } else {

@@ -22,7 +22,7 @@ const CRM_CONFIG = resolve('examples/crm/jaga.yaml');
 /** Every rule of the pack, by domain file (issue 4, "Default rule pack"). */
 const PACK: Record<string, string[]> = {
   'access.yaml': ['jaga.access.permission_denied_burst'],
-  'audit.yaml': ['jaga.audit.tampering', 'jaga.audit.config_change_applied', 'jaga.audit.silence'],
+  'audit.yaml': ['jaga.audit.tampering', 'jaga.audit.config_change_applied', 'jaga.audit.silence', 'jaga.audit.record_cut'],
   'auth.yaml': ['jaga.auth.brute_force', 'jaga.auth.password_spraying', 'jaga.auth.success_after_failures', 'jaga.auth.unknown_role', 'jaga.auth.new_role', 'jaga.auth.attack_tool', 'jaga.auth.service_account_misuse'],
   'backup.yaml': ['jaga.backup.stopped'],
   'baselines.yaml': ['baseline.volume', 'baseline.breadth', 'baseline.new_context', 'baseline.time_of_week', 'baseline.failure_rate'],
@@ -91,10 +91,10 @@ describe('the default rule pack', () => {
     expect(params('jaga.backup.stopped')).toEqual({ after: 26 * 3_600_000 });
   });
 
-  it('passes every inline test through the production engine (77 tests of 26 rules)', () => {
+  it('passes every inline test through the production engine (79 tests of 27 rules)', () => {
     const report = runRuleTests(pack.rules, pack.context, { enrich: (event) => enricher.enrich(event) });
     expect(report.outcomes.filter((outcome) => !outcome.passed)).toEqual([]);
-    expect([report.passed, report.failed, report.rules]).toEqual([77, 0, 26]);
+    expect([report.passed, report.failed, report.rules]).toEqual([79, 0, 27]);
   });
 
   it('passes every inline test with the example CRM site config (its lists and catalog)', async () => {
@@ -102,25 +102,25 @@ describe('the default rule pack', () => {
     const crm = await loadRuleSet({ ruleDirs: [RULES], lists: detection.lists, catalog: detection.catalog, registry: DETECTOR_REGISTRY });
     const report = runRuleTests(crm.rules, crm.context, { enrich: (event) => enricher.enrich(event) });
     expect(report.outcomes.filter((outcome) => !outcome.passed)).toEqual([]);
-    expect(report.passed).toBe(77);
+    expect(report.passed).toBe(79);
   });
 });
 
 describe('jaga rules validate / test on the shipped pack', () => {
   it('validate rules/ exits 0', async () => {
-    expect(await run(['validate', RULES])).toEqual({ code: 0, stdout: 'ok: 26 rules (26 enabled) from 10 files\n', stderr: '' });
+    expect(await run(['validate', RULES])).toEqual({ code: 0, stdout: 'ok: 27 rules (27 enabled) from 10 files\n', stderr: '' });
   });
 
   it('test rules/ exits 0, using the pack\'s test catalog', async () => {
     expect(await run(['test', RULES])).toEqual({
       code: 0,
-      stdout: '77 passed, 0 failed (26 rules)\n',
+      stdout: '79 passed, 0 failed (27 rules)\n',
       stderr: `using the pack's test catalog ${TEST_CATALOG} (no catalog configured)\n`,
     });
   });
 
   it('test --config examples/crm/jaga.yaml exits 0 with the site catalog', async () => {
-    expect(await run(['test', '--config', CRM_CONFIG])).toEqual({ code: 0, stdout: '77 passed, 0 failed (26 rules)\n', stderr: '' });
+    expect(await run(['test', '--config', CRM_CONFIG])).toEqual({ code: 0, stdout: '79 passed, 0 failed (27 rules)\n', stderr: '' });
   });
 });
 

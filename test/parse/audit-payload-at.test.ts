@@ -43,3 +43,26 @@ describe('parseAuditPayloadAt', () => {
     );
   });
 });
+
+describe('parseAuditPayloadAt with cut (a record cut at the size limit)', () => {
+  const head = { audit_type: 'SESSION', statement_id: 7, substatement_id: 1, class: 'READ', command: 'SELECT', object_type: 'TABLE', object_name: 'public.customers' };
+
+  it('keeps a quoted statement cut inside, with its doubled quotes undone, and marks the parameters <cut>', () => {
+    const message = 'AUDIT: SESSION,7,1,READ,SELECT,TABLE,public.customers,"SELECT ""full name"" FROM customers /* AAAA';
+    expect(parseAuditPayloadAt(message, 7)).toBeNull();
+    expect(parseAuditPayloadAt(message, 7, undefined, true)).toEqual({ ...head, statement: 'SELECT "full name" FROM customers /* AAAA', parameter: '<cut>', rows: null });
+  });
+
+  it('keeps a whole statement when the cut came in the parameters, and an unquoted statement cut inside', () => {
+    const inParameters = 'AUDIT: SESSION,7,1,READ,SELECT,TABLE,public.customers,"SELECT 1 WHERE a = $1","AAAA';
+    expect(parseAuditPayloadAt(inParameters, 7, undefined, true)).toEqual({ ...head, statement: 'SELECT 1 WHERE a = $1', parameter: '<cut>', rows: null });
+    const unquoted = 'AUDIT: SESSION,7,1,READ,SELECT,TABLE,public.customers,SELECT 1 FROM customers WHERE';
+    expect(parseAuditPayloadAt(unquoted, 7, undefined, true)).toEqual({ ...head, statement: 'SELECT 1 FROM customers WHERE', parameter: '<cut>', rows: null });
+  });
+
+  it('reads a payload that is whole as it is, and gives null when a field before the statement is cut', () => {
+    const whole = 'AUDIT: SESSION,7,1,READ,SELECT,TABLE,public.customers,"SELECT 1",<none>,1';
+    expect(parseAuditPayloadAt(whole, 7, undefined, true)).toEqual({ ...head, statement: 'SELECT 1', parameter: '<none>', rows: 1 });
+    expect(parseAuditPayloadAt('AUDIT: SESSION,7,1,READ,SELECT,TABLE,public.cust', 7, undefined, true)).toBeNull();
+  });
+});

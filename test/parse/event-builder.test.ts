@@ -444,8 +444,27 @@ describe('createEventBuilder: failures', () => {
     expect(builder.build(record, ORIGIN)).toEqual({ reason: 'bad_audit_payload', source: { ...ORIGIN, offset: 88 }, byteLength: 120 } satisfies ParseFailure);
   });
 
-  it('returns oversized for an AUDIT record cut at the size limit inside its statement', () => {
+  it('builds an AUDIT record cut at the size limit inside its statement as a truncated audit event (statement so far, parameter <cut>)', () => {
     const record = stderrRecord(99, { severity: 'LOG', message: 'AUDIT: SESSION,1,1,WRITE,INSERT,TABLE,public.t,"INSERT INTO t VALUES (1, 2', truncated: true });
-    expect(builder.build(record, ORIGIN)).toEqual({ reason: 'oversized', source: { ...ORIGIN, offset: 99 }, byteLength: 120 } satisfies ParseFailure);
+    const event = builder.build(record, ORIGIN) as AccessEvent;
+    expect([event.kind, event.truncated]).toEqual(['audit', true]);
+    expect(event.audit).toEqual({
+      audit_type: 'SESSION',
+      statement_id: 1,
+      substatement_id: 1,
+      class: 'WRITE',
+      command: 'INSERT',
+      object_type: 'TABLE',
+      object_name: 'public.t',
+      statement: 'INSERT INTO t VALUES (1, 2',
+      parameter: '<cut>',
+      rows: null,
+    });
+  });
+
+  it('returns oversized for an AUDIT record cut before its statement, and bad_audit_payload for the same payload not cut', () => {
+    const message = 'AUDIT: SESSION,1,1,WRITE,INSE';
+    expect(builder.build(stderrRecord(98, { severity: 'LOG', message, truncated: true }), ORIGIN)).toEqual({ reason: 'oversized', source: { ...ORIGIN, offset: 98 }, byteLength: 120 } satisfies ParseFailure);
+    expect(builder.build(stderrRecord(97, { severity: 'LOG', message }), ORIGIN)).toEqual({ reason: 'bad_audit_payload', source: { ...ORIGIN, offset: 97 }, byteLength: 120 } satisfies ParseFailure);
   });
 });
