@@ -125,7 +125,7 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
     // the daemon holds the embedded store: ask it over its HTTP API
     try {
       const count = await plan.remote(new DaemonClient({ baseUrl: handle.url, token: handle.token }), stdout, stderr);
-      return await unknownDetectorExit(sub, values.detector, count, config, stderr);
+      return await finish(sub, values.detector, count, config, stderr);
     } catch (remoteError) {
       if (remoteError instanceof DaemonApiError) {
         stderr.write(`jaga incidents ${sub}: ${remoteError.message}\n`);
@@ -151,7 +151,18 @@ export async function incidentsCommand(args: string[], deps: IncidentsCommandDep
   } finally {
     await store.close();
   }
-  return unknownDetectorExit(sub, values.detector, count, config, stderr);
+  return finish(sub, values.detector, count, config, stderr);
+}
+
+/**
+ * The exit code of a run whose command returned `count` (incidents listed or exported; null for the
+ * other subcommands): an unknown `--detector` exits 2 with its message alone (`unknownDetectorExit`);
+ * else a `list` that matched nothing says so on stderr (`NO_INCIDENTS`; stdout stays empty).
+ */
+async function finish(sub: string, detector: string | undefined, count: number | null, config: JagaConfig | null, stderr: NodeJS.WritableStream): Promise<number> {
+  const code = await unknownDetectorExit(sub, detector, count, config, stderr);
+  if (code === 0 && count === 0 && sub === 'list') stderr.write(NO_INCIDENTS);
+  return code;
 }
 
 /**
@@ -290,15 +301,13 @@ async function listRemote(client: DaemonClient, stdout: NodeJS.WritableStream, s
   if (filter.since !== undefined) query.since = new Date(filter.since).toISOString();
   if (filter.limit !== undefined) query.limit = String(filter.limit);
   const incidents = await client.listIncidents(query);
-  if (incidents.length === 0) stderr.write(NO_INCIDENTS);
-  else await writeLines(stdout, incidents.map((incident) => JSON.stringify(incident)));
+  if (incidents.length > 0) await writeLines(stdout, incidents.map((incident) => JSON.stringify(incident)));
   return incidents.length;
 }
 
 async function list(store: Store, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, filter: IncidentListFilter): Promise<number> {
   const incidents = await new IncidentRepository(store).list(filter);
-  if (incidents.length === 0) stderr.write(NO_INCIDENTS);
-  else await writeLines(stdout, incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
+  if (incidents.length > 0) await writeLines(stdout, incidents.map((incident) => JSON.stringify(toIncidentJson(incident))));
   return incidents.length;
 }
 

@@ -15,9 +15,11 @@ import { createLogger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
+import { ZONE_HINT_HEAD_BYTES, zoneTextHint } from '../parse/zone-text-hint.js';
 import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { checkFormatOption, FORMAT_CHOICES, wrongFormatHint } from './format-option.js';
+import { openLogFile } from './open-log-file.js';
 import { writeLines } from './write-lines.js';
 import { writeProblems } from './write-problems.js';
 
@@ -30,7 +32,8 @@ incident list shape) to stdout, in the order they opened. Event time drives ever
 end the watermark stops at the newest event, so absence rules never fire for time after the data.
 Experimental rules raise incidents too (their maturity is in each line). A summary line
 {"files":N,"records":N,"events":N,"failures":N,"detections":N,"suppressed":N,"incidents":N} goes to
-stderr, and a progress bar when stderr is a terminal. Exit 0 when the files were replayed,
+stderr, and a progress bar when stderr is a terminal; after it, a hint line when the first file's
+first record's zone text contradicts --timezone (e.g. WIB read as UTC). Exit 0 when the files were replayed,
 2 for a bad option, config, rule set or unreadable file.
 
   --config            jaga.yaml: its rules, overlays, lists and catalog are used
@@ -144,6 +147,8 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
       const hint = await wrongFormatHint(format as LogFormat, files, { records: result.summary.records, failures: result.summary.failures - badTimestamps });
       if (hint !== null) stderr.write(`${hint}\n`);
     }
+    const zoneHint = await firstFileZoneHint(files[0] as string, format as LogFormat | 'auto', values['log-line-prefix'], values.timezone);
+    if (zoneHint !== null) stderr.write(`${zoneHint}\n`);
     return 0;
   } finally {
     await store.close();
@@ -201,4 +206,15 @@ class ProgressBar {
     if (this.drawn) this.stream.write('\r\x1b[K');
     this.drawn = false;
   }
+}
+
+/**
+ * The `hint:` line for a first file whose first record's zone text contradicts `timezone` (see
+ * `zoneTextHint`), or null (agreeing or unknown zone text, no record with a time in its head).
+ * @throws CliError when the file cannot be read (it was read just before)
+ */
+async function firstFileZoneHint(path: string, format: LogFormat | 'auto', logLinePrefix: string | undefined, timezone: string): Promise<string | null> {
+  const first = await openLogFile(path, format);
+  const head = await first.handle.read(Buffer.alloc(ZONE_HINT_HEAD_BYTES), 0, ZONE_HINT_HEAD_BYTES, 0).finally(() => first.handle.close());
+  return zoneTextHint(first.format, head.buffer.subarray(0, head.bytesRead), { logLinePrefix, timezone });
 }

@@ -88,13 +88,13 @@ describe.each(DRIVERS)('jaga incidents on %s', (driver) => {
     expect(await jaga(['list', ...storeArgs, '--detector', 'jaga.auth.brute_forse'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'jaga incidents list: no incident matches (0 lines)\njaga incidents list: unknown detector "jaga.auth.brute_forse" (did you mean "jaga.auth.brute_force"?): no rule has this id and no incident in the store names it\n',
+      stderr: 'jaga incidents list: unknown detector "jaga.auth.brute_forse" (did you mean "jaga.auth.brute_force"?): no rule has this id and no incident in the store names it\n',
     });
     expect((await jaga(['list', ...storeArgs, '--detector', 'spraying'])).stderr).toBe(
-      'jaga incidents list: no incident matches (0 lines)\njaga incidents list: unknown detector "spraying" (did you mean "jaga.auth.password_spraying"?): no rule has this id and no incident in the store names it\n',
+      'jaga incidents list: unknown detector "spraying" (did you mean "jaga.auth.password_spraying"?): no rule has this id and no incident in the store names it\n',
     );
     expect((await jaga(['list', ...storeArgs, '--detector', 'jaga.auth'])).stderr).toBe(
-      'jaga incidents list: no incident matches (0 lines)\njaga incidents list: unknown detector "jaga.auth" (did you mean "jaga.auth.attack_tool", "jaga.auth.brute_force" or "jaga.auth.new_role"?): no rule has this id and no incident in the store names it\n',
+      'jaga incidents list: unknown detector "jaga.auth" (did you mean "jaga.auth.attack_tool", "jaga.auth.brute_force" or "jaga.auth.new_role"?): no rule has this id and no incident in the store names it\n',
     );
     const exported = await jaga(['export', ...storeArgs, '--format', 'json', '--detector', 'nothing-like-it']);
     expect(exported).toEqual({ code: 2, stdout: '', stderr: 'jaga incidents export: unknown detector "nothing-like-it": no rule has this id and no incident in the store names it\n' });

@@ -57,6 +57,24 @@ describe('jaga replay --format hints', () => {
     }
   });
 
+  it('ends with a time zone hint when the file times say WIB and --timezone is the default UTC, and none with Asia/Jakarta', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jaga-replay-zone-'));
+    try {
+      const wib = join(dir, 'wib.csv');
+      await writeFile(wib, (await readFile(CSV, 'utf8')).replaceAll(' UTC,', ' WIB,'));
+      const run = await replay([wib]);
+      expect(run.code).toBe(0);
+      expect(run.stderr.slice(-2)).toEqual([
+        '{"files":1,"records":12,"events":12,"failures":0,"detections":0,"suppressed":0,"incidents":0}',
+        'hint: log times say "WIB" (UTC+07:00) but --timezone is UTC (UTC+00:00): every time is converted with the wrong offset; give the server\'s log_timezone with --timezone (SHOW log_timezone)',
+      ]);
+      const jakarta = await replay(['--timezone', 'Asia/Jakarta', wib]);
+      expect(jakarta.stderr).toEqual(['{"files":1,"records":12,"events":12,"failures":0,"detections":0,"suppressed":0,"incidents":0}']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives no hint when the format fits', async () => {
     const run = await replay(['--format', 'csvlog', CSV]);
     expect(run.stderr).toEqual(['{"files":1,"records":12,"events":12,"failures":0,"detections":0,"suppressed":0,"incidents":0}']);
