@@ -32,8 +32,10 @@ type ConfigFileData = z.infer<typeof configFileSchema>;
  * (so `jaga config check` lists its problems in the same pass) if none of its sections has a schema
  * problem. The notify resolver is finer: it runs unless `receivers:` as a whole is broken, without the
  * broken receivers (their secrets are still checked) and without broken routes / escalation / notify sections.
+ * The daemon resolver does not wait for a good top-level `timezone` (its sources' default): a bad one is
+ * its own problem, and the sources' problems are listed beside it.
  */
-const DAEMON_SECTIONS = [...Object.keys(daemonConfigShape), 'timezone'];
+const DAEMON_SECTIONS = Object.keys(daemonConfigShape);
 const INCIDENTS_SECTIONS = Object.keys(incidentsConfigShape);
 const HTTP_SECTIONS = Object.keys(httpConfigShape);
 

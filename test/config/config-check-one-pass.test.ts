@@ -157,3 +157,25 @@ describe('jaga config check: rule and overlay folders', () => {
     expect(config.detection.ruleDirs).toEqual([join(dir, 'pack')]);
   });
 });
+
+describe('config check: a bad top-level timezone hides nothing', () => {
+  it('lists the source problems beside the unknown timezone (the sources default to it)', async () => {
+    const text = [
+      'sources:',
+      '  - { name: crm, type: log_folder, path: /nonexistent/log }',
+      '  - { name: crm2, type: log_folder, path: /nonexistent/log }',
+      '  - { name: crm3, type: app_access }',
+      'timezone: Asia/Jakart',
+      '',
+    ].join('\n');
+    const run = await check(text);
+    expect(run.code).toBe(1);
+    expect(run.err.split('\n').filter(Boolean).map((line) => line.replace(/^<dir>\/jaga\.yaml:(\d+): ([^:]+):.*$/, '$1 $2'))).toEqual([
+      '3 sources[1].path',
+      '4 sources[2]',
+      '5 timezone',
+      '3 problems',
+    ]);
+  });
+});
+
