@@ -334,18 +334,7 @@ export function parseAuditPayloadAt(
     if (values === null) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
     parameterValue = values;
   }
-  return {
-    audit_type: auditType,
-    statement_id: statementNumber,
-    substatement_id: substatementNumber,
-    class: auditClass,
-    command,
-    object_type: objectType.length === 0 ? null : objectType,
-    object_name: objectName.length === 0 ? null : objectName,
-    statement,
-    parameter: parameterValue,
-    rows: rowCount,
-  };
+  return auditFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement, parameterValue, rowCount);
 }
 
 /** The text of a field cut before its end, from `at`: a quoted field without its opening quote and with `""` undoubled. */
@@ -365,6 +354,22 @@ function cutFields(
   objectName: string,
   statement: string,
 ): AuditFields {
+  return auditFields(auditType, statementId, substatementId, auditClass, command, objectType, objectName, statement, CUT_PARAMETER, null);
+}
+
+/** The `AuditFields` of a payload's field values (an empty OBJECT_TYPE / OBJECT_NAME is null). */
+function auditFields(
+  auditType: string,
+  statementId: number | null,
+  substatementId: number | null,
+  auditClass: string,
+  command: string,
+  objectType: string,
+  objectName: string,
+  statement: string,
+  parameter: string[] | string,
+  rows: number | null,
+): AuditFields {
   return {
     audit_type: auditType,
     statement_id: statementId,
@@ -374,8 +379,8 @@ function cutFields(
     object_type: objectType.length === 0 ? null : objectType,
     object_name: objectName.length === 0 ? null : objectName,
     statement,
-    parameter: CUT_PARAMETER,
-    rows: null,
+    parameter,
+    rows,
   };
 }
 
