@@ -298,63 +298,52 @@ export function parseAuditPayloadAt(
 
   const statementAt = nextField;
   kind = scanField(text, nextField);
+  let statement: string;
   if (kind === MALFORMED || nextField < 0) {
     if (!cut) return null;
-    const statement = kind === MALFORMED ? cutFieldText(text, statementAt) : fieldText(text, kind, null);
-    return cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement);
+    statement = kind === MALFORMED ? cutFieldText(text, statementAt) : fieldText(text, kind, null);
+  } else {
+    statement = fieldText(text, kind, null);
+    const rest = parameterAndRows(text);
+    if (rest !== null) return auditFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement, rest.parameter, rest.rows);
+    if (!cut) return null;
   }
-  const statement = fieldText(text, kind, null);
+  return auditFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement, CUT_PARAMETER, null);
+}
 
-  kind = scanField(text, nextField);
-  if (kind === MALFORMED) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
+/** PARAMETER and ROWS of a payload whose STATEMENT the cursor has just read, or null when they do not parse. */
+function parameterAndRows(text: string): { parameter: string[] | string; rows: number | null } | null {
+  let kind = scanField(text, nextField);
+  if (kind === MALFORMED) return null;
   const parameterKind = kind;
   const placeholder = kind === UNQUOTED ? placeholderAt(text) : null;
   const parameter = placeholder ?? fieldText(text, kind, null);
 
-  let rowCount: number | null = null;
+  let rows: number | null = null;
   if (nextField >= 0) {
     kind = scanField(text, nextField);
     // an eleventh field: more than pgaudit writes
-    if (kind === MALFORMED || nextField >= 0) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
+    if (kind === MALFORMED || nextField >= 0) return null;
     const parsed = fieldCount(text, kind);
-    if (parsed === undefined || parsed === null) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
-    rowCount = parsed;
+    if (parsed === undefined || parsed === null) return null;
+    rows = parsed;
   }
 
-  let parameterValue: string[] | string;
   // an unquoted placeholder was found by placeholderAt; only a quoted one (starting with `<`: a
   // parameter list is not hashed) is looked up
   if (placeholder !== null || (parameterKind === QUOTED && parameter.charCodeAt(0) === 60 && PARAMETER_PLACEHOLDERS.has(parameter))) {
-    parameterValue = parameter;
-  } else if (parameterKind === UNQUOTED) {
-    // an unquoted field holds no `,` and no `"`: a one-element list
-    parameterValue = [parameter];
-  } else {
-    const values = splitCsv(parameter, Number.POSITIVE_INFINITY);
-    if (values === null) return cut ? cutFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement) : null;
-    parameterValue = values;
+    return { parameter, rows };
   }
-  return auditFields(auditType, statementNumber, substatementNumber, auditClass, command, objectType, objectName, statement, parameterValue, rowCount);
+  // an unquoted field holds no `,` and no `"`: a one-element list
+  if (parameterKind === UNQUOTED) return { parameter: [parameter], rows };
+  const values = splitCsv(parameter, Number.POSITIVE_INFINITY);
+  return values === null ? null : { parameter: values, rows };
 }
 
 /** The text of a field cut before its end, from `at`: a quoted field without its opening quote and with `""` undoubled. */
 function cutFieldText(text: string, at: number): string {
   if (text.charCodeAt(at) !== QUOTE) return text.slice(at);
   return text.slice(at + 1).replaceAll('""', '"');
-}
-
-/** The audit fields of a payload cut at or after its STATEMENT (see `parseAuditPayloadAt`). */
-function cutFields(
-  auditType: string,
-  statementId: number | null,
-  substatementId: number | null,
-  auditClass: string,
-  command: string,
-  objectType: string,
-  objectName: string,
-  statement: string,
-): AuditFields {
-  return auditFields(auditType, statementId, substatementId, auditClass, command, objectType, objectName, statement, CUT_PARAMETER, null);
 }
 
 /** The `AuditFields` of a payload's field values (an empty OBJECT_TYPE / OBJECT_NAME is null). */
