@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { FINGERPRINT_MAX_BYTES, fileFingerprint } from '../domain/file-fingerprint.js';
 import { type LogFormat, detectLogFormat } from '../parse/log-format.js';
+import { ZONE_HINT_HEAD_BYTES, zoneTextHint } from '../parse/zone-text-hint.js';
 import { CliError } from './cli-error.js';
 
 /** A log file opened for parsing; the caller closes `handle`. */
@@ -36,4 +37,16 @@ export async function openLogFile(path: string, requested: LogFormat | 'auto'): 
     await handle.close();
     throw error;
   }
+}
+
+/**
+ * The `hint:` line (see `zoneTextHint`) for a log file whose first record's zone text contradicts
+ * `timezone`, or null (agreeing or unknown zone text, no record with a time in its first 64 KiB).
+ * Shared by `jaga parse` and `jaga replay` (their first file, after it was parsed).
+ * @throws CliError when the file cannot be read
+ */
+export async function fileZoneHint(path: string, requested: LogFormat | 'auto', options: { logLinePrefix: string | undefined; timezone: string }): Promise<string | null> {
+  const file = await openLogFile(path, requested);
+  const head = await file.handle.read(Buffer.alloc(ZONE_HINT_HEAD_BYTES), 0, ZONE_HINT_HEAD_BYTES, 0).finally(() => file.handle.close());
+  return zoneTextHint(file.format, head.buffer.subarray(0, head.bytesRead), options);
 }

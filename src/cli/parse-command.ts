@@ -11,12 +11,11 @@ import type { ParseFailure } from '../domain/access-event.js';
 import type { InternalEventReporter, Telemetry } from '../observe/telemetry.js';
 import { type LogParser, type ParseOutputSink, createLogParser, isParseFailure } from '../parse/log-parser.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
-import { ZONE_HINT_HEAD_BYTES, zoneTextHint } from '../parse/zone-text-hint.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { EventJsonSerializer } from './event-json-serializer.js';
 import { checkFormatOption, logLinePrefixHint, wrongFormatHint } from './format-option.js';
 import type { EventJsonWorkerData } from './event-json-worker.js';
-import { openLogFile } from './open-log-file.js';
+import { fileZoneHint, openLogFile } from './open-log-file.js';
 import { parseOnTwoThreads } from './parse-on-two-threads.js';
 import { createLineWriter } from './write-lines.js';
 
@@ -146,9 +145,7 @@ export async function parseCommand(args: string[], threads: ParseCommandThreads 
   const misread = { records: summary.records, failures: summary.failures - failureLog.badTimestamps };
   const hint = (await logLinePrefixHint(format as LogFormat | 'auto', values['log-line-prefix'], files, misread)) ?? (format === 'auto' ? null : await wrongFormatHint(format as LogFormat, files, misread));
   if (hint !== null) process.stderr.write(`${hint}\n`);
-  const first = await openLogFile(files[0] as string, format as LogFormat | 'auto');
-  const head = await first.handle.read(Buffer.alloc(ZONE_HINT_HEAD_BYTES), 0, ZONE_HINT_HEAD_BYTES, 0).finally(() => first.handle.close());
-  const zoneHint = zoneTextHint(first.format, head.buffer.subarray(0, head.bytesRead), { logLinePrefix: values['log-line-prefix'], timezone: values.timezone });
+  const zoneHint = await fileZoneHint(files[0] as string, format as LogFormat | 'auto', { logLinePrefix: values['log-line-prefix'], timezone: values.timezone });
   if (zoneHint !== null) process.stderr.write(`${zoneHint}\n`);
   process.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;

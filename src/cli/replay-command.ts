@@ -15,11 +15,10 @@ import { createLogger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
 import type { LogFormat } from '../parse/log-format.js';
 import { createTimestampParser } from '../parse/timestamp-parser.js';
-import { ZONE_HINT_HEAD_BYTES, zoneTextHint } from '../parse/zone-text-hint.js';
 import { ReplayPipeline, type ReplayProgress } from '../pipeline/replay-pipeline.js';
 import { argumentsError, CliError } from './cli-error.js';
 import { checkFormatOption, FORMAT_CHOICES, wrongFormatHint } from './format-option.js';
-import { openLogFile } from './open-log-file.js';
+import { fileZoneHint } from './open-log-file.js';
 import { writeLines } from './write-lines.js';
 import { writeProblems } from './write-problems.js';
 
@@ -147,7 +146,7 @@ export async function replayCommand(args: string[], deps: ReplayCommandDeps = {}
       const hint = await wrongFormatHint(format as LogFormat, files, { records: result.summary.records, failures: result.summary.failures - badTimestamps });
       if (hint !== null) stderr.write(`${hint}\n`);
     }
-    const zoneHint = await firstFileZoneHint(files[0] as string, format as LogFormat | 'auto', values['log-line-prefix'], values.timezone);
+    const zoneHint = await fileZoneHint(files[0] as string, format as LogFormat | 'auto', { logLinePrefix: values['log-line-prefix'], timezone: values.timezone });
     if (zoneHint !== null) stderr.write(`${zoneHint}\n`);
     return 0;
   } finally {
@@ -206,15 +205,4 @@ class ProgressBar {
     if (this.drawn) this.stream.write('\r\x1b[K');
     this.drawn = false;
   }
-}
-
-/**
- * The `hint:` line for a first file whose first record's zone text contradicts `timezone` (see
- * `zoneTextHint`), or null (agreeing or unknown zone text, no record with a time in its head).
- * @throws CliError when the file cannot be read (it was read just before)
- */
-async function firstFileZoneHint(path: string, format: LogFormat | 'auto', logLinePrefix: string | undefined, timezone: string): Promise<string | null> {
-  const first = await openLogFile(path, format);
-  const head = await first.handle.read(Buffer.alloc(ZONE_HINT_HEAD_BYTES), 0, ZONE_HINT_HEAD_BYTES, 0).finally(() => first.handle.close());
-  return zoneTextHint(first.format, head.buffer.subarray(0, head.bytesRead), { logLinePrefix, timezone });
 }
